@@ -1,0 +1,84 @@
+"""Command line: `main(argv) -> int` builds the parser and dispatches.
+
+Every subcommand lives in `ci/commands/<name>.py` and exposes `HELP`,
+`add_arguments(parser)` and `run(args) -> int`. This module is the only place
+where exceptions become exit codes: 0 ok, 1 a check or build failed, 2 bad
+usage, config or input, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from types import ModuleType
+from typing import NoReturn
+
+from ci import __version__
+from ci.errors import CIError
+
+# subcommand -> module under ci.commands; modules import heavy things (git) lazily.
+COMMANDS: dict[str, str] = {
+    "plan": "plan",
+    "check-config": "check_config",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse exits 2 on bad usage already; keep its one-line message and hint.
+        self.exit(2, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tiered-ci",
+        description="Tiered CI for Python repositories: plan, filter, shard and build from a git diff.",
+        epilog="Exit codes: 0 ok, 1 a check or build failed, 2 bad usage/config/input, 3 internal error.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, module_name in COMMANDS.items():
+        module = _command(module_name)
+        doc = module.HELP
+        command = sub.add_parser(
+            name,
+            help=doc.splitlines()[0],
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def _command(module_name: str) -> ModuleType:
+    return importlib.import_module(f"ci.commands.{module_name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args._run(args)  # noqa: SLF001 - set by set_defaults above
+    except CIError as exc:
+        print(f"tiered-ci {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # noqa: BLE001 - the one place an unexpected error becomes exit 3
+        traceback.print_exc()
+        print(
+            f"tiered-ci {args.command}: internal error (a bug in tiered-ci); please report it "
+            "with the traceback above",
+            file=sys.stderr,
+        )
+        return 3
+    return code
+
+
+def entry() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,437 @@
+"""Load and validate `[tool.tiered-ci]` into frozen value objects.
+
+Validation happens once, here, and every message names the full key
+(`tool.tiered-ci.services.api.paths: expected a list of globs, got str`) so a
+user can find it. Unknown keys are kept (`Config.unknown_keys`) rather than
+rejected at load, so an older tiered-ci still runs a newer config;
+`tiered-ci check-config` reports them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+from ci.errors import ConfigError
+
+PREFIX = "tool.tiered-ci"
+
+UnmappedPolicy = Literal["run-all", "warn", "ignore"]
+UNMAPPED_POLICIES: tuple[UnmappedPolicy, ...] = ("run-all", "warn", "ignore")
+CACHE_MODES = ("none", "registry")
+
+# Sessions a trigger can name (DESIGN section 6). `domain-shard` stands for
+# every `domain-shard(<domain>)` the change selects.
+SESSION_KINDS = (
+    "quick",
+    "unit",
+    "integration",
+    "domain-shard",
+    "docker-changed-services",
+    "full-e2e",
+)
+
+# Trigger kinds the planner tells apart (see ci.events.Trigger.kind).
+TRIGGER_KINDS = (
+    "local",
+    "pull_request",
+    "ready_for_review",
+    "push",
+    "push_default",
+    "merge_group",
+    "schedule",
+    "workflow_dispatch",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    name: str
+    paths: tuple[str, ...] = ()  # test folders or files the tier runs (pytest args)
+    markers: str | None = None
+    workers: int | Literal["auto"] | None = None
+    budget_seconds: float | None = None
+    target_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    name: str
+    paths: tuple[str, ...]  # globs of the sources it owns
+    tests: tuple[str, ...] = ()  # test folders or files that cover it (pytest args)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    context: str
+    dockerfile: str
+    image: str
+    paths: tuple[str, ...] = ()  # extra input globs outside the context
+    target: str | None = None
+    args: Mapping[str, str] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerPolicy:
+    """Sessions a trigger always runs, and those it runs only when the change selects them."""
+
+    always: tuple[str, ...]
+    affected: tuple[str, ...]
+
+
+DEFAULT_TRIGGERS: Mapping[str, TriggerPolicy] = {
+    "local": TriggerPolicy(
+        ("quick",), ("domain-shard", "unit", "integration", "docker-changed-services")
+    ),
+    "pull_request": TriggerPolicy(
+        ("quick",), ("domain-shard", "unit", "integration", "docker-changed-services")
+    ),
+    "push": TriggerPolicy(
+        ("quick",), ("domain-shard", "unit", "integration", "docker-changed-services")
+    ),
+    "push_default": TriggerPolicy(("quick", "unit"), ("integration", "docker-changed-services")),
+    "ready_for_review": TriggerPolicy(("full-e2e",), ()),
+    "merge_group": TriggerPolicy(("full-e2e",), ()),
+    "schedule": TriggerPolicy(("full-e2e", "docker-changed-services"), ()),
+    "workflow_dispatch": TriggerPolicy(("full-e2e", "docker-changed-services"), ()),
+    "other": TriggerPolicy(
+        ("quick",), ("domain-shard", "unit", "integration", "docker-changed-services")
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    root: Path  # the repository the config describes
+    source: Path | None  # the file it was read from (None: defaults only)
+    default_branch: str = "main"
+    ignore: tuple[str, ...] = ()
+    run_all: tuple[str, ...] = ()
+    unmapped: UnmappedPolicy = "run-all"
+    tiers: Mapping[str, Tier] = field(default_factory=dict)
+    domains: Mapping[str, Domain] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
+    triggers: Mapping[str, TriggerPolicy] = field(default_factory=lambda: dict(DEFAULT_TRIGGERS))
+    durations: str = ".test_durations"
+    shard_overhead_seconds: float = 30.0
+    deepen_budget: int = 500  # commits `git fetch --deepen` may add in a shallow clone
+    services_from: tuple[str, ...] = ()  # compose files to discover services from
+    cache: str = "none"
+    coverage_fail_under: float | None = None
+    unknown_keys: tuple[str, ...] = ()
+
+    def tier(self, name: str) -> Tier:
+        return self.tiers.get(name) or Tier(name)
+
+
+# --- loading ----------------------------------------------------------------
+
+
+def load(root: Path, config_file: Path | None = None) -> Config:
+    """Read `[tool.tiered-ci]` from `config_file` or `<root>/pyproject.toml`."""
+    path = config_file if config_file is not None else root / "pyproject.toml"
+    if config_file is not None and not path.is_file():
+        raise ConfigError(f"{path}: config file not found; pass an existing TOML file to --config")
+    if not path.is_file():
+        return Config(root=root, source=None)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    table = document.get("tool", {}).get("tiered-ci", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {PREFIX}: expected a table, got {_type(table)}")
+    return parse(table, root=root, source=path)
+
+
+def parse(table: Mapping[str, object], *, root: Path, source: Path | None = None) -> Config:
+    """Validate a `[tool.tiered-ci]` table (already parsed TOML) into a Config."""
+    where = f"{source}: " if source is not None else ""
+    try:
+        return _parse(table, root=root, source=source)
+    except _Invalid as exc:
+        raise ConfigError(f"{where}{exc}") from None
+
+
+class _Invalid(Exception):
+    pass
+
+
+_TOP_KEYS = frozenset(
+    {
+        "default-branch",
+        "ignore",
+        "run-all",
+        "unmapped",
+        "tiers",
+        "domains",
+        "services",
+        "triggers",
+        "durations",
+        "shard-overhead-seconds",
+        "deepen-budget",
+        "services-from",
+        "cache",
+        "coverage",
+    }
+)
+_TIER_KEYS = frozenset(
+    {"paths", "markers", "workers", "budget-seconds", "target-seconds"}
+)
+_DOMAIN_KEYS = frozenset({"paths", "tests"})
+_SERVICE_KEYS = frozenset(
+    {"context", "dockerfile", "paths", "image", "target", "args", "depends-on"}
+)
+_TRIGGER_KEYS = frozenset({"always", "affected"})
+_COVERAGE_KEYS = frozenset({"fail-under"})
+
+
+def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> Config:
+    unknown = _unknown(table, _TOP_KEYS, PREFIX)
+    tiers, domains, services, triggers = {}, {}, {}, dict(DEFAULT_TRIGGERS)
+    for name, sub in _subtables(table, "tiers").items():
+        key = f"{PREFIX}.tiers.{name}"
+        unknown += _unknown(sub, _TIER_KEYS, key)
+        tiers[name] = _tier(name, sub, key)
+    for name, sub in _subtables(table, "domains").items():
+        key = f"{PREFIX}.domains.{name}"
+        unknown += _unknown(sub, _DOMAIN_KEYS, key)
+        domains[name] = Domain(
+            name=name,
+            paths=_globs(sub, "paths", key, required=True),
+            tests=_globs(sub, "tests", key, kind="a list of test paths"),
+        )
+    for name, sub in _subtables(table, "services").items():
+        key = f"{PREFIX}.services.{name}"
+        unknown += _unknown(sub, _SERVICE_KEYS, key)
+        services[name] = _service(name, sub, key)
+    _check_depends_on(services)
+    for name, sub in _subtables(table, "triggers").items():
+        key = f"{PREFIX}.triggers.{name}"
+        if name not in TRIGGER_KINDS:
+            raise _Invalid(f"{key}: unknown trigger; expected one of {', '.join(TRIGGER_KINDS)}")
+        unknown += _unknown(sub, _TRIGGER_KEYS, key)
+        default = DEFAULT_TRIGGERS[name]
+        triggers[name] = TriggerPolicy(
+            always=_sessions(sub, "always", key, default.always),
+            affected=_sessions(sub, "affected", key, default.affected),
+        )
+    coverage = _table(table, "coverage", PREFIX)
+    unknown += _unknown(coverage, _COVERAGE_KEYS, f"{PREFIX}.coverage")
+    return Config(
+        root=root,
+        source=source,
+        default_branch=_str(table, "default-branch", PREFIX) or "main",
+        ignore=_globs(table, "ignore", PREFIX),
+        run_all=_globs(table, "run-all", PREFIX),
+        unmapped=cast("UnmappedPolicy", _choice(table, "unmapped", PREFIX, UNMAPPED_POLICIES)),
+        tiers=tiers,
+        domains=domains,
+        services=services,
+        triggers=triggers,
+        durations=_str(table, "durations", PREFIX) or ".test_durations",
+        shard_overhead_seconds=_number(table, "shard-overhead-seconds", PREFIX, 30.0),
+        deepen_budget=int(_number(table, "deepen-budget", PREFIX, 500)),
+        services_from=_services_from(table),
+        cache=_choice(table, "cache", PREFIX, CACHE_MODES),
+        coverage_fail_under=_optional_number(coverage, "fail-under", f"{PREFIX}.coverage"),
+        unknown_keys=tuple(unknown),
+    )
+
+
+def _tier(name: str, sub: Mapping[str, object], key: str) -> Tier:
+    workers = sub.get("workers")
+    if workers is not None and workers != "auto" and not _is_int(workers):
+        raise _Invalid(f'{key}.workers: expected a whole number or "auto", got {_type(workers)}')
+    if _is_int(workers) and cast("int", workers) < 1:
+        raise _Invalid(f"{key}.workers: expected at least 1, got {workers}")
+    return Tier(
+        name=name,
+        paths=_globs(sub, "paths", key, kind="a list of test paths"),
+        markers=_str(sub, "markers", key),
+        workers=cast("int | Literal['auto'] | None", workers),
+        budget_seconds=_optional_number(sub, "budget-seconds", key),
+        target_seconds=_optional_number(sub, "target-seconds", key),
+    )
+
+
+def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
+    context = _str(sub, "context", key) or f"services/{name}"
+    context = context.rstrip("/") or "."
+    dockerfile = _str(sub, "dockerfile", key) or _join(context, "Dockerfile")
+    args = _table(sub, "args", key)
+    for arg_name, value in args.items():
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise _Invalid(f"{key}.args.{arg_name}: expected a string, got {_type(value)}")
+    return Service(
+        name=name,
+        context=context,
+        dockerfile=dockerfile,
+        image=_str(sub, "image", key) or name,
+        paths=_globs(sub, "paths", key),
+        target=_str(sub, "target", key),
+        args={str(k): str(v) for k, v in args.items()},
+        depends_on=_globs(sub, "depends-on", key, kind="a list of service names"),
+    )
+
+
+def _check_depends_on(services: Mapping[str, Service]) -> None:
+    for service in services.values():
+        for dep in service.depends_on:
+            if dep not in services:
+                raise _Invalid(
+                    f"{PREFIX}.services.{service.name}.depends-on: unknown service {dep!r}; "
+                    f"known: {', '.join(sorted(services)) or 'none'}"
+                )
+    cycle = find_cycle({name: s.depends_on for name, s in services.items()})
+    if cycle:
+        raise _Invalid(
+            f"{PREFIX}.services: depends-on cycle {' -> '.join(cycle)}; remove one of the edges"
+        )
+
+
+def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """One cycle of `graph` as a closed path (`a -> b -> a`), or [] when acyclic."""
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(node: str, stack: list[str]) -> list[str]:
+        state[node] = 1
+        for nxt in graph.get(node, ()):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt] if nxt in stack else [node, nxt]
+            if nxt not in state and (found := visit(nxt, [*stack, nxt])):
+                return found
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start, [start])):
+            return found
+    return []
+
+
+def _services_from(table: Mapping[str, object]) -> tuple[str, ...]:
+    value = table.get("services-from")
+    if value is None:
+        return ()
+    if value == "compose":
+        return ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(cast("list[str]", value))
+    raise _Invalid(
+        f'{PREFIX}.services-from: expected "compose" or a list of compose files, got {_type(value)}'
+    )
+
+
+# --- small typed readers ------------------------------------------------------
+
+
+def _type(value: object) -> str:
+    names = {str: "str", int: "int", float: "float", bool: "bool", list: "list", dict: "table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _join(context: str, name: str) -> str:
+    return name if context in ("", ".") else f"{context}/{name}"
+
+
+def _unknown(table: Mapping[str, object], known: frozenset[str], key: str) -> list[str]:
+    return [f"{key}.{name}" for name in table if name not in known]
+
+
+def _table(table: Mapping[str, object], name: str, key: str) -> dict[str, object]:
+    value = table.get(name, {})
+    if not isinstance(value, dict):
+        raise _Invalid(f"{key}.{name}: expected a table, got {_type(value)}")
+    return cast("dict[str, object]", value)
+
+
+def _subtables(table: Mapping[str, object], name: str) -> dict[str, dict[str, object]]:
+    outer = _table(table, name, PREFIX)
+    for sub_name, sub in outer.items():
+        if not isinstance(sub, dict):
+            raise _Invalid(f"{PREFIX}.{name}.{sub_name}: expected a table, got {_type(sub)}")
+    return cast("dict[str, dict[str, object]]", outer)
+
+
+def _str(table: Mapping[str, object], name: str, key: str) -> str | None:
+    value = table.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise _Invalid(f"{key}.{name}: expected a non-empty string, got {_type(value)}")
+    return value
+
+
+def _globs(
+    table: Mapping[str, object],
+    name: str,
+    key: str,
+    *,
+    required: bool = False,
+    kind: str = "a list of globs",
+) -> tuple[str, ...]:
+    value = table.get(name)
+    if value is None:
+        if required:
+            raise _Invalid(f"{key}.{name}: missing; expected {kind}")
+        return ()
+    if not isinstance(value, list):
+        raise _Invalid(f"{key}.{name}: expected {kind}, got {_type(value)}")
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item:
+            raise _Invalid(f"{key}.{name}[{index}]: expected a non-empty string, got {_type(item)}")
+    return tuple(cast("list[str]", value))
+
+
+def _choice(
+    table: Mapping[str, object], name: str, key: str, choices: tuple[str, ...]
+) -> str:
+    value = table.get(name, choices[0])
+    if value not in choices:
+        shown = value if isinstance(value, str) else _type(value)
+        raise _Invalid(f"{key}.{name}: expected one of {', '.join(choices)}, got {shown!r}")
+    return cast("str", value)
+
+
+def _optional_number(table: Mapping[str, object], name: str, key: str) -> float | None:
+    value = table.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(f"{key}.{name}: expected a number, got {_type(value)}")
+    if value < 0:
+        raise _Invalid(f"{key}.{name}: expected a number >= 0, got {value}")
+    return float(value)
+
+
+def _number(table: Mapping[str, object], name: str, key: str, default: float) -> float:
+    value = _optional_number(table, name, key)
+    return default if value is None else value
+
+
+def _sessions(
+    table: Mapping[str, object], name: str, key: str, default: tuple[str, ...]
+) -> tuple[str, ...]:
+    if name not in table:
+        return default
+    sessions = _globs(table, name, key, kind="a list of session names")
+    for index, session in enumerate(sessions):
+        if session not in SESSION_KINDS:
+            raise _Invalid(
+                f"{key}.{name}[{index}]: unknown session {session!r}; "
+                f"expected one of {', '.join(SESSION_KINDS)}"
+            )
+    return sessions
