@@ -1,0 +1,76 @@
+"""Test support: real git repositories in tmp_path with a pinned identity."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import git
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Tiered Tester",
+    "GIT_AUTHOR_EMAIL": "tester@example.invalid",
+    "GIT_COMMITTER_NAME": "Tiered Tester",
+    "GIT_COMMITTER_EMAIL": "tester@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+}
+
+
+class GitRepo:
+    """A real repository under `path`; every helper runs git through GitPython."""
+
+    def __init__(self, path: Path, *, branch: str = "main") -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.repo = git.Repo.init(path, initial_branch=branch)
+        with self.repo.config_writer() as cfg:
+            cfg.set_value("user", "name", IDENTITY["GIT_AUTHOR_NAME"])
+            cfg.set_value("user", "email", IDENTITY["GIT_AUTHOR_EMAIL"])
+            cfg.set_value("commit", "gpgsign", "false")
+            cfg.set_value("core", "autocrlf", "false")
+
+    @property
+    def git(self) -> git.Git:
+        return self.repo.git
+
+    def write(self, rel: str, text: str = "x\n") -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def write_many(self, files: dict[str, str]) -> None:
+        for rel, text in files.items():
+            self.write(rel, text)
+
+    def remove(self, rel: str) -> None:
+        self.git.rm("-q", "--", rel)
+
+    def commit(self, message: str = "change") -> str:
+        self.git.add("-A")
+        with self.repo.git.custom_environment(**IDENTITY):
+            self.git.commit("-q", "--allow-empty", "-m", message)
+        return self.head()
+
+    def head(self) -> str:
+        return str(self.git.rev_parse("HEAD"))
+
+    def branch(self, name: str, *, create: bool = True) -> None:
+        if create:
+            self.git.checkout("-q", "-b", name)
+        else:
+            self.git.checkout("-q", name)
+
+    def merge(self, branch: str, message: str = "merge") -> str:
+        with self.repo.git.custom_environment(**IDENTITY):
+            self.git.merge("--no-ff", "-q", "-m", message, branch)
+        return self.head()
+
+
+def git_env() -> dict[str, str]:
+    """Environment for subprocesses that commit: the pinned identity, no user config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.update(IDENTITY)
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    return env
