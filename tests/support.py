@@ -74,3 +74,16 @@ def git_env() -> dict[str, str]:
     env.update(IDENTITY)
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     return env
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for running `python -m ci` from this checkout in a subprocess."""
+    env = git_env()
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    env.update(extra or {})
+    return env
