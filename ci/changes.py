@@ -81,7 +81,7 @@ def tracked_files(root: Path) -> list[str]:
     return [p for p in out.split("\0") if p]
 
 
-def detect(
+def detect(  # noqa: PLR0913 - mirrors the CLI flags one to one
     root: Path,
     trigger: Trigger,
     *,
@@ -98,7 +98,7 @@ def detect(
     try:
         head_sha = head_sha or detector.resolve("HEAD")
         if head_sha is None:
-            raise _Uncertain("HEAD does not resolve (a repository with no commits)")
+            return ChangeSet(None, None, (), "HEAD does not resolve (a repository with no commits)")
         merge_base = detector.base_for(trigger, base_sha, head_sha)
         working_tree = trigger.kind == "local" and head is None
         files = detector.diff(merge_base, None if working_tree else head_sha)
@@ -181,8 +181,7 @@ class _Detector:
             if before_sha is not None and self.is_ancestor(before_sha, head):
                 return before_sha
             self.notes.append(
-                f"push: before {before[:12]} is not an ancestor of head; "
-                "treated as a force push"
+                f"push: before {before[:12]} is not an ancestor of head; treated as a force push"
             )
         why = "new branch" if new_branch else "force push"
         tip = self.branch_tip(default)
@@ -275,7 +274,9 @@ class _Detector:
     def has_origin(self) -> bool:
         return any(remote.name == "origin" for remote in self.repo.remotes)
 
-    def fetch(self, refspec: str | None, *, depth: int | None = None, deepen: int | None = None) -> bool:
+    def fetch(
+        self, refspec: str | None, *, depth: int | None = None, deepen: int | None = None
+    ) -> bool:
         import git  # noqa: PLC0415
 
         args = ["--no-tags", "--quiet"]

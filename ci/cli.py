@@ -35,8 +35,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tiered-ci",
-        description="Tiered CI for Python repositories: plan, filter, shard and build from a git diff.",
-        epilog="Exit codes: 0 ok, 1 a check or build failed, 2 bad usage/config/input, 3 internal error.",
+        description="Tiered CI for Python repositories: plan, filter, shard and build "
+        "from a git diff.",
+        epilog="Exit codes: 0 ok, 1 a check or build failed, 2 bad usage/config/input, "
+        "3 internal error.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -183,9 +183,7 @@ _TOP_KEYS = frozenset(
         "coverage",
     }
 )
-_TIER_KEYS = frozenset(
-    {"paths", "markers", "workers", "budget-seconds", "target-seconds"}
-)
+_TIER_KEYS = frozenset({"paths", "markers", "workers", "budget-seconds", "target-seconds"})
 _DOMAIN_KEYS = frozenset({"paths", "tests"})
 _SERVICE_KEYS = frozenset(
     {"context", "dockerfile", "paths", "image", "target", "args", "depends-on"}
@@ -396,14 +394,12 @@ def _globs(
     return tuple(cast("list[str]", value))
 
 
-def _choice(
-    table: Mapping[str, object], name: str, key: str, choices: tuple[str, ...]
-) -> str:
+def _choice(table: Mapping[str, object], name: str, key: str, choices: tuple[str, ...]) -> str:
     value = table.get(name, choices[0])
     if value not in choices:
         shown = value if isinstance(value, str) else _type(value)
         raise _Invalid(f"{key}.{name}: expected one of {', '.join(choices)}, got {shown!r}")
-    return cast("str", value)
+    return str(value)
 
 
 def _optional_number(table: Mapping[str, object], name: str, key: str) -> float | None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -8,11 +7,10 @@ from support import GitRepo
 
 
 @pytest.fixture(autouse=True)
-def no_github_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_github_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see a clean environment: CI variables of the machine running them never leak in."""
     for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         monkeypatch.delenv(name, raising=False)
-    yield
 
 
 @pytest.fixture
