@@ -63,15 +63,23 @@ class _Uncertain(Exception):
     """The base cannot be determined; the message is the fallback reason."""
 
 
-def open_repo(root: Path) -> git.Repo:
+def open_repo(root: Path, *, search_parents: bool = False) -> git.Repo:
     import git  # noqa: PLC0415 - GitPython costs ~100 ms to import; only the git paths pay it
 
     try:
-        return git.Repo(root, search_parent_directories=False)
+        return git.Repo(root, search_parent_directories=search_parents)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise RepoError(
             f"{root}: not a git repository; run inside a git checkout or pass --repo DIR"
         ) from None
+
+
+def find_root(start: Path) -> Path:
+    """The top of the work tree containing `start` (so a plan works from any subfolder)."""
+    repo = open_repo(start, search_parents=True)
+    if repo.working_tree_dir is None:
+        raise RepoError(f"{start}: a bare repository has no work tree; pass --repo DIR")
+    return Path(repo.working_tree_dir)
 
 
 def tracked_files(root: Path) -> list[str]:
