@@ -66,7 +66,8 @@ def explain_lines(plan: Plan) -> list[str]:
         lines.append("changed:")
         for changed in shown:
             origin = f" (from {changed.old_path})" if changed.old_path else ""
-            lines.append(f"  {changed.status:<8} {changed.path!s}{origin}")
+            ignored = " (ignored)" if changed.path in plan.ignored else ""
+            lines.append(f"  {changed.status:<8} {changed.path!s}{origin}{ignored}")
         if len(plan.changed) > len(shown):
             lines.append(f"  ... and {len(plan.changed) - len(shown)} more")
     return lines
