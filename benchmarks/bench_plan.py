@@ -59,7 +59,11 @@ def config() -> str:
             f'tests = ["tests/unit/d{d}"]',
         ]
     for s in range(SERVICES):
-        lines += [f"[tool.tiered-ci.services.s{s}]", f'context = "services/s{s}"', 'paths = ["libs/common/**"]']
+        lines += [
+            f"[tool.tiered-ci.services.s{s}]",
+            f'context = "services/s{s}"',
+            'paths = ["libs/common/**"]',
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -111,9 +115,24 @@ def main() -> None:
         start = time.perf_counter()
         build_repo(repo)
         print(f"generated {FILES} files, {CHANGED} changed, in {time.perf_counter() - start:.1f} s")
-        plan = [sys.executable, "-m", "ci", "plan", "--format", "json", "--repo", str(repo), "--base", "main", "--head", "HEAD"]
+        plan = [
+            sys.executable,
+            "-m",
+            "ci",
+            "plan",
+            "--format",
+            "json",
+            "--repo",
+            str(repo),
+            "--base",
+            "main",
+            "--head",
+            "HEAD",
+        ]
         import_git = median_seconds([sys.executable, "-c", "import git"])
-        diff = median_seconds(["git", "-C", str(repo), "diff", "--name-status", "-z", "-M", "main...big"])
+        diff = median_seconds(
+            ["git", "-C", str(repo), "diff", "--name-status", "-z", "-M", "main...big"]
+        )
         floor = import_git + diff
         git(repo, "checkout", "-q", "big")
         big = median_seconds(plan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import payload
+from planner_fixtures import payload
 
 from ci import events
 from ci.errors import InputError

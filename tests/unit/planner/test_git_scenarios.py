@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import PlanRunner
+from planner_fixtures import PlanRunner
 from support import GitRepo, git_env
 
 from ci import changes, events
