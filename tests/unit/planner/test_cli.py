@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from planner_fixtures import PlanRunner
 from support import GitRepo, cli_env
 
 from ci.cli import main
@@ -237,3 +238,39 @@ dockerfile = "services/api/Containerfile"
         f"{prefix}tool.tiered-ci.services.api.dockerfile: 'services/api/Containerfile' is not a tracked file; fix the path or commit it",
         f"7 finding(s) in {project.path / 'pyproject.toml'} (1 domains, 1 services, 0 tiers)",
     ]
+
+
+def test_unmapped_warn_plans_the_rest_and_warns(project: GitRepo) -> None:
+    config = (project.path / "pyproject.toml").read_text()
+    config = config.replace("[tool.tiered-ci]\n", '[tool.tiered-ci]\nunmapped = "warn"\n', 1)
+    project.write("pyproject.toml", config)
+    project.commit("warn on unmapped")
+    project.git.branch("-f", "main", "HEAD")
+    project.write("tools/release.py", "print('r')\n")
+    project.write("src/app/d1/b.py", "B = 11\n")
+    project.commit("tools and d1")
+
+    proc = run_cli("plan", "--format", "json", "--repo", str(project.path))
+
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["domains"] == ["d1"]
+    assert json.loads(proc.stdout)["mode"] == "partial"
+    assert proc.stderr == (
+        "tiered-ci plan: warning: tools/release.py: no rule claims it (unmapped = 'warn'); "
+        "add it to a domain, a service, ignore or run-all\n"
+    )
+
+
+def test_trigger_policy_from_config(project: GitRepo, plan: PlanRunner) -> None:
+    config = (project.path / "pyproject.toml").read_text()
+    config += '\n[tool.tiered-ci.triggers.local]\nalways = ["quick", "unit"]\naffected = []\n'
+    project.write("pyproject.toml", config)
+    project.commit("local runs unit")
+    project.git.branch("-f", "main", "HEAD")
+    project.write("src/app/d1/b.py", "B = 12\n")
+    project.commit("d1")
+
+    result = plan(project)
+
+    assert result["sessions"] == ["quick", "unit"]
+    assert result["domains"] == ["d1"]
