@@ -8,6 +8,7 @@ a ChangeSet with `fallback_reason` set, which the planner turns into
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,9 @@ class _Uncertain(Exception):
     """The base cannot be determined; the message is the fallback reason."""
 
 
+@functools.lru_cache(maxsize=8)
 def open_repo(root: Path, *, search_parents: bool = False) -> git.Repo:
+    """The repository at `root` (cached: a plan opens it from several steps)."""
     import git  # noqa: PLC0415 - GitPython costs ~100 ms to import; only the git paths pay it
 
     try:
@@ -100,8 +103,11 @@ def detect(  # noqa: PLR0913 - mirrors the CLI flags one to one
 ) -> ChangeSet:
     """List what changed for `trigger` (DESIGN section 4), or say why it cannot be known."""
     repo = open_repo(root)
-    head_sha = _resolve_explicit(repo, head, "--head") if head else None
-    base_sha = _resolve_explicit(repo, base, "--base") if base else None
+    explicit = [(rev, flag) for rev, flag in ((head, "--head"), (base, "--base")) if rev]
+    resolved = dict(
+        zip((flag for _, flag in explicit), _resolve_explicit(repo, explicit), strict=True)
+    )
+    head_sha, base_sha = resolved.get("--head"), resolved.get("--base")
     detector = _Detector(repo, default_branch, deepen_budget)
     try:
         head_sha = head_sha or detector.resolve("HEAD")
@@ -131,16 +137,26 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
-def _resolve_explicit(repo: git.Repo, rev: str, flag: str) -> str:
+def _resolve_explicit(repo: git.Repo, revs: list[tuple[str, str]]) -> list[str]:
+    """Resolve the --head/--base revisions, in one git call when they are all good."""
     import git  # noqa: PLC0415
 
+    if not revs:
+        return []
     try:
-        return str(repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}"))
+        out = repo.git.rev_parse(*(f"{rev}^{{commit}}" for rev, _ in revs))
+        return str(out).split()
     except git.GitCommandError:
-        raise RepoError(
-            f"{flag} {rev!r}: does not resolve to a commit in {repo.working_dir}; "
-            "fetch it first (git fetch origin REV) or pass an existing revision"
-        ) from None
+        pass
+    for rev, flag in revs:  # find the culprit, to name it
+        try:
+            repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+        except git.GitCommandError:
+            raise RepoError(
+                f"{flag} {rev!r}: does not resolve to a commit in {repo.working_dir}; "
+                "fetch it first (git fetch origin REV) or pass an existing revision"
+            ) from None
+    raise RepoError(f"{' '.join(r for r, _ in revs)}: git rev-parse failed")  # pragma: no cover
 
 
 class _Detector:

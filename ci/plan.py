@@ -57,7 +57,8 @@ class Plan:
     reasons: tuple[Reason, ...]
     decisions: tuple[Decision, ...] = ()
     warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
+    ignored: frozenset[str] = field(default=frozenset())
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -133,6 +134,7 @@ def build_plan(
             if config.unmapped == "warn"
         ),
         notes=changes.notes,
+        ignored=frozenset(selection.ignored),
     )
 
 

@@ -17,8 +17,11 @@ from ci.plan import Plan
 _MAX_CHANGED_SHOWN = 20
 
 
-def to_json(plan: Plan) -> str:
-    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n"
+def to_json(plan: Plan, *, pretty: bool = False) -> str:
+    # Compact by default: json's C encoder is ~10x faster than its indenting Python one,
+    # which matters for a 10,000-file plan read by a workflow, not by a person.
+    indent = 2 if pretty else None
+    return json.dumps(plan.to_json(), indent=indent, ensure_ascii=False) + "\n"
 
 
 def to_text(plan: Plan, *, explain: bool = False) -> str:
@@ -63,7 +66,8 @@ def explain_lines(plan: Plan) -> list[str]:
         lines.append("changed:")
         for changed in shown:
             origin = f" (from {changed.old_path})" if changed.old_path else ""
-            lines.append(f"  {changed.status:<8} {changed.path!s}{origin}")
+            ignored = " (ignored)" if changed.path in plan.ignored else ""
+            lines.append(f"  {changed.status:<8} {changed.path!s}{origin}{ignored}")
         if len(plan.changed) > len(shown):
             lines.append(f"  ... and {len(plan.changed) - len(shown)} more")
     return lines

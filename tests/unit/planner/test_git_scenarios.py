@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import PlanRunner
+from planner_fixtures import PlanRunner
 from support import GitRepo, git_env
 
 from ci import changes, events
@@ -72,7 +71,7 @@ def test_delete_counts_on_the_deleted_path(project: GitRepo, plan: PlanRunner) -
 def test_type_change_to_symlink_counts_as_modified(project: GitRepo) -> None:
     target = project.path / "src/app/d0/a.py"
     target.unlink()
-    os.symlink("../d1/b.py", target)
+    target.symlink_to("../d1/b.py")
     project.commit("a becomes a link")
 
     found = detect_local(project)

@@ -1,3 +1,5 @@
+"""Fixtures for planner tests: a sample monorepo, GitHub payloads and an in-process plan runner."""
+
 from __future__ import annotations
 
 import copy
@@ -11,7 +13,7 @@ from support import GitRepo
 
 from ci.cli import main
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).parent / "unit" / "planner" / "payloads"
 
 CONFIG = """\
 [project]
