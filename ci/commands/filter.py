@@ -155,14 +155,14 @@ def _loader() -> type:
         loader.flatten_mapping(node)  # YAML merge keys (<<), which js-yaml supports too
         seen: set[object] = set()
         for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node, deep=True)
             if key in seen:
                 # js-yaml rejects a duplicated key; PyYAML would keep the last one silently
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicated mapping key {key!r}", key_node.start_mark
                 )
             seen.add(key)
-        return dict(loader.construct_pairs(node, deep=True))  # type: ignore[no-untyped-call]
+        return dict(loader.construct_pairs(node, deep=True))
 
     FilterLoader.add_constructor("tag:yaml.org,2002:map", mapping)
     return FilterLoader

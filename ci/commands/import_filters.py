@@ -76,7 +76,7 @@ def _paths(one: Filter, quantifier: Quantifier) -> list[str]:
         for glob in rule.globs:
             target = negatives if _is_exclusion(glob) else positives
             target.append(_entry(glob, note))
-    notes = _filter_notes(one, quantifier, positives, negatives)
+    notes = _filter_notes(quantifier, positives, negatives)
     if not positives and negatives:
         # dorny ORs a lone `!glob` (it matches every other file); `**` then the exclusions
         # says the same in GitHub `paths:` terms when there is only one of them.
@@ -84,9 +84,7 @@ def _paths(one: Filter, quantifier: Quantifier) -> list[str]:
     return notes + positives + negatives
 
 
-def _filter_notes(
-    one: Filter, quantifier: Quantifier, positives: list[str], negatives: list[str]
-) -> list[str]:
+def _filter_notes(quantifier: Quantifier, positives: list[str], negatives: list[str]) -> list[str]:
     notes = []
     if quantifier == "every" and len(positives) > 1:
         notes.append(
