@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from conftest import filters_from, modified
+from filter_support import filters_from, modified
 
 from ci.filters import FileChange, Quantifier, match
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import filters_from
+from filter_support import filters_from
 
 from ci.changes import ChangedFile
 from ci.errors import InputError

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import filters_from
+from filter_support import filters_from
 
 from ci import config
 from ci.commands.import_filters import to_toml
