@@ -51,7 +51,6 @@ def repo_with_rename(repo: GitRepo) -> GitRepo:
     return repo
 
 
-@pytest.mark.critical
 def test_rename_is_deleted_plus_added(repo_with_rename: GitRepo) -> None:
     result = run_cli(
         repo_with_rename,

@@ -35,7 +35,6 @@ def _domains(text: str) -> dict[str, list[str]]:
     return {name: list(domain.paths) for name, domain in parsed.domains.items()}
 
 
-@pytest.mark.critical
 def test_fragment_is_valid_config() -> None:
     text = to_toml(filters_from(DORNY), "some", "filters.yml")
     assert _domains(text) == {
