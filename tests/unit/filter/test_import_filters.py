@@ -5,7 +5,6 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import pytest
 from filter_support import filters_from
 
 from ci import config
