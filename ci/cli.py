@@ -23,6 +23,8 @@ from ci.errors import CIError
 COMMANDS: dict[str, str] = {
     "plan": "plan",
     "check-config": "check_config",
+    "shard": "shard",
+    "durations": "durations",
 }
 
 
