@@ -141,6 +141,7 @@ def run_all_shards(suite: Path, count: int, *args: str) -> Counter[str]:
     return runs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
 def test_every_test_runs_exactly_once_across_shards(suite: Path, workers: list[str]) -> None:
     everything = collected(suite)
@@ -151,6 +152,7 @@ def test_every_test_runs_exactly_once_across_shards(suite: Path, workers: list[s
     assert runs == Counter(everything)
 
 
+@pytest.mark.slow
 def test_shards_split_the_marker_selection(suite: Path) -> None:
     selection = collected(suite, "-m", "not slow")
 
@@ -160,6 +162,7 @@ def test_shards_split_the_marker_selection(suite: Path) -> None:
     assert runs == Counter(selection)
 
 
+@pytest.mark.slow
 def test_pytest_runs_the_shards_the_cli_prints(suite: Path) -> None:
     (suite / "ids.txt").write_text("\n".join(collected(suite)) + "\n")
     cli = subprocess.run(
@@ -228,6 +231,7 @@ def test_an_empty_selection_still_exits_5(suite: Path) -> None:
             ),
         ),
     ],
+    ids=["k-zero", "k-above-n", "n-zero", "not-k-n", "separate-path", "negative", "not-json"],
 )
 def test_bad_input_is_a_usage_error(suite: Path, args: list[str], message: str) -> None:
     (suite / "bad.json").write_text('{"tests/a.py::t": -3}')
@@ -256,6 +260,7 @@ def test_record_spreads_module_fixture_time_over_the_tests_using_it(suite: Path)
     assert recorded["tests/test_gone.py::test_removed"] == 50.0
 
 
+@pytest.mark.slow
 def test_shard_jobs_record_and_merge_back(suite: Path) -> None:
     cli = [sys.executable, "-m", "ci", "durations", "merge", ".test_durations"]
     for index in (1, 2):

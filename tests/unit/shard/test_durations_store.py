@@ -52,6 +52,18 @@ def test_parse_accepts_pytest_splits_old_list_of_pairs() -> None:
             ),
         ),
     ],
+    ids=[
+        "not-json",
+        "number",
+        "string",
+        "string-seconds",
+        "null-seconds",
+        "bool-seconds",
+        "negative",
+        "nan",
+        "infinity",
+        "bad-pair",
+    ],
 )
 def test_parse_rejects_bad_documents(text: str, message: str) -> None:
     with pytest.raises(InputError) as caught:
