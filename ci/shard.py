@@ -26,6 +26,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal
 
 GroupBy = Literal["test", "file", "class"]
@@ -154,37 +155,42 @@ def _means(known: Mapping[str, float], key: Callable[[str], str | None]) -> dict
 # --- the algorithm ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    key: str
-    seconds: float
-    tests: tuple[str, ...]
+# A unit is (seconds, key, tests): plain tuples, because 100,000 of them are built
+# per call and a frozen dataclass costs several times more to create.
+_Unit = tuple[float, str, tuple[str, ...]]
 
 
 def _units(seconds: Mapping[str, float], group_by: GroupBy) -> list[_Unit]:
     """Units sorted longest first, ties by key: the order LPT assigns them in."""
-    members: dict[str, list[str]] = {}
-    for test in seconds:
-        members.setdefault(group_key(test, group_by), []).append(test)
-    units = [
-        _Unit(key, math.fsum(seconds[t] for t in tests), tuple(tests))
-        for key, tests in members.items()
-    ]
-    units.sort(key=lambda u: (-u.seconds, u.key))
+    if group_by == "test":
+        units: list[_Unit] = [(value, test, (test,)) for test, value in seconds.items()]
+    else:
+        members: dict[str, list[str]] = {}
+        for test in seconds:
+            members.setdefault(group_key(test, group_by), []).append(test)
+        units = [
+            (math.fsum(seconds[t] for t in tests), key, tuple(tests))
+            for key, tests in members.items()
+        ]
+    # Two stable sorts: by key, then by seconds descending (reverse keeps stability).
+    units.sort(key=itemgetter(1))
+    units.sort(key=itemgetter(0), reverse=True)
     return units
 
 
-def _assign(units: Sequence[_Unit], count: int) -> list[tuple[float, list[_Unit]]]:
+def _assign(units: Sequence[_Unit], count: int) -> tuple[list[float], dict[str, int]]:
+    """Shard loads, and the shard (0-based) of every test."""
     # Heap of (load, shard index): the least loaded shard, lowest index on ties.
     heap = [(0.0, index) for index in range(count)]
-    assigned: list[list[_Unit]] = [[] for _ in range(count)]
     loads = [0.0] * count
-    for unit in units:
+    shard_of: dict[str, int] = {}
+    for seconds, _, tests in units:
         load, index = heapq.heappop(heap)
-        assigned[index].append(unit)
-        loads[index] = load + unit.seconds
+        loads[index] = load + seconds
         heapq.heappush(heap, (loads[index], index))
-    return list(zip(loads, assigned, strict=True))
+        for test in tests:
+            shard_of[test] = index
+    return loads, shard_of
 
 
 def _makespan(unit_seconds: Sequence[float], count: int) -> float:
@@ -223,18 +229,21 @@ def plan_shards(
 def _plan(
     seconds: Mapping[str, float], units: Sequence[_Unit], count: int, estimated: tuple[str, ...]
 ) -> ShardPlan:
-    position = {test: index for index, test in enumerate(seconds)}
-    shards = []
-    for index, (load, assigned) in enumerate(_assign(units, count), start=1):
-        tests = sorted((t for unit in assigned for t in unit.tests), key=position.__getitem__)
-        shards.append(Shard(index=index, seconds=load, tests=tuple(tests)))
+    loads, shard_of = _assign(units, count)
+    members: list[list[str]] = [[] for _ in range(count)]
+    for test in seconds:  # input order, so each shard keeps collection order
+        members[shard_of[test]].append(test)
+    shards = tuple(
+        Shard(index=index + 1, seconds=loads[index], tests=tuple(members[index]))
+        for index in range(count)
+    )
     total = math.fsum(seconds.values())
     longest = max(seconds.values(), default=0.0)
     return ShardPlan(
-        shards=tuple(shards),
+        shards=shards,
         total_seconds=total,
         lower_bound_seconds=max(longest, total / count),
-        makespan_seconds=max(s.seconds for s in shards),
+        makespan_seconds=max(loads),
         estimated=estimated,
     )
 
@@ -255,7 +264,7 @@ def choose_shard_count(
     order = _dedupe(durations if tests is None else tests)
     seconds, estimated = estimate(durations, order)
     units = _units(seconds, group_by)
-    unit_seconds = [u.seconds for u in units]
+    unit_seconds = [u[0] for u in units]
     total = math.fsum(unit_seconds)
     longest = unit_seconds[0] if unit_seconds else 0.0
     budget = target_seconds - overhead_seconds
