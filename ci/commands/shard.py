@@ -85,9 +85,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="per-shard start-up cost added with --target-seconds "
         "(default: [tool.tiered-ci] shard-overhead-seconds, 30)",
     )
-    parser.add_argument("--format", choices=("json", "text"), default="json")
-    parser.add_argument("--repo", type=Path, default=Path(), metavar="DIR")
-    parser.add_argument("--config", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--format", choices=("json", "text"), default="json", help="json (default) or a table"
+    )
+    parser.add_argument(
+        "--repo", type=Path, default=Path(), metavar="DIR", help="repository root (default: .)"
+    )
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="config file (default: DIR/pyproject.toml)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

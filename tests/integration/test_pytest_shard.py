@@ -183,6 +183,22 @@ def test_pytest_runs_the_shards_the_cli_prints(suite: Path) -> None:
     assert "tests/test_alpha.py::test_slow[0]" in planned[0]["tests"]
 
 
+@pytest.mark.slow
+def test_group_by_file_keeps_each_file_in_one_shard(suite: Path) -> None:
+    files_per_shard = []
+    for index in (1, 2, 3):
+        result = pytest_run(suite, f"--shard={index}/3", "--shard-group-by=file")
+        assert result.returncode == 0, result.stdout + result.stderr
+        files_per_shard.append({test.split("::")[0] for test in ran(suite)})
+
+    assert sorted(len(files) for files in files_per_shard) == [1, 1, 1]
+    assert set().union(*files_per_shard) == {
+        "tests/test_alpha.py",
+        "tests/test_beta.py",
+        "tests/test_gamma.py",
+    }
+
+
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
 def test_an_empty_shard_exits_0_and_says_why(suite: Path, workers: list[str]) -> None:
     result = pytest_run(suite, "--shard=9/9", "-m", "slow", *workers)
