@@ -8,6 +8,7 @@ a ChangeSet with `fallback_reason` set, which the planner turns into
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,15 +64,25 @@ class _Uncertain(Exception):
     """The base cannot be determined; the message is the fallback reason."""
 
 
-def open_repo(root: Path) -> git.Repo:
+@functools.lru_cache(maxsize=8)
+def open_repo(root: Path, *, search_parents: bool = False) -> git.Repo:
+    """The repository at `root` (cached: a plan opens it from several steps)."""
     import git  # noqa: PLC0415 - GitPython costs ~100 ms to import; only the git paths pay it
 
     try:
-        return git.Repo(root, search_parent_directories=False)
+        return git.Repo(root, search_parent_directories=search_parents)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise RepoError(
             f"{root}: not a git repository; run inside a git checkout or pass --repo DIR"
         ) from None
+
+
+def find_root(start: Path) -> Path:
+    """The top of the work tree containing `start` (so a plan works from any subfolder)."""
+    repo = open_repo(start, search_parents=True)
+    if repo.working_tree_dir is None:
+        raise RepoError(f"{start}: a bare repository has no work tree; pass --repo DIR")
+    return Path(repo.working_tree_dir)
 
 
 def tracked_files(root: Path) -> list[str]:
@@ -92,8 +103,11 @@ def detect(  # noqa: PLR0913 - mirrors the CLI flags one to one
 ) -> ChangeSet:
     """List what changed for `trigger` (DESIGN section 4), or say why it cannot be known."""
     repo = open_repo(root)
-    head_sha = _resolve_explicit(repo, head, "--head") if head else None
-    base_sha = _resolve_explicit(repo, base, "--base") if base else None
+    explicit = [(rev, flag) for rev, flag in ((head, "--head"), (base, "--base")) if rev]
+    resolved = dict(
+        zip((flag for _, flag in explicit), _resolve_explicit(repo, explicit), strict=True)
+    )
+    head_sha, base_sha = resolved.get("--head"), resolved.get("--base")
     detector = _Detector(repo, default_branch, deepen_budget)
     try:
         head_sha = head_sha or detector.resolve("HEAD")
@@ -123,16 +137,26 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
-def _resolve_explicit(repo: git.Repo, rev: str, flag: str) -> str:
+def _resolve_explicit(repo: git.Repo, revs: list[tuple[str, str]]) -> list[str]:
+    """Resolve the --head/--base revisions, in one git call when they are all good."""
     import git  # noqa: PLC0415
 
+    if not revs:
+        return []
     try:
-        return str(repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}"))
+        out = repo.git.rev_parse(*(f"{rev}^{{commit}}" for rev, _ in revs))
+        return str(out).split()
     except git.GitCommandError:
-        raise RepoError(
-            f"{flag} {rev!r}: does not resolve to a commit in {repo.working_dir}; "
-            "fetch it first (git fetch origin REV) or pass an existing revision"
-        ) from None
+        pass
+    for rev, flag in revs:  # find the culprit, to name it
+        try:
+            repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+        except git.GitCommandError:
+            raise RepoError(
+                f"{flag} {rev!r}: does not resolve to a commit in {repo.working_dir}; "
+                "fetch it first (git fetch origin REV) or pass an existing revision"
+            ) from None
+    raise RepoError(f"{' '.join(r for r, _ in revs)}: git rev-parse failed")  # pragma: no cover
 
 
 class _Detector:

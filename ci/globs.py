@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Matcher = Callable[[str], bool]
 
@@ -131,14 +131,31 @@ class PatternList:
     """
 
     patterns: tuple[str, ...]
+    # Compiled once: (negated, regex) per pattern, and one alternation of the
+    # positive patterns so that the common "claims nothing" answer costs one match.
+    _compiled: tuple[tuple[bool, re.Pattern[str]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    _any: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        compiled = tuple(
+            (p.startswith("!"), compile_glob(p.removeprefix("!"))) for p in self.patterns
+        )
+        positives = [regex.pattern for negated, regex in compiled if not negated]
+        combined = (
+            re.compile("|".join(f"(?:{p})" for p in positives), re.DOTALL) if positives else None
+        )
+        object.__setattr__(self, "_compiled", compiled)
+        object.__setattr__(self, "_any", combined)
 
     def decide(self, path: str) -> int | None:
         """Index of the positive pattern that claims `path`, or None when unclaimed."""
+        if self._any is None or self._any.fullmatch(path) is None:
+            return None
         decided: int | None = None
-        for index, pattern in enumerate(self.patterns):
-            negated = pattern.startswith("!")
-            body = pattern[1:] if negated else pattern
-            if compile_glob(body).fullmatch(path) is not None:
+        for index, (negated, regex) in enumerate(self._compiled):
+            if regex.fullmatch(path) is not None:
                 decided = None if negated else index
         return decided
 

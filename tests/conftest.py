@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from support import GitRepo
 
+pytest_plugins = ["planner_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def no_github_env(monkeypatch: pytest.MonkeyPatch) -> None:

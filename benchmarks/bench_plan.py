@@ -1,0 +1,152 @@
+"""How fast is `tiered-ci plan` against the floor any GitPython-based planner pays?
+
+Generates a repository of 50,000 files (10 domains, 5 services) with a
+10,000-file change on a branch, then times, in the same run, medians of 7:
+
+* floor = `python -c "import git"` + `git diff --name-status -z -M base...head`
+* `tiered-ci plan --format json --base main --head HEAD` (commit to commit, as in CI)
+  for the 10,000-file change
+* the same for a typical 20-file change
+
+Prints the ratio plan / floor (target <= 2.0) and the 20-file plan time
+(target < 250 ms). Run: `python benchmarks/bench_plan.py` (or `nox -s bench`).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = 50_000
+CHANGED = 10_000
+DOMAINS = 10
+SERVICES = 5
+RUNS = 7
+
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    "PYTHONPATH": str(ROOT),
+}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, env=ENV, capture_output=True)
+
+
+def config() -> str:
+    lines = [
+        "[tool.tiered-ci]",
+        'ignore = ["**/*.md"]',
+        'run-all = ["pyproject.toml"]',
+        "[tool.tiered-ci.tiers.unit]",
+        'paths = ["tests/unit"]',
+    ]
+    for d in range(DOMAINS):
+        lines += [
+            f"[tool.tiered-ci.domains.d{d}]",
+            f'paths = ["src/app/d{d}/**", "!src/app/d{d}/generated/**"]',
+            f'tests = ["tests/unit/d{d}"]',
+        ]
+    for s in range(SERVICES):
+        lines += [
+            f"[tool.tiered-ci.services.s{s}]",
+            f'context = "services/s{s}"',
+            'paths = ["libs/common/**"]',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def path_of(n: int) -> str:
+    bucket = n % 20
+    if bucket < DOMAINS:
+        return f"src/app/d{bucket}/m{n // 20 % 50}/f{n}.py"
+    if bucket < DOMAINS + SERVICES:
+        return f"services/s{bucket - DOMAINS}/f{n}.py"
+    if bucket < 18:
+        return f"tests/unit/d{n % DOMAINS}/test_f{n}.py"
+    return f"libs/common/f{n}.py" if bucket == 18 else f"docs/f{n}.md"
+
+
+def write(repo: Path, paths: Sequence[str], text: str) -> None:
+    for rel in paths:
+        target = repo / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def build_repo(repo: Path) -> None:
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "pyproject.toml").write_text(config())
+    write(repo, [path_of(n) for n in range(FILES)], "x = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "small")
+    write(repo, [path_of(n) for n in range(0, 20 * 97, 97)], "x = 2\n")
+    git(repo, "commit", "-q", "-am", "20 files")
+    git(repo, "checkout", "-q", "-b", "big", "main")
+    write(repo, [path_of(n) for n in range(0, FILES, FILES // CHANGED)], "x = 3\n")
+    git(repo, "commit", "-q", "-am", "10k files")
+
+
+def median_seconds(argv: Sequence[str], runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, env=ENV, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        start = time.perf_counter()
+        build_repo(repo)
+        print(f"generated {FILES} files, {CHANGED} changed, in {time.perf_counter() - start:.1f} s")
+        plan = [
+            sys.executable,
+            "-m",
+            "ci",
+            "plan",
+            "--format",
+            "json",
+            "--repo",
+            str(repo),
+            "--base",
+            "main",
+            "--head",
+            "HEAD",
+        ]
+        import_git = median_seconds([sys.executable, "-c", "import git"])
+        diff = median_seconds(
+            ["git", "-C", str(repo), "diff", "--name-status", "-z", "-M", "main...big"]
+        )
+        floor = import_git + diff
+        git(repo, "checkout", "-q", "big")
+        big = median_seconds(plan)
+        git(repo, "checkout", "-q", "small")
+        small = median_seconds(plan)
+    print(f"{'measure':<40} {'median':>10}")
+    print(f"{'python -c import git':<40} {import_git * 1000:>8.0f} ms")
+    print(f"{'git diff --name-status -z -M (10k)':<40} {diff * 1000:>8.0f} ms")
+    print(f"{'floor (sum)':<40} {floor * 1000:>8.0f} ms")
+    print(f"{'tiered-ci plan, 10,000 changed files':<40} {big * 1000:>8.0f} ms")
+    print(f"{'tiered-ci plan, 20 changed files':<40} {small * 1000:>8.0f} ms")
+    print(f"ratio plan(10k) / floor = {big / floor:.2f}  (target <= 2.0)")
+    print(f"plan(20 files) = {small * 1000:.0f} ms  (target < 250 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Flags and steps shared by the commands that look at a diff (plan, build, filter)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ci.changes import ChangeSet
+from ci.config import Config
+from ci.events import KNOWN_EVENTS, Trigger
+
+
+def add_diff_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "what to compare (default: from the GitHub event, else local)"
+    )
+    group.add_argument(
+        "--event",
+        metavar="NAME",
+        help="GitHub event name (default: $GITHUB_EVENT_NAME, else local); "
+        f"one of {', '.join(KNOWN_EVENTS)}",
+    )
+    group.add_argument(
+        "--event-path",
+        metavar="FILE",
+        type=Path,
+        help="the event payload JSON (default: $GITHUB_EVENT_PATH)",
+    )
+    group.add_argument("--base", metavar="REV", help="compare from merge-base(REV, head) instead")
+    group.add_argument(
+        "--head", metavar="REV", help="compare to REV instead of HEAD / the work tree"
+    )
+    group.add_argument(
+        "--repo", metavar="DIR", type=Path, default=Path(), help="the repository (default: .)"
+    )
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="a TOML file with a [tool.tiered-ci] table (default: <repo>/pyproject.toml)",
+    )
+
+
+def load_context(args: argparse.Namespace) -> tuple[Path, Config, Trigger]:
+    """Repository root, its config and the trigger, from the shared flags and the environment."""
+    from ci import config as config_module  # noqa: PLC0415 - keep --help fast
+    from ci import events  # noqa: PLC0415
+    from ci.changes import find_root  # noqa: PLC0415
+
+    root = find_root(args.repo)
+    config = config_module.load(root, args.config)
+    trigger = events.from_environment(
+        os.environ,
+        event=args.event,
+        event_path=args.event_path,
+        default_branch=config.default_branch,
+    )
+    return root, config, trigger
+
+
+def detect_changes(
+    args: argparse.Namespace, root: Path, config: Config, trigger: Trigger
+) -> ChangeSet:
+    from ci import changes  # noqa: PLC0415
+
+    return changes.detect(
+        root,
+        trigger,
+        default_branch=config.default_branch,
+        base=args.base,
+        head=args.head,
+        deepen_budget=config.deepen_budget,
+    )

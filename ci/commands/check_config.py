@@ -1,0 +1,45 @@
+"""Validate and lint the [tool.tiered-ci] table.
+
+Validation errors (a wrong type, an unknown trigger or session) exit 2. Lint
+findings exit 1: unknown keys, globs that match no tracked file, a folder
+name without `/**` (it matches only the folder's own path), a pattern list
+made only of negations, test paths and Dockerfiles that do not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = __doc__ or ""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repo", metavar="DIR", type=Path, default=Path(), help="the repository (default: .)"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="a TOML file with a [tool.tiered-ci] table (default: <repo>/pyproject.toml)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ci import changes, config, lint  # noqa: PLC0415
+
+    root = changes.find_root(args.repo)
+    loaded = config.load(root, args.config)
+    source = loaded.source or root / "pyproject.toml"
+    findings = lint.lint(loaded, changes.tracked_files(root))
+    for finding in findings:
+        print(f"{source}: {finding}")
+    summary = (
+        f"{len(loaded.domains)} domains, {len(loaded.services)} services, {len(loaded.tiers)} tiers"
+    )
+    if findings:
+        print(f"{len(findings)} finding(s) in {source} ({summary})")
+        return 1
+    print(f"{source}: OK ({summary})")
+    return 0

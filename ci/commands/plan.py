@@ -1,0 +1,64 @@
+"""Decide which sessions, domains and services run for this change, and why.
+
+Reads the trigger from --event/--event-path (else $GITHUB_EVENT_NAME and
+$GITHUB_EVENT_PATH, else local), diffs base...head with git, maps every
+changed path through [tool.tiered-ci] and prints the plan. When it cannot be
+sure what changed (base unreachable, shallow clone, git failure) it plans
+everything (mode "all") and says why in fallback_reason.
+
+Formats: text (the default on a terminal), json (the default otherwise; the
+contract the workflows read), github (appends sessions, matrix, mode, services
+and domains to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ci.commands._common import add_diff_arguments, detect_changes, load_context
+
+HELP = __doc__ or ""
+FORMATS = ("text", "json", "github")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_diff_arguments(parser)
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: text on a terminal, json otherwise)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="say for every domain, service and session whether it runs and why",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ci import mapping, plan, report, services  # noqa: PLC0415
+
+    fmt = args.format or ("text" if sys.stdout.isatty() else "json")
+    output = os.environ.get("GITHUB_OUTPUT")
+    if fmt == "github" and not output:
+        # Checked before any work so that bad input writes nothing anywhere.
+        report.write_github_precheck(output)
+    root, config, trigger = load_context(args)
+    changes = detect_changes(args, root, config, trigger)
+    rules = mapping.compile_rules(config, services.load_watches(config, root))
+    selection = mapping.select(changes.files, rules)
+    the_plan = plan.build_plan(trigger, changes, selection, config)
+    for warning in the_plan.warnings:
+        print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
+    if fmt == "github":
+        report.write_github(the_plan, output, os.environ.get("GITHUB_STEP_SUMMARY"))
+        sys.stdout.write(report.to_text(the_plan, explain=args.explain))
+    elif fmt == "json":
+        sys.stdout.write(report.to_json(the_plan))
+        if args.explain:
+            sys.stderr.write("\n".join(report.explain_lines(the_plan)) + "\n")
+    else:
+        sys.stdout.write(report.to_text(the_plan, explain=args.explain))
+    return 0

@@ -1,0 +1,103 @@
+"""Pure config lint: findings a valid config can still have (`tiered-ci check-config`).
+
+Each finding names the key, the value and a fix. They are not load errors
+because a config with them still plans safely; they usually mean a rule that
+silently never fires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from ci.config import PREFIX, Config
+from ci.globs import compile_glob
+
+_GLOB_CHARS = frozenset("*?[]{}()!+@")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:
+    """Every finding for `config` against the repository's tracked files."""
+    index = _Index(tracked)
+    findings = [
+        Finding(key, "unknown key; check its spelling against the docs")
+        for key in config.unknown_keys
+    ]
+    for key, patterns in _glob_lists(config):
+        findings.extend(_lint_globs(key, patterns, index))
+    for key, paths in _test_path_lists(config):
+        findings.extend(
+            Finding(f"{key}[{i}]", f"{path!r} matches no tracked file or folder; fix the path")
+            for i, path in enumerate(paths)
+            if not index.exists(path)
+        )
+    for name, service in config.services.items():
+        if service.dockerfile not in index.files:
+            findings.append(
+                Finding(
+                    f"{PREFIX}.services.{name}.dockerfile",
+                    f"{service.dockerfile!r} is not a tracked file; fix the path or commit it",
+                )
+            )
+    return findings
+
+
+class _Index:
+    def __init__(self, tracked: Sequence[str]) -> None:
+        self.files = frozenset(tracked)
+        self.folders = frozenset(
+            path[:i] for path in tracked for i, char in enumerate(path) if char == "/"
+        )
+
+    def exists(self, path: str) -> bool:
+        path = path.rstrip("/")
+        return path in ("", ".") or path in self.files or path in self.folders
+
+
+def _glob_lists(config: Config) -> Iterator[tuple[str, tuple[str, ...]]]:
+    yield f"{PREFIX}.ignore", config.ignore
+    yield f"{PREFIX}.run-all", config.run_all
+    for name, domain in config.domains.items():
+        yield f"{PREFIX}.domains.{name}.paths", domain.paths
+    for name, service in config.services.items():
+        yield f"{PREFIX}.services.{name}.paths", service.paths
+
+
+def _test_path_lists(config: Config) -> Iterator[tuple[str, tuple[str, ...]]]:
+    for name, domain in config.domains.items():
+        yield f"{PREFIX}.domains.{name}.tests", domain.tests
+    for name, tier in config.tiers.items():
+        yield f"{PREFIX}.tiers.{name}.paths", tier.paths
+
+
+def _lint_globs(key: str, patterns: tuple[str, ...], index: _Index) -> Iterator[Finding]:
+    if patterns and all(p.startswith("!") for p in patterns):
+        yield Finding(
+            key,
+            "only negations: a list of `!` patterns claims nothing; "
+            "add the positive pattern they carve out of (e.g. 'src/**')",
+        )
+    for i, pattern in enumerate(patterns):
+        body = pattern.removeprefix("!")
+        if not _GLOB_CHARS.intersection(body) and body.rstrip("/") in index.folders:
+            folder = body.rstrip("/")
+            yield Finding(
+                f"{key}[{i}]",
+                f"{pattern!r} is a folder name and matches only that exact path; "
+                f"write '{folder}/**' to claim what is inside it",
+            )
+            continue
+        regex = compile_glob(body)
+        if not any(regex.fullmatch(path) for path in index.files):
+            yield Finding(
+                f"{key}[{i}]", f"{pattern!r} matches no tracked file; fix the glob or remove it"
+            )

@@ -1,0 +1,284 @@
+"""Pure path mapper: changed files x config rules -> what they select, and why.
+
+Order of evaluation for every path a change touches (a rename touches two):
+
+1. `ignore` globs: the path triggers nothing.
+2. `run-all` globs: a global input; everything runs.
+3. domain `paths` (ordered, `!` excludes, last match wins) and domain `tests`.
+4. service inputs (context, Dockerfile, extra paths; see ci.services).
+5. tier test `paths` (`tests/integration`, ...), for a test no domain owns.
+6. nothing claimed it: the `unmapped` policy decides (run-all, warn or ignore).
+
+Every selection carries Reasons naming the path, its status and the rule id
+(`domains.billing.paths[0]`), so a plan can always say why.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ci.changes import ChangedFile
+from ci.config import Config
+from ci.globs import PatternList
+from ci.services import Watch, claims
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    target: str  # "domain:<name>", "service:<name>", "tier:<name>", "session:<name>", "run-all"
+    path: str | None
+    status: str | None
+    rule: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"target": self.target, "path": self.path, "status": self.status, "rule": self.rule}
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    domains: Mapping[str, tuple[Reason, ...]] = field(default_factory=dict)
+    services: Mapping[str, tuple[Reason, ...]] = field(default_factory=dict)
+    tiers: Mapping[str, tuple[Reason, ...]] = field(default_factory=dict)
+    run_all: tuple[Reason, ...] = ()  # global inputs, or unmapped files under "run-all"
+    unmapped: tuple[Reason, ...] = ()  # unmapped files under "warn" or "ignore"
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.domains or self.services or self.tiers or self.run_all)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The config's path rules, compiled once per plan."""
+
+    ignore: PatternList
+    run_all: PatternList
+    domains: Mapping[str, PatternList]
+    domain_tests: Mapping[str, tuple[str, ...]]
+    tier_paths: Mapping[str, tuple[str, ...]]
+    watches: Mapping[str, Watch]
+    index: _PrefixIndex  # which domains, tests and services a path can possibly concern
+    depends_on: Mapping[str, tuple[str, ...]]
+    unmapped: str
+
+
+def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
+    return Rules(
+        ignore=PatternList(config.ignore),
+        run_all=PatternList(config.run_all),
+        domains={name: PatternList(d.paths) for name, d in config.domains.items()},
+        domain_tests={name: d.tests for name, d in config.domains.items()},
+        tier_paths={name: t.paths for name, t in config.tiers.items() if t.paths},
+        watches=watches,
+        depends_on={name: s.depends_on for name, s in config.services.items()},
+        unmapped=config.unmapped,
+        index=_PrefixIndex.build(
+            [(("domain", n), d.paths) for n, d in config.domains.items()]
+            + [(("tests", n), d.tests) for n, d in config.domains.items()]
+            + [(("service", n), tuple(g for _, g in w.rules)) for n, w in watches.items()]
+        ),
+    )
+
+
+def select(files: Iterable[ChangedFile], rules: Rules) -> Selection:
+    """Map every changed path to what it selects. Pure."""
+    acc = _Accumulator()
+    for changed in files:
+        for path in changed.paths():
+            _map_path(path, changed.status, rules, acc)
+    _add_dependents(acc, rules.depends_on)
+    return acc.freeze()
+
+
+def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
+    if rules.ignore.claims(path):
+        acc.ignored.append(path)
+        return
+    if (index := rules.run_all.decide(path)) is not None:
+        acc.run_all.append(Reason("run-all", path, status, f"run-all[{index}]"))
+        return
+    in_domain = owned_test = in_service = False
+    for kind, name in rules.index.candidates(path):
+        if kind == "domain":
+            in_domain |= _map_domain(name, path, status, rules, acc)
+        elif kind == "tests":
+            owned_test |= _map_domain_tests(name, path, status, rules, acc)
+        else:
+            in_service |= _map_service(name, path, status, rules, acc)
+    # A test a domain owns runs in its shard, not as the remainder of its tier.
+    in_tier = not owned_test and _map_tiers(path, status, rules, acc)
+    if not (in_domain or owned_test or in_service or in_tier):
+        _unmapped(path, status, rules.unmapped, acc)
+
+
+def _map_domain(name: str, path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
+    if (index := rules.domains[name].decide(path)) is None:
+        return False
+    rule = _rule("domains", name, "paths", index)
+    acc.add(acc.domains, name, Reason(f"domain:{name}", path, status, rule))
+    return True
+
+
+def _map_domain_tests(name: str, path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
+    if (index := _under(path, rules.domain_tests[name])) is None:
+        return False
+    rule = _rule("domains", name, "tests", index)
+    acc.add(acc.domains, name, Reason(f"domain:{name}", path, status, rule))
+    return True
+
+
+def _map_service(name: str, path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
+    if (rule := claims(rules.watches[name], path)) is None:
+        return False
+    acc.add(acc.services, name, Reason(f"service:{name}", path, status, rule))
+    return True
+
+
+def _map_tiers(path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
+    claimed = False
+    for name, paths in rules.tier_paths.items():
+        if (index := _under(path, paths)) is not None:
+            rule = _rule("tiers", name, "paths", index)
+            acc.add(acc.tiers, name, Reason(f"tier:{name}", path, status, rule))
+            claimed = True
+    return claimed
+
+
+def _unmapped(path: str, status: str, policy: str, acc: _Accumulator) -> None:
+    reason = Reason("unmapped", path, status, f"unmapped = {policy!r}")
+    if policy == "run-all":
+        acc.run_all.append(reason)
+    else:
+        acc.unmapped.append(reason)
+
+
+def _rule(section: str, name: str, key: str, index: int) -> str:
+    return f"{section}.{name}.{key}[{index}]"
+
+
+def _under(path: str, roots: tuple[str, ...]) -> int | None:
+    """Index of the first test path that is `path` or one of its parent folders."""
+    if not roots or not path.startswith(_prefixes(roots)):
+        return None
+    for index, raw in enumerate(roots):
+        root = raw.rstrip("/")
+        if path == root or path.startswith(f"{root}/") or root in ("", "."):
+            return index
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _prefixes(roots: tuple[str, ...]) -> tuple[str, ...]:
+    """Cheap pre-check for `_under`: every string a matching path starts with."""
+    if any(root.rstrip("/") in ("", ".") for root in roots):
+        return ("",)
+    return tuple(root.rstrip("/") for root in roots)
+
+
+def _add_dependents(acc: _Accumulator, depends_on: Mapping[str, tuple[str, ...]]) -> None:
+    """A service is rebuilt when a service it depends on is (transitively)."""
+    grew = True
+    while grew:  # a fixed point; config rejects depends-on cycles
+        grew = False
+        for name, deps in depends_on.items():
+            if name in acc.services:
+                continue
+            for index, dep in enumerate(deps):
+                if dep in acc.services:
+                    first = acc.services[dep][0]
+                    rule = f"services.{name}.depends-on[{index}]"
+                    acc.services[name] = [Reason(f"service:{name}", first.path, first.status, rule)]
+                    grew = True
+                    break
+
+
+_GLOB_CHARS = frozenset("*?[]{}()!+@\\")
+
+
+Owner = tuple[str, str]  # ("domain" | "tests" | "service", name)
+
+
+class _PrefixIndex:
+    """Rule owners keyed by the literal folder their globs start with.
+
+    Most globs begin with a literal folder (`src/app/billing/**`), so a path
+    can only match the rules keyed by one of its own ancestors (or by itself).
+    Looking those up, once per folder, replaces a regex match per rule and per
+    path; globs with no literal start are keyed by "" and always tried.
+    Owners come back in config order, so reasons keep a stable order.
+    """
+
+    def __init__(self, owners: list[tuple[Owner, tuple[str, ...]]]) -> None:
+        by_key: dict[str, dict[Owner, int]] = {}
+        for order, (owner, globs) in enumerate(owners):
+            for glob in globs:
+                if not glob.startswith("!"):
+                    by_key.setdefault(_literal_key(glob), {})[owner] = order
+        self._by_key = by_key
+        self._folders: dict[str, tuple[Owner, ...]] = {}
+
+    @staticmethod
+    def build(owners: list[tuple[Owner, tuple[str, ...]]]) -> _PrefixIndex:
+        return _PrefixIndex(owners)
+
+    def candidates(self, path: str) -> tuple[Owner, ...]:
+        slash = path.rfind("/")
+        folder = path[:slash] if slash >= 0 else ""
+        found = self._folders.get(folder)
+        if found is None:
+            found = self._folders[folder] = self._collect(folder, with_self=bool(folder))
+        exact = self._by_key.get(path)
+        return found if exact is None else self._merge(found, exact)
+
+    def _collect(self, folder: str, *, with_self: bool) -> tuple[Owner, ...]:
+        merged: dict[Owner, int] = dict(self._by_key.get("", {}))
+        end = folder.find("/")
+        while with_self:
+            key = folder if end < 0 else folder[:end]
+            merged.update(self._by_key.get(key, {}))
+            if end < 0:
+                break
+            end = folder.find("/", end + 1)
+        return tuple(sorted(merged, key=merged.__getitem__))
+
+    def _merge(self, found: tuple[Owner, ...], exact: dict[Owner, int]) -> tuple[Owner, ...]:
+        extra = [owner for owner in exact if owner not in found]
+        return found + tuple(extra) if extra else found
+
+
+def _literal_key(glob: str) -> str:
+    """The leading folders of `glob` that hold no glob character (`./` ignored)."""
+    parts = glob.removeprefix("./").rstrip("/").split("/")
+    literal: list[str] = []
+    for part in parts:
+        if _GLOB_CHARS.intersection(part):
+            break
+        literal.append(part)
+    return "/".join(literal)
+
+
+@dataclass
+class _Accumulator:
+    domains: dict[str, list[Reason]] = field(default_factory=dict)
+    services: dict[str, list[Reason]] = field(default_factory=dict)
+    tiers: dict[str, list[Reason]] = field(default_factory=dict)
+    run_all: list[Reason] = field(default_factory=list)
+    unmapped: list[Reason] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def add(bucket: dict[str, list[Reason]], name: str, reason: Reason) -> None:
+        bucket.setdefault(name, []).append(reason)
+
+    def freeze(self) -> Selection:
+        return Selection(
+            domains={k: tuple(v) for k, v in self.domains.items()},
+            services={k: tuple(v) for k, v in self.services.items()},
+            tiers={k: tuple(v) for k, v in self.tiers.items()},
+            run_all=tuple(self.run_all),
+            unmapped=tuple(self.unmapped),
+            ignored=tuple(self.ignored),
+        )

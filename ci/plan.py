@@ -1,0 +1,342 @@
+"""Pure planner: Trigger + ChangeSet + Selection + Config -> Plan.
+
+The plan is a first-class frozen object: the workflows read its JSON
+(`to_json()`, DESIGN section 5), the text report and `--explain` read its
+`decisions`. Nothing here touches git, files or the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ci.changes import ChangedFile, ChangeSet
+from ci.config import Config, TriggerPolicy
+from ci.events import Trigger
+from ci.mapping import Reason, Selection
+
+Mode = Literal["partial", "all", "none"]
+PLAN_VERSION = 1
+
+# The workflow runs `quick` in a job of its own, so it never appears in the matrix.
+NOT_IN_MATRIX = frozenset({"quick"})
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixEntry:
+    session: str
+    args: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"session": self.session, "args": self.args}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One line of `--explain`: a domain, service or session, whether it runs, and why."""
+
+    target: str
+    selected: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    event: str
+    trigger: str  # the trigger kind the policy was chosen by
+    base: str | None
+    head: str | None
+    mode: Mode
+    fallback_reason: str | None
+    changed: tuple[ChangedFile, ...]
+    sessions: tuple[str, ...]
+    domains: tuple[str, ...]
+    services: tuple[str, ...]
+    matrix: tuple[MatrixEntry, ...]
+    reasons: tuple[Reason, ...]
+    decisions: tuple[Decision, ...] = ()
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    ignored: frozenset[str] = field(default=frozenset())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": PLAN_VERSION,
+            "event": self.event,
+            "base": self.base,
+            "head": self.head,
+            "mode": self.mode,
+            "fallback_reason": self.fallback_reason,
+            "changed": [
+                {"path": f.path, "status": f.status, "old_path": f.old_path} for f in self.changed
+            ],
+            "sessions": list(self.sessions),
+            "domains": list(self.domains),
+            "services": list(self.services),
+            "matrix": {"include": [entry.to_json() for entry in self.matrix]},
+            "reasons": [reason.to_json() for reason in self.reasons],
+        }
+
+
+def build_plan(
+    trigger: Trigger,
+    changes: ChangeSet,
+    selection: Selection,
+    config: Config,
+    *,
+    shard_counts: Mapping[str, int] | None = None,
+) -> Plan:
+    """Decide the sessions, domains and services for one run, with a reason for each."""
+    policy = config.triggers[trigger.kind]
+    policy_key = f"triggers.{trigger.kind}"
+    mode, fallback = _mode(trigger, changes, selection, policy, policy_key)
+    if mode == "all":
+        domains, services = tuple(config.domains), tuple(config.services)
+    else:
+        domains = tuple(d for d in config.domains if d in selection.domains)
+        services = tuple(s for s in config.services if s in selection.services)
+    chooser = _SessionChooser(
+        config=config,
+        selection=selection,
+        policy=policy,
+        policy_key=policy_key,
+        mode=mode,
+        domains=domains,
+        services=services,
+    )
+    sessions, session_reasons, session_decisions = chooser.choose()
+    reasons = [*session_reasons, *_selection_reasons(selection, domains, services, mode)]
+    if fallback is not None and mode == "all":
+        reasons.insert(0, Reason("mode:all", None, None, fallback))
+    return Plan(
+        event=trigger.event,
+        trigger=trigger.kind,
+        base=changes.base,
+        head=changes.head,
+        mode=mode,
+        fallback_reason=fallback,
+        changed=changes.files,
+        sessions=sessions,
+        domains=domains,
+        services=services,
+        matrix=_matrix(sessions, shard_counts or {}),
+        reasons=tuple(reasons),
+        decisions=(
+            *_target_decisions("domain", config.domains, domains, selection.domains, mode),
+            *_target_decisions("service", config.services, services, selection.services, mode),
+            *session_decisions,
+        ),
+        warnings=tuple(
+            f"{r.path}: no rule claims it (unmapped = {config.unmapped!r}); "
+            "add it to a domain, a service, ignore or run-all"
+            for r in selection.unmapped
+            if config.unmapped == "warn"
+        ),
+        notes=changes.notes,
+        ignored=frozenset(selection.ignored),
+    )
+
+
+def _mode(
+    trigger: Trigger,
+    changes: ChangeSet,
+    selection: Selection,
+    policy: TriggerPolicy,
+    policy_key: str,
+) -> tuple[Mode, str | None]:
+    if changes.fallback_reason is not None:
+        return "all", changes.fallback_reason
+    if "full-e2e" in policy.always:
+        return "all", f"{trigger.kind} runs the full suite ({policy_key}.always has full-e2e)"
+    if selection.run_all:
+        first = selection.run_all[0]
+        more = len(selection.run_all) - 1
+        extra = f" (and {more} more)" if more else ""
+        if first.target == "unmapped":
+            why = f"{first.path} is claimed by no rule and {first.rule}{extra}"
+        else:
+            why = f"{first.path} is a global input ({first.rule}){extra}"
+        return "all", why
+    if selection.empty:
+        return "none", None
+    return "partial", None
+
+
+class _SessionChooser:
+    """Turns the trigger policy and the selection into an ordered session list."""
+
+    def __init__(  # noqa: PLR0913 - plain data in, no behaviour hidden in the arguments
+        self,
+        *,
+        config: Config,
+        selection: Selection,
+        policy: TriggerPolicy,
+        policy_key: str,
+        mode: Mode,
+        domains: tuple[str, ...],
+        services: tuple[str, ...],
+    ) -> None:
+        self.config = config
+        self.selection = selection
+        self.policy = policy
+        self.key = policy_key
+        self.mode = mode
+        self.domains = domains
+        self.services = services
+        self.sessions: list[str] = []
+        self.reasons: list[Reason] = []
+        self.decisions: list[Decision] = []
+
+    def choose(self) -> tuple[tuple[str, ...], list[Reason], list[Decision]]:
+        for kind in self.policy.always:
+            self._add(kind, f"{self.key}.always")
+        for kind in self.policy.affected:
+            if kind not in self.policy.always:
+                self._affected(kind)
+        for kind in (
+            "quick",
+            "unit",
+            "integration",
+            "domain-shard",
+            "docker-changed-services",
+            "full-e2e",
+        ):
+            if kind not in self.policy.always and kind not in self.policy.affected:
+                self._skip(kind, f"not in {self.key} (always or affected)")
+        self._drop_shards_covered_by_unit()
+        return tuple(self.sessions), self.reasons, self.decisions
+
+    def _add(self, session: str, rule: str, why: str | None = None) -> None:
+        if session == "domain-shard":
+            for domain in self.domains if self.mode != "all" else ():
+                self._add(f"domain-shard({domain})", rule, f"domain {domain} is selected")
+            if self.mode == "all":
+                self._skip("domain-shard", "mode is all: the unit session runs every shard")
+                self._add("unit", rule, "mode is all: unit is the union of every domain shard")
+            return
+        if session == "docker-changed-services" and not self.config.services:
+            self._skip(session, "no services are configured")
+            return
+        if session in self.sessions:
+            return
+        self.sessions.append(session)
+        self.reasons.append(Reason(f"session:{session}", None, None, rule))
+        self.decisions.append(Decision(f"session:{session}", selected=True, why=why or rule))
+
+    def _skip(self, session: str, why: str) -> None:
+        if not any(d.target == f"session:{session}" for d in self.decisions):
+            self.decisions.append(Decision(f"session:{session}", selected=False, why=why))
+
+    def _affected(self, kind: str) -> None:
+        rule = f"{self.key}.affected"
+        if self.mode == "all":
+            self._add(kind, rule, f"mode is all ({rule})")
+            return
+        why = self._why_affected(kind)
+        if why is None:
+            self._skip(kind, self._why_not(kind))
+        else:
+            self._add(kind, rule, why)
+
+    def _why_affected(self, kind: str) -> str | None:  # noqa: PLR0911 - one answer per session kind
+        sel = self.selection
+        if kind == "domain-shard":
+            return "domains selected" if self.domains else None
+        if kind == "docker-changed-services":
+            return f"services selected: {', '.join(self.services)}" if self.services else None
+        if kind == "unit":
+            return _first_path("a unit test no domain owns changed", sel.tiers.get("unit"))
+        if kind == "integration":
+            if hit := _first_path("an integration test changed", sel.tiers.get("integration")):
+                return hit
+            if self.domains or self.services:
+                return "a domain or service is selected; integration tests cross them"
+            return None
+        # quick / full-e2e named in `affected`: run when anything is selected.
+        return None if sel.empty else "the change selects something"
+
+    def _why_not(self, kind: str) -> str:
+        if kind == "domain-shard":
+            return "no domain is selected"
+        if kind == "docker-changed-services":
+            return "no service's inputs changed"
+        if kind == "unit":
+            return "no unit test outside a domain changed (domain shards cover the rest)"
+        if kind == "integration":
+            return "no domain, service or integration test is selected"
+        return "the change selects nothing"
+
+    def _drop_shards_covered_by_unit(self) -> None:
+        if "unit" not in self.sessions:
+            return
+        for session in [s for s in self.sessions if s.startswith("domain-shard(")]:
+            self.sessions.remove(session)
+            self.reasons = [r for r in self.reasons if r.target != f"session:{session}"]
+            self.decisions = [d for d in self.decisions if d.target != f"session:{session}"]
+            self.decisions.append(
+                Decision(
+                    f"session:{session}",
+                    selected=False,
+                    why="unit runs it (the union of every shard)",
+                )
+            )
+
+
+def _first_path(what: str, reasons: tuple[Reason, ...] | None) -> str | None:
+    return f"{what}: {reasons[0].path}" if reasons else None
+
+
+def _selection_reasons(
+    selection: Selection, domains: tuple[str, ...], services: tuple[str, ...], mode: Mode
+) -> list[Reason]:
+    if mode == "all":
+        return [*selection.run_all]
+    out: list[Reason] = []
+    for name in domains:
+        out.extend(selection.domains.get(name, ()))
+    for name in services:
+        out.extend(selection.services.get(name, ()))
+    for reasons in selection.tiers.values():
+        out.extend(reasons)
+    return out
+
+
+def _target_decisions(
+    kind: str,
+    configured: Mapping[str, object],
+    chosen: tuple[str, ...],
+    selected: Mapping[str, tuple[Reason, ...]],
+    mode: Mode,
+) -> list[Decision]:
+    out: list[Decision] = []
+    for name in configured:
+        reasons = selected.get(name, ())
+        if reasons:
+            first = reasons[0]
+            why = f"{first.path} ({first.status}) matches {first.rule}"
+            if len(reasons) > 1:
+                why += f" (+{len(reasons) - 1} more)"
+            out.append(Decision(f"{kind}:{name}", selected=True, why=why))
+        elif name in chosen and mode == "all":
+            out.append(Decision(f"{kind}:{name}", selected=True, why="mode is all"))
+        else:
+            out.append(
+                Decision(f"{kind}:{name}", selected=False, why="no changed file matches its rules")
+            )
+    return out
+
+
+def _matrix(sessions: tuple[str, ...], shard_counts: Mapping[str, int]) -> tuple[MatrixEntry, ...]:
+    entries: list[MatrixEntry] = []
+    for session in sessions:
+        if session in NOT_IN_MATRIX:
+            continue
+        count = shard_counts.get(session, 1)
+        if count <= 1:
+            entries.append(MatrixEntry(session))
+        else:
+            entries.extend(
+                MatrixEntry(session, f"--shard={k}/{count}") for k in range(1, count + 1)
+            )
+    return tuple(entries)

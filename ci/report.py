@@ -1,0 +1,165 @@
+"""Plan -> text table, JSON, `$GITHUB_OUTPUT` lines and a `$GITHUB_STEP_SUMMARY` page.
+
+Renderers are pure (Plan -> str); `write_github` is the one function here
+that writes files, and it builds everything before it appends anything, so a
+failure never leaves half an output behind.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from ci.errors import InputError
+from ci.plan import Plan
+
+_MAX_CHANGED_SHOWN = 20
+
+
+def to_json(plan: Plan, *, pretty: bool = False) -> str:
+    # Compact by default: json's C encoder is ~10x faster than its indenting Python one,
+    # which matters for a 10,000-file plan read by a workflow, not by a person.
+    indent = 2 if pretty else None
+    return json.dumps(plan.to_json(), indent=indent, ensure_ascii=False) + "\n"
+
+
+def to_text(plan: Plan, *, explain: bool = False) -> str:
+    lines = [
+        f"tiered-ci plan: {plan.event} ({plan.trigger}), mode {plan.mode}",
+        f"  base {_short(plan.base)}  head {_short(plan.head)}  changed files {len(plan.changed)}",
+    ]
+    if plan.fallback_reason:
+        lines.append(f"  running everything: {plan.fallback_reason}")
+    lines += ["", *_table(plan)]
+    lines += [f"warning: {w}" for w in plan.warnings]
+    if explain:
+        lines += ["", *explain_lines(plan)]
+    return "\n".join(lines) + "\n"
+
+
+def _short(sha: str | None) -> str:
+    return sha[:12] if sha else "-"
+
+
+def _table(plan: Plan) -> list[str]:
+    rows = [("sessions", ", ".join(plan.sessions) or "-")]
+    rows.append(("domains", ", ".join(plan.domains) or "-"))
+    rows.append(("services", ", ".join(plan.services) or "-"))
+    matrix = ", ".join(f"{e.session} {e.args}".strip() for e in plan.matrix)
+    rows.append(("matrix", matrix or "-"))
+    width = max(len(name) for name, _ in rows)
+    return [f"  {name:<{width}}  {value}" for name, value in rows]
+
+
+def explain_lines(plan: Plan) -> list[str]:
+    """For every domain, service and session: selected or not, and why."""
+    lines = ["why:"]
+    for decision in plan.decisions:
+        mark = "+" if decision.selected else "-"
+        lines.append(f"  {mark} {decision.target}: {decision.why}")
+    if plan.notes:
+        lines.append("git:")
+        lines += [f"  {note}" for note in plan.notes]
+    shown = plan.changed[:_MAX_CHANGED_SHOWN]
+    if shown:
+        lines.append("changed:")
+        for changed in shown:
+            origin = f" (from {changed.old_path})" if changed.old_path else ""
+            ignored = " (ignored)" if changed.path in plan.ignored else ""
+            lines.append(f"  {changed.status:<8} {changed.path!s}{origin}{ignored}")
+        if len(plan.changed) > len(shown):
+            lines.append(f"  ... and {len(plan.changed) - len(shown)} more")
+    return lines
+
+
+# --- GitHub Actions --------------------------------------------------------------
+
+
+def github_outputs(plan: Plan, delimiter: str | None = None) -> str:
+    """`$GITHUB_OUTPUT` lines: each value a JSON string inside a random heredoc delimiter."""
+    data = plan.to_json()
+    values = {
+        "sessions": json.dumps(data["sessions"]),
+        "matrix": json.dumps(data["matrix"]),
+        "mode": plan.mode,
+        "services": json.dumps(data["services"]),
+        "domains": json.dumps(data["domains"]),
+    }
+    # A fixed delimiter could be forged by a file name in the JSON; a random one cannot.
+    marker = delimiter or f"ghadelimiter_{secrets.token_hex(16)}"
+    chunks = []
+    for name, value in values.items():
+        if marker in value:  # pragma: no cover - 128 random bits
+            raise InputError("heredoc delimiter collision; run again")
+        chunks.append(f"{name}<<{marker}\n{value}\n{marker}\n")
+    return "".join(chunks)
+
+
+def step_summary(plan: Plan) -> str:
+    """A Markdown page: the decision table and a mermaid diagram trigger -> tiers -> sessions."""
+    lines = [
+        f"## tiered-ci plan: `{plan.mode}`",
+        "",
+        (
+            f"Trigger **{plan.event}** ({plan.trigger}), base `{_short(plan.base)}`, "
+            f"head `{_short(plan.head)}`, {len(plan.changed)} changed file(s)."
+        ),
+    ]
+    if plan.fallback_reason:
+        lines += ["", f"> Running everything: {_md(plan.fallback_reason)}"]
+    lines += ["", "| target | runs | why |", "|---|---|---|"]
+    lines += [
+        f"| `{_md(d.target)}` | {'yes' if d.selected else 'no'} | {_md(d.why)} |"
+        for d in plan.decisions
+    ]
+    lines += ["", "```mermaid", *mermaid(plan), "```", ""]
+    return "\n".join(lines)
+
+
+def mermaid(plan: Plan) -> list[str]:
+    lines = ["flowchart LR", f'  trigger["{_label(plan.event)} ({plan.mode})"]']
+    for index, session in enumerate(plan.sessions):
+        tier = _tier_of(session)
+        lines.append(f'  trigger --> tier_{tier.replace("-", "_")}["{tier}"]')
+        lines.append(f'  tier_{tier.replace("-", "_")} --> s{index}["{_label(session)}"]')
+    return list(dict.fromkeys(lines))  # the same tier edge once
+
+
+def _tier_of(session: str) -> str:
+    if session.startswith("domain-shard(") or session == "unit":
+        return "unit"
+    if session == "docker-changed-services":
+        return "docker"
+    if session == "full-e2e":
+        return "e2e"
+    return session
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "'")
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write_github_precheck(output: str | None) -> str:
+    if not output:
+        raise InputError(
+            "--format github: GITHUB_OUTPUT is not set; run inside GitHub Actions "
+            "or set GITHUB_OUTPUT=FILE"
+        )
+    return output
+
+
+def write_github(plan: Plan, output: str | None, summary: str | None) -> None:
+    """Append the outputs and the summary; both are rendered before anything is written."""
+    output = write_github_precheck(output)
+    outputs = github_outputs(plan)
+    page = step_summary(plan) if summary else ""
+    with Path(output).open("a", encoding="utf-8") as handle:
+        handle.write(outputs)
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(page)

@@ -1,0 +1,3 @@
+"""Customer segments and the discount each segment earns."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The product catalog and its search index."""
+
+from __future__ import annotations

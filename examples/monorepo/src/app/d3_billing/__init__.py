@@ -1,0 +1,3 @@
+"""Pricing, invoices and their storage."""
+
+from __future__ import annotations

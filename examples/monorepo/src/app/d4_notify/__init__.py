@@ -1,0 +1,3 @@
+"""Customer notifications rendered from templates."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Monthly revenue reports."""
+
+from __future__ import annotations

@@ -1,0 +1,276 @@
+"""`tiered-ci plan` and `check-config` as a user runs them: exit codes, stderr, outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from planner_fixtures import PlanRunner
+from support import GitRepo, cli_env
+
+from ci.cli import main
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ci", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(env),
+        cwd=cwd,
+        check=False,
+    )
+
+
+def parse_github_output(text: str) -> dict[str, str]:
+    """Read $GITHUB_OUTPUT the way the runner does: `name<<DELIM` ... `DELIM`."""
+    values: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        name, _, delimiter = line.partition("<<")
+        body = []
+        for inner in lines:
+            if inner == delimiter:
+                break
+            body.append(inner)
+        values[name] = "\n".join(body)
+    return values
+
+
+@pytest.mark.smoke
+def test_github_format_writes_outputs_and_summary(project: GitRepo, tmp_path: Path) -> None:
+    project.write("libs/common/c.py", "C = 10\n")
+    project.commit("common")
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+
+    proc = run_cli(
+        "plan",
+        "--format",
+        "github",
+        "--repo",
+        str(project.path),
+        env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    text = output.read_text()
+    delimiters = set(re.findall(r"^\w+<<(ghadelimiter_[0-9a-f]{32})$", text, re.MULTILINE))
+    assert len(delimiters) == 1
+    values = parse_github_output(text)
+    assert set(values) == {"sessions", "matrix", "mode", "services", "domains"}
+    assert json.loads(values["sessions"]) == [
+        "quick",
+        "domain-shard(d0)",
+        "integration",
+        "docker-changed-services",
+    ]
+    assert json.loads(values["matrix"])["include"][0] == {"session": "domain-shard(d0)", "args": ""}
+    assert values["mode"] == "partial"
+    assert json.loads(values["services"]) == ["api"]
+    page = summary.read_text()
+    assert "| `domain:d0` | yes | libs/common/c.py (modified) matches domains.d0.paths[1] |" in page
+    assert "```mermaid\nflowchart LR\n" in page
+    assert 'tier_unit --> s1["domain-shard(d0)"]' in page
+
+
+def test_text_format_with_explain(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    project.write("src/app/d1/b.py", "B = 10\n")
+    project.commit("d1")
+
+    assert main(["plan", "--format", "text", "--explain", "--repo", str(project.path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "sessions  quick, domain-shard(d1), integration" in out
+    assert "  + domain:d1: src/app/d1/b.py (modified) matches domains.d1.paths[0]" in out
+    assert "  - domain:d0: no changed file matches its rules" in out
+    assert "  - service:api: no changed file matches its rules" in out
+    assert "  - session:docker-changed-services: no service's inputs changed" in out
+    assert "  - session:full-e2e: not in triggers.local (always or affected)" in out
+    assert "  modified src/app/d1/b.py" in out
+
+
+def test_plan_from_a_subfolder_uses_the_repository_root(project: GitRepo) -> None:
+    project.write("src/app/d1/b.py", "B = 10\n")
+    project.commit("d1")
+
+    proc = run_cli("plan", "--format", "json", cwd=project.path / "src" / "app")
+
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["domains"] == ["d1"]
+
+
+@pytest.mark.critical
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--event", "pull-request"],
+            "tiered-ci plan: error: --event 'pull-request': unknown event; expected one of local, pull_request, pull_request_target, push, merge_group, schedule, workflow_dispatch, workflow_call, workflow_run, repository_dispatch, release",
+        ),
+        (
+            ["--base", "no-such-branch"],
+            "tiered-ci plan: error: --base 'no-such-branch': does not resolve to a commit in {repo}; fetch it first (git fetch origin REV) or pass an existing revision",
+        ),
+        (
+            ["--event", "push", "--event-path", "{bad}"],
+            "tiered-ci plan: error: --event-path {bad}: not valid JSON (line 1, column 1); pass the JSON file GitHub wrote for this event",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+    project: GitRepo, tmp_path: Path, args: list[str], message: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("oops")
+    output = tmp_path / "output"
+    args = [a.format(bad=bad) for a in args]
+
+    proc = run_cli(
+        "plan",
+        "--format",
+        "github",
+        "--repo",
+        str(project.path),
+        *args,
+        env={"GITHUB_OUTPUT": str(output)},
+    )
+
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [message.format(repo=project.path, bad=bad)]
+    assert not output.exists()
+
+
+def test_wrong_config_type_exits_2(project: GitRepo, tmp_path: Path) -> None:
+    config = tmp_path / "ci.toml"
+    config.write_text('[tool.tiered-ci.services.api]\npaths = "libs/**"\n')
+
+    proc = run_cli("plan", "--repo", str(project.path), "--config", str(config))
+
+    assert proc.returncode == 2
+    assert (
+        proc.stderr
+        == f"tiered-ci plan: error: {config}: tool.tiered-ci.services.api.paths: expected a list of globs, got str\n"
+    )
+
+
+def test_not_a_git_repository_exits_2(tmp_path: Path) -> None:
+    proc = run_cli("plan", "--repo", str(tmp_path))
+
+    assert proc.returncode == 2
+    assert (
+        proc.stderr
+        == f"tiered-ci plan: error: {tmp_path}: not a git repository; run inside a git checkout or pass --repo DIR\n"
+    )
+
+
+def test_github_format_without_github_output_exits_2(project: GitRepo) -> None:
+    proc = run_cli("plan", "--format", "github", "--repo", str(project.path))
+
+    assert proc.returncode == 2
+    assert (
+        proc.stderr
+        == "tiered-ci plan: error: --format github: GITHUB_OUTPUT is not set; run inside GitHub Actions or set GITHUB_OUTPUT=FILE\n"
+    )
+
+
+def test_unknown_flag_is_a_usage_error() -> None:
+    proc = run_cli("plan", "--fromat", "json")
+
+    assert proc.returncode == 2
+    assert "unrecognized arguments: --fromat json" in proc.stderr
+
+
+def test_help_lists_every_command() -> None:
+    proc = run_cli("--help")
+
+    assert proc.returncode == 0
+    for command in ("plan", "check-config"):
+        assert command in proc.stdout
+
+
+# --- check-config -------------------------------------------------------------------
+
+
+def test_check_config_clean(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", "--repo", str(project.path)]) == 0
+    assert (
+        capsys.readouterr().out
+        == f"{project.path / 'pyproject.toml'}: OK (2 domains, 1 services, 2 tiers)\n"
+    )
+
+
+def test_check_config_findings(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    project.write(
+        "pyproject.toml",
+        """\
+[tool.tiered-ci]
+ignore = ["docs"]
+run-all = ["setup.cfg"]
+colour = "blue"
+
+[tool.tiered-ci.domains.d0]
+paths = ["!src/app/d0/generated/**"]
+tests = ["tests/unit/nope"]
+
+[tool.tiered-ci.services.api]
+context = "services/api"
+dockerfile = "services/api/Containerfile"
+""",
+    )
+
+    assert main(["check-config", "--repo", str(project.path)]) == 1
+
+    lines = capsys.readouterr().out.splitlines()
+    prefix = f"{project.path / 'pyproject.toml'}: "
+    assert lines == [
+        f"{prefix}tool.tiered-ci.colour: unknown key; check its spelling against the docs",
+        f"{prefix}tool.tiered-ci.ignore[0]: 'docs' is a folder name and matches only that exact path; write 'docs/**' to claim what is inside it",
+        f"{prefix}tool.tiered-ci.run-all[0]: 'setup.cfg' matches no tracked file; fix the glob or remove it",
+        f"{prefix}tool.tiered-ci.domains.d0.paths: only negations: a list of `!` patterns claims nothing; add the positive pattern they carve out of (e.g. 'src/**')",
+        f"{prefix}tool.tiered-ci.domains.d0.paths[0]: '!src/app/d0/generated/**' matches no tracked file; fix the glob or remove it",
+        f"{prefix}tool.tiered-ci.domains.d0.tests[0]: 'tests/unit/nope' matches no tracked file or folder; fix the path",
+        f"{prefix}tool.tiered-ci.services.api.dockerfile: 'services/api/Containerfile' is not a tracked file; fix the path or commit it",
+        f"7 finding(s) in {project.path / 'pyproject.toml'} (1 domains, 1 services, 0 tiers)",
+    ]
+
+
+def test_unmapped_warn_plans_the_rest_and_warns(project: GitRepo) -> None:
+    config = (project.path / "pyproject.toml").read_text()
+    config = config.replace("[tool.tiered-ci]\n", '[tool.tiered-ci]\nunmapped = "warn"\n', 1)
+    project.write("pyproject.toml", config)
+    project.commit("warn on unmapped")
+    project.git.branch("-f", "main", "HEAD")
+    project.write("tools/release.py", "print('r')\n")
+    project.write("src/app/d1/b.py", "B = 11\n")
+    project.commit("tools and d1")
+
+    proc = run_cli("plan", "--format", "json", "--repo", str(project.path))
+
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["domains"] == ["d1"]
+    assert json.loads(proc.stdout)["mode"] == "partial"
+    assert proc.stderr == (
+        "tiered-ci plan: warning: tools/release.py: no rule claims it (unmapped = 'warn'); "
+        "add it to a domain, a service, ignore or run-all\n"
+    )
+
+
+def test_trigger_policy_from_config(project: GitRepo, plan: PlanRunner) -> None:
+    config = (project.path / "pyproject.toml").read_text()
+    config += '\n[tool.tiered-ci.triggers.local]\nalways = ["quick", "unit"]\naffected = []\n'
+    project.write("pyproject.toml", config)
+    project.commit("local runs unit")
+    project.git.branch("-f", "main", "HEAD")
+    project.write("src/app/d1/b.py", "B = 12\n")
+    project.commit("d1")
+
+    result = plan(project)
+
+    assert result["sessions"] == ["quick", "unit"]
+    assert result["domains"] == ["d1"]

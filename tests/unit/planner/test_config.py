@@ -1,0 +1,222 @@
+"""Config loading and validation: every message names the key and what was expected."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ci import config
+from ci.errors import ConfigError
+
+
+def parse(text: str) -> config.Config:
+    table = tomllib.loads(text)["tool"]["tiered-ci"]
+    return config.parse(table, root=Path("/repo"))
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        parse(text)
+    return str(info.value)
+
+
+@pytest.mark.critical
+def test_full_config_loads_into_frozen_values() -> None:
+    cfg = parse(
+        """
+        [tool.tiered-ci]
+        default-branch = "trunk"
+        ignore = ["**/*.md"]
+        run-all = ["pyproject.toml"]
+        unmapped = "warn"
+        durations = "ci/.durations"
+        shard-overhead-seconds = 12
+        [tool.tiered-ci.tiers.quick]
+        markers = "critical or smoke"
+        workers = 4
+        budget-seconds = 60
+        [tool.tiered-ci.tiers.unit]
+        paths = ["tests/unit"]
+        workers = "auto"
+        target-seconds = 300
+        [tool.tiered-ci.domains.data]
+        paths = ["src/data/**"]
+        tests = ["tests/unit/data"]
+        [tool.tiered-ci.services.api]
+        context = "services/api/"
+        paths = ["libs/common/**"]
+        image = "ghcr.io/acme/api"
+        args = { PY = "3.12", N = 2 }
+        [tool.tiered-ci.services.web]
+        depends-on = ["api"]
+        [tool.tiered-ci.coverage]
+        fail-under = 90
+        """
+    )
+    assert cfg.default_branch == "trunk"
+    assert cfg.unmapped == "warn"
+    assert cfg.tiers["quick"] == config.Tier("quick", (), "critical or smoke", 4, 60.0, None)
+    assert cfg.tiers["unit"].workers == "auto"
+    assert cfg.tiers["unit"].target_seconds == 300.0
+    assert cfg.domains["data"] == config.Domain("data", ("src/data/**",), ("tests/unit/data",))
+    api = cfg.services["api"]
+    assert (api.context, api.dockerfile, api.image) == (
+        "services/api",
+        "services/api/Dockerfile",
+        "ghcr.io/acme/api",
+    )
+    assert api.args == {"PY": "3.12", "N": "2"}
+    web = cfg.services["web"]
+    assert (web.context, web.image, web.depends_on) == ("services/web", "web", ("api",))
+    assert cfg.durations == "ci/.durations"
+    assert cfg.shard_overhead_seconds == 12.0
+    assert cfg.coverage_fail_under == 90.0
+    assert cfg.unknown_keys == ()
+    with pytest.raises(AttributeError):
+        cfg.default_branch = "main"  # type: ignore[misc]
+
+
+def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    cfg = config.load(tmp_path)
+    assert (cfg.default_branch, cfg.unmapped, cfg.domains, cfg.services) == (
+        "main",
+        "run-all",
+        {},
+        {},
+    )
+    assert cfg.triggers == config.DEFAULT_TRIGGERS
+
+
+@pytest.mark.critical
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[tool.tiered-ci.services.api]\npaths = "libs/**"',
+            "tool.tiered-ci.services.api.paths: expected a list of globs, got str",
+        ),
+        (
+            "[tool.tiered-ci]\nignore = [1]",
+            "tool.tiered-ci.ignore[0]: expected a non-empty string, got int",
+        ),
+        (
+            '[tool.tiered-ci]\nunmapped = "sometimes"',
+            "tool.tiered-ci.unmapped: expected one of run-all, warn, ignore, got 'sometimes'",
+        ),
+        (
+            "[tool.tiered-ci.domains.data]\ntests = []",
+            "tool.tiered-ci.domains.data.paths: missing; expected a list of globs",
+        ),
+        (
+            "[tool.tiered-ci.tiers.unit]\nworkers = 0",
+            "tool.tiered-ci.tiers.unit.workers: expected at least 1, got 0",
+        ),
+        (
+            '[tool.tiered-ci.tiers.unit]\nworkers = "many"',
+            'tool.tiered-ci.tiers.unit.workers: expected a whole number or "auto", got str',
+        ),
+        (
+            '[tool.tiered-ci.tiers.quick]\nbudget-seconds = "60"',
+            "tool.tiered-ci.tiers.quick.budget-seconds: expected a number, got str",
+        ),
+        (
+            "[tool.tiered-ci]\nshard-overhead-seconds = -1",
+            "tool.tiered-ci.shard-overhead-seconds: expected a number >= 0, got -1",
+        ),
+        (
+            "[tool.tiered-ci]\ndomains = 3",
+            "tool.tiered-ci.domains: expected a table, got int",
+        ),
+        (
+            '[tool.tiered-ci.triggers.nightly]\nalways = ["quick"]',
+            (
+                "tool.tiered-ci.triggers.nightly: unknown trigger; expected one of local, "
+                "pull_request, ready_for_review, push, push_default, merge_group, schedule, "
+                "workflow_dispatch, other"
+            ),
+        ),
+        (
+            '[tool.tiered-ci.triggers.pull_request]\nalways = ["quick", "lint"]',
+            (
+                "tool.tiered-ci.triggers.pull_request.always[1]: unknown session 'lint'; expected "
+                "one of quick, unit, integration, domain-shard, docker-changed-services, full-e2e"
+            ),
+        ),
+        (
+            '[tool.tiered-ci.services.api]\ndepends-on = ["db"]',
+            "tool.tiered-ci.services.api.depends-on: unknown service 'db'; known: api",
+        ),
+        (
+            (
+                '[tool.tiered-ci.services.a]\ndepends-on = ["b"]\n'
+                '[tool.tiered-ci.services.b]\ndepends-on = ["c"]\n'
+                '[tool.tiered-ci.services.c]\ndepends-on = ["a"]'
+            ),
+            "tool.tiered-ci.services: depends-on cycle a -> b -> c -> a; remove one of the edges",
+        ),
+        (
+            "[tool.tiered-ci.services.api]\nargs = { X = [1] }",
+            "tool.tiered-ci.services.api.args.X: expected a string, got list",
+        ),
+        (
+            "[tool.tiered-ci]\nservices-from = 1",
+            'tool.tiered-ci.services-from: expected "compose" or a list of compose files, got int',
+        ),
+    ],
+)
+def test_validation_names_the_key(text: str, message: str) -> None:
+    assert error_of(text) == message
+
+
+def test_unknown_keys_are_kept_for_the_lint() -> None:
+    cfg = parse(
+        '[tool.tiered-ci]\nignroe = []\n[tool.tiered-ci.domains.a]\npaths = ["a/**"]\ntest = []'
+    )
+    assert cfg.unknown_keys == ("tool.tiered-ci.ignroe", "tool.tiered-ci.domains.a.test")
+
+
+def test_trigger_policy_override_keeps_unset_lists() -> None:
+    cfg = parse('[tool.tiered-ci.triggers.pull_request]\nalways = ["quick", "unit"]')
+    policy = cfg.triggers["pull_request"]
+    assert policy.always == ("quick", "unit")
+    assert policy.affected == config.DEFAULT_TRIGGERS["pull_request"].affected
+
+
+def test_load_names_the_file_on_bad_toml(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool.tiered-ci\n")
+    with pytest.raises(ConfigError, match=r"pyproject.toml: not valid TOML: "):
+        config.load(tmp_path)
+
+
+def test_explicit_config_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path, tmp_path / "ci.toml")
+    assert str(info.value) == (
+        f"{tmp_path / 'ci.toml'}: config file not found; pass an existing TOML file to --config"
+    )
+
+
+def test_errors_from_a_file_are_prefixed_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "ci.toml"
+    path.write_text('[tool.tiered-ci.services.api]\npaths = "x"\n')
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path, path)
+    assert str(info.value) == (
+        f"{path}: tool.tiered-ci.services.api.paths: expected a list of globs, got str"
+    )
+
+
+@pytest.mark.parametrize(
+    ("graph", "cycle"),
+    [
+        ({"a": ("b",), "b": ()}, []),
+        ({"a": ("a",)}, ["a", "a"]),
+        ({"a": ("b",), "b": ("a",)}, ["a", "b", "a"]),
+    ],
+)
+def test_find_cycle(graph: dict[str, tuple[str, ...]], cycle: list[str]) -> None:
+    assert config.find_cycle(graph) == cycle
