@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "check-config": "check_config",
     "filter": "filter",
     "import-filters": "import_filters",
+    "shard": "shard",
+    "durations": "durations",
 }
 
 
