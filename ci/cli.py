@@ -23,6 +23,7 @@ from ci.errors import CIError
 COMMANDS: dict[str, str] = {
     "plan": "plan",
     "check-config": "check_config",
+    "build": "build",
 }
 
 
