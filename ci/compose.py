@@ -25,7 +25,7 @@ class ComposeBuild:
     """One service's build settings as a compose file states them (repo-relative paths)."""
 
     context: str | None = None
-    dockerfile: str | None = None
+    dockerfile: str | None = None  # as written: relative to the (final) context
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     image: str | None = None
@@ -40,12 +40,13 @@ class ComposeBuild:
             image=later.image or self.image,
         )
 
-    def to_service(self, name: str) -> Service:
+    def to_service(self, name: str, where: str) -> Service:
         context = self.context or "."
+        dockerfile = posixpath.join(context, self.dockerfile or "Dockerfile")
         return Service(
             name=name,
             context=context,
-            dockerfile=self.dockerfile or _join(context, "Dockerfile"),
+            dockerfile=_inside(dockerfile, self.dockerfile or "Dockerfile", f"{where}.dockerfile"),
             image=self.image or name,
             target=self.target,
             args=dict(self.args),
@@ -101,18 +102,15 @@ def _build(name: str, build: object, image: object, where: Path | str, base: str
             f"{key}.dockerfile_inline: not supported; move the Dockerfile to a file "
             "or configure the service in [tool.tiered-ci.services]"
         )
-    raw_context = _text(spec, "context", key) or "."
-    if "://" in raw_context or raw_context.startswith("git@"):
+    raw_context = _text(spec, "context", key)
+    if raw_context and ("://" in raw_context or raw_context.startswith("git@")):
         raise ConfigError(f"{key}.context: a remote context ({raw_context}) cannot be watched")
-    context = _inside(posixpath.join(base, raw_context), f"{key}.context")
-    dockerfile = _text(spec, "dockerfile", key)
+    context = None
+    if raw_context is not None:
+        context = _inside(posixpath.join(base, raw_context), raw_context, f"{key}.context")
     return ComposeBuild(
         context=context,
-        dockerfile=(
-            _inside(posixpath.join(context, dockerfile), f"{key}.dockerfile")
-            if dockerfile
-            else None
-        ),
+        dockerfile=_text(spec, "dockerfile", key),
         target=_text(spec, "target", key),
         args=_args(spec.get("args"), f"{key}.args"),
         image=image if isinstance(image, str) and image else None,
@@ -153,10 +151,10 @@ def _text(spec: Mapping[str, object], name: str, key: str) -> str | None:
     return value
 
 
-def _inside(path: str, key: str) -> str:
+def _inside(path: str, written: str, key: str) -> str:
     cleaned = posixpath.normpath(path)
     if cleaned.startswith(("/", "../")) or cleaned == "..":
-        raise ConfigError(f"{key}: {path} is outside the repository; tiered-ci cannot watch it")
+        raise ConfigError(f"{key}: {written} is outside the repository; tiered-ci cannot watch it")
     return cleaned
 
 
@@ -169,6 +167,3 @@ def _relative_folder(folder: Path, root: Path) -> str:
         ) from None
     return rel.as_posix() or "."
 
-
-def _join(context: str, name: str) -> str:
-    return name if context in ("", ".") else f"{context}/{name}"

@@ -61,8 +61,8 @@ def instructions(text: str) -> list[Instruction]:
         stripped = raw.strip()
         if not parts and (not stripped or stripped.startswith("#")):
             continue
-        if parts and stripped.startswith("#"):
-            continue  # a comment inside a continued instruction is dropped, as Docker does
+        if parts and (not stripped or stripped.startswith("#")):
+            continue  # empty and comment lines inside a continued instruction are dropped
         if not parts:
             start = number
         body = raw.rstrip()
@@ -70,13 +70,17 @@ def instructions(text: str) -> list[Instruction]:
             parts.append(body[: -len(escape)])
             continue
         parts.append(body)
-        keyword, _, rest = " ".join(parts).strip().partition(" ")
-        out.append(Instruction(keyword.upper(), rest.strip(), start))
+        if "".join(parts).strip():
+            out.append(_instruction("".join(parts), start))
         parts = []
-    if parts:  # a continuation at end of file: Docker takes what is there
-        keyword, _, rest = " ".join(parts).strip().partition(" ")
-        out.append(Instruction(keyword.upper(), rest.strip(), start))
+    if "".join(parts).strip():  # a continuation at end of file: Docker takes what is there
+        out.append(_instruction("".join(parts), start))
     return out
+
+
+def _instruction(joined: str, line: int) -> Instruction:
+    keyword, *rest = joined.split(None, 1)
+    return Instruction(keyword.upper(), rest[0].strip() if rest else "", line)
 
 
 def _escape_char(lines: list[str]) -> str:

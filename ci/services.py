@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci.changes import ChangedFile
-from ci.config import COMPOSE_FILES, PREFIX, Config, Service, find_cycle
+from ci.config import COMPOSE_FILES, PREFIX, Config, Service
 from ci.dockerfile import IgnoreFile, Sources, context_sources, go_pattern_to_glob
 from ci.errors import ConfigError
 from ci.globs import compile_glob
@@ -75,19 +75,21 @@ def discover(config: Config, root: Path) -> dict[str, Service]:
     from ci import compose  # noqa: PLC0415 - imports yaml; only configs that use compose pay
 
     found: dict[str, compose.ComposeBuild] = {}
+    origin: dict[str, Path] = {}
     for path in _compose_paths(config, root):
         for name, build in compose.read(path, root).items():
             found[name] = found[name].overlay(build) if name in found else build
-    merged = {name: build.to_service(name) for name, build in found.items()}
+            origin[name] = path
+    merged = {
+        name: build.to_service(name, f"{origin[name]}: services.{name}.build")
+        for name, build in found.items()
+    }
     for name, explicit in config.services.items():
         merged[name] = _merge(explicit, merged.get(name))
     for name, service in merged.items():
         _check_discovered(name, service, merged, from_compose=name in found)
-    cycle = find_cycle({name: s.depends_on for name, s in merged.items()})
-    if cycle:
-        raise ConfigError(
-            f"{PREFIX}.services: depends-on cycle {' -> '.join(cycle)}; remove one of the edges"
-        )
+    # No cycle check here: only configured services have depends-on, and config.load
+    # has already rejected cycles among them.
     return merged
 
 
