@@ -166,4 +166,3 @@ def _relative_folder(folder: Path, root: Path) -> str:
             f"{folder}: the compose file is outside the repository {root}; list one inside it"
         ) from None
     return rel.as_posix() or "."
-

@@ -20,9 +20,15 @@ FULL = Service(
     target="runtime",
     args={"VERSION": "1.2", "BASE": "scratch"},
 )
-ROOTED = Service("worker", ".", "services/worker/Dockerfile", "localhost/worker", depends_on=("api",))
+ROOTED = Service(
+    "worker", ".", "services/worker/Dockerfile", "localhost/worker", depends_on=("api",)
+)
 
-HEADS = {"docker": ("docker", "build"), "podman": ("podman", "build"), "buildah": ("buildah", "bud")}
+HEADS = {
+    "docker": ("docker", "build"),
+    "podman": ("podman", "build"),
+    "buildah": ("buildah", "bud"),
+}
 
 
 @pytest.mark.critical
@@ -127,11 +133,11 @@ def test_bake_dockerfile_outside_the_context_is_relative_to_it() -> None:
 @pytest.mark.critical
 @pytest.mark.parametrize("push", [False, True])
 def test_bake_builds_all_targets_in_one_call_per_dependency_level(push: bool) -> None:
-    jobs = docker.make_jobs("bake", [API, FULL, ROOTED], ["t"], push=push, bake_path="/tmp/b.json")
+    jobs = docker.make_jobs("bake", [API, FULL, ROOTED], ["t"], push=push, bake_path="out/b.json")
     push_flag = ("--push",) if push else ()
     assert [job.commands for job in jobs] == [
-        (("docker", "buildx", "bake", "--file", "/tmp/b.json", *push_flag, "api", "web"),),
-        (("docker", "buildx", "bake", "--file", "/tmp/b.json", *push_flag, "worker"),),
+        (("docker", "buildx", "bake", "--file", "out/b.json", *push_flag, "api", "web"),),
+        (("docker", "buildx", "bake", "--file", "out/b.json", *push_flag, "worker"),),
     ]
     assert [job.needs for job in jobs] == [(), ("api",)]
     independent = docker.make_jobs("bake", [API, FULL], ["t"])
@@ -210,7 +216,9 @@ BUILDX = ("docker", "buildx", "version")
         ((ENGINE,), "docker", "docker"),
     ],
 )
-def test_choose_builder(working: tuple[tuple[str, ...], ...], forced: str | None, tool: str) -> None:
+def test_choose_builder(
+    working: tuple[tuple[str, ...], ...], forced: str | None, tool: str
+) -> None:
     choice = docker.choose(forced, FakeProbe(*working), {}, in_container=False)
     assert choice.tool == tool
 
@@ -225,7 +233,10 @@ def test_choose_falls_back_to_vfs_storage_when_the_default_driver_fails() -> Non
 def test_no_builder_is_a_usage_error_saying_what_to_install() -> None:
     with pytest.raises(UsageError) as info:
         docker.choose(None, FakeProbe(BUILDX), {}, in_container=False)
-    assert str(info.value) == "no image builder works here; install docker with buildx, podman or buildah"
+    assert (
+        str(info.value)
+        == "no image builder works here; install docker with buildx, podman or buildah"
+    )
     with pytest.raises(UsageError) as forced:
         docker.choose("docker", FakeProbe(BUILDX, ("podman", "info")), {}, in_container=False)
     assert str(forced.value) == (

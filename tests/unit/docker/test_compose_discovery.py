@@ -57,7 +57,9 @@ def test_compose_build_sections_become_services(tmp_path: Path) -> None:
             target="runtime",
             args={"VERSION": "2", "DEBUG": "false"},
         ),
-        "worker": Service("worker", ".", "services/worker/Dockerfile", "worker", args={"MODE": "batch"}),
+        "worker": Service(
+            "worker", ".", "services/worker/Dockerfile", "worker", args={"MODE": "batch"}
+        ),
     }
 
 
@@ -90,17 +92,26 @@ def test_resolve_feeds_the_merged_services_to_the_watches(tmp_path: Path) -> Non
     resolved = services.resolve(cfg, tmp_path)
     assert list(resolved.services) == ["api", "web", "worker"]
     watches = services.load_watches(cfg, tmp_path)
-    assert services.claims(watches["web"], "services/web/docker/Containerfile") == "services.web.dockerfile"
+    assert (
+        services.claims(watches["web"], "services/web/docker/Containerfile")
+        == "services.web.dockerfile"
+    )
 
 
 def test_compose_in_a_subfolder_resolves_paths_from_its_folder(tmp_path: Path) -> None:
     compose = "services:\n  api:\n    build:\n      context: ../services/api\n      dockerfile: Dockerfile.prod\n"
-    cfg = load(tmp_path, '[tool.tiered-ci]\nservices-from = ["deploy/compose.yml"]\n', {"deploy/compose.yml": compose})
+    cfg = load(
+        tmp_path,
+        '[tool.tiered-ci]\nservices-from = ["deploy/compose.yml"]\n',
+        {"deploy/compose.yml": compose},
+    )
     assert services.discover(cfg, tmp_path)["api"].dockerfile == "services/api/Dockerfile.prod"
 
 
 def test_later_compose_files_override_earlier_ones(tmp_path: Path) -> None:
-    base = "services:\n  api:\n    build:\n      context: services/api\n      args: {A: '1', B: '1'}\n"
+    base = (
+        "services:\n  api:\n    build:\n      context: services/api\n      args: {A: '1', B: '1'}\n"
+    )
     override = "services:\n  api:\n    build:\n      target: dev\n      args: {B: '2'}\n"
     cfg = load(
         tmp_path,
@@ -108,7 +119,11 @@ def test_later_compose_files_override_earlier_ones(tmp_path: Path) -> None:
         {"compose.yaml": base, "compose.override.yaml": override},
     )
     api = services.discover(cfg, tmp_path)["api"]
-    assert (api.context, api.target, dict(api.args)) == ("services/api", "dev", {"A": "1", "B": "2"})
+    assert (api.context, api.target, dict(api.args)) == (
+        "services/api",
+        "dev",
+        {"A": "1", "B": "2"},
+    )
 
 
 def test_depends_on_may_name_a_compose_service(tmp_path: Path) -> None:
@@ -128,20 +143,26 @@ def test_depends_on_may_name_a_compose_service(tmp_path: Path) -> None:
         (
             '[tool.tiered-ci]\nservices-from = "compose"\n',
             {},
-            'tool.tiered-ci.services-from = "compose": none of compose.yaml, compose.yml, '
-            "docker-compose.yaml, docker-compose.yml is in {root}; add a compose file or remove services-from",
+            (
+                'tool.tiered-ci.services-from = "compose": none of compose.yaml, compose.yml, '
+                "docker-compose.yaml, docker-compose.yml is in {root}; add a compose file or remove services-from"
+            ),
         ),
         (
             '[tool.tiered-ci]\nservices-from = ["ops/compose.yml"]\n',
             {},
-            "tool.tiered-ci.services-from: ops/compose.yml: no such file in {root}; "
-            "fix the path or remove it from the list",
+            (
+                "tool.tiered-ci.services-from: ops/compose.yml: no such file in {root}; "
+                "fix the path or remove it from the list"
+            ),
         ),
         (
             '[tool.tiered-ci]\nservices-from = "compose"\n',
             {"compose.yaml": "services:\n  api:\n    build: [\n"},
-            "{root}/compose.yaml: not valid YAML (line 4, column 1): expected the node content, "
-            "but found '<stream end>'; fix the compose file or remove services-from",
+            (
+                "{root}/compose.yaml: not valid YAML (line 4, column 1): expected the node content, "
+                "but found '<stream end>'; fix the compose file or remove services-from"
+            ),
         ),
         (
             '[tool.tiered-ci]\nservices-from = "compose"\n',
@@ -150,22 +171,30 @@ def test_depends_on_may_name_a_compose_service(tmp_path: Path) -> None:
         ),
         (
             '[tool.tiered-ci]\nservices-from = "compose"\n',
-            {"compose.yaml": "services:\n  api:\n    build:\n      dockerfile_inline: FROM scratch\n"},
-            "{root}/compose.yaml: services.api.build.dockerfile_inline: not supported; move the "
-            "Dockerfile to a file or configure the service in [tool.tiered-ci.services]",
+            {
+                "compose.yaml": "services:\n  api:\n    build:\n      dockerfile_inline: FROM scratch\n"
+            },
+            (
+                "{root}/compose.yaml: services.api.build.dockerfile_inline: not supported; move the "
+                "Dockerfile to a file or configure the service in [tool.tiered-ci.services]"
+            ),
         ),
         (
             '[tool.tiered-ci]\nservices-from = "compose"\n',
             {"compose.yaml": "services:\n  api:\n    build: ../elsewhere\n"},
-            "{root}/compose.yaml: services.api.build.context: ../elsewhere is outside the "
-            "repository; tiered-ci cannot watch it",
+            (
+                "{root}/compose.yaml: services.api.build.context: ../elsewhere is outside the "
+                "repository; tiered-ci cannot watch it"
+            ),
         ),
         (
             '[tool.tiered-ci]\nservices-from = "compose"\n',
             {"compose.yaml": "services:\n  api:\n    build: ${API_DIR}\n"},
-            "compose service 'api': build context or dockerfile uses a variable (${{API_DIR}}, "
-            "${{API_DIR}}/Dockerfile), which tiered-ci does not expand; set context and dockerfile "
-            "in [tool.tiered-ci.services.api]",
+            (
+                "compose service 'api': build context or dockerfile uses a variable (${{API_DIR}}, "
+                "${{API_DIR}}/Dockerfile), which tiered-ci does not expand; set context and dockerfile "
+                "in [tool.tiered-ci.services.api]"
+            ),
         ),
     ],
 )
@@ -173,7 +202,7 @@ def test_bad_compose_input_names_the_file_or_key(
     tmp_path: Path, pyproject: str, files: dict[str, str], message: str
 ) -> None:
     cfg = load(tmp_path, pyproject, files)
-    with pytest.raises(ConfigError) as info:  # noqa: PT012 - discover is the one call
+    with pytest.raises(ConfigError) as info:
         services.discover(cfg, tmp_path)
     assert str(info.value) == message.format(root=tmp_path)
 
@@ -188,6 +217,8 @@ def test_an_explicit_context_silences_the_variable_error(tmp_path: Path) -> None
 
 
 def test_without_services_from_the_config_is_used_as_is(tmp_path: Path) -> None:
-    cfg = load(tmp_path, '[tool.tiered-ci.services.api]\ncontext = "api"\n', {"compose.yaml": COMPOSE})
+    cfg = load(
+        tmp_path, '[tool.tiered-ci.services.api]\ncontext = "api"\n', {"compose.yaml": COMPOSE}
+    )
     assert list(services.discover(cfg, tmp_path)) == ["api"]
     assert services.resolve(cfg, tmp_path) is cfg

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ci.dockerfile import IgnoreFile, Source, Sources, context_sources, go_pattern_to_glob, instructions
+from ci.dockerfile import (
+    IgnoreFile,
+    Source,
+    Sources,
+    context_sources,
+    go_pattern_to_glob,
+    instructions,
+)
 from ci.globs import matches
 
 
@@ -93,7 +100,10 @@ def test_bind_mounts_read_the_context_unless_from_another_stage() -> None:
             "line 2: ADD source 'git@example.invalid:a/b.git' is a remote URL",
         ),
         ("FROM scratch\nCOPY <<EOF /x\nhi\nEOF\n", "line 2: COPY uses a heredoc"),
-        ("FROM scratch\nCOPY ../outside /x\n", "line 2: COPY source '../outside' leaves the context"),
+        (
+            "FROM scratch\nCOPY ../outside /x\n",
+            "line 2: COPY source '../outside' leaves the context",
+        ),
         ("FROM scratch\nCOPY --from build /x /y\n", "line 2: COPY has --from without a value"),
         ("FROM scratch\nCOPY onlyone\n", "line 2: COPY has no source and destination"),
         ('FROM scratch\nCOPY ["a", \n', "line 2: COPY has a JSON array that does not parse"),

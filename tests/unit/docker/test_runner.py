@@ -14,7 +14,11 @@ from ci.errors import CommandFailed
 
 
 def test_run_returns_combined_output(tmp_path: Path) -> None:
-    argv = (sys.executable, "-c", "import sys; print('out', flush=True); print('err', file=sys.stderr)")
+    argv = (
+        sys.executable,
+        "-c",
+        "import sys; print('out', flush=True); print('err', file=sys.stderr)",
+    )
     assert docker.run(argv, cwd=tmp_path, env={}).splitlines() == ["out", "err"]
 
 

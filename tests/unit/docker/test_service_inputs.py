@@ -26,7 +26,9 @@ def claimed(watch: services.Watch, *paths: str) -> dict[str, str | None]:
     return {p: services.claims(watch, p) for p in paths}
 
 
-API = config.Service("api", "services/api", "services/api/Dockerfile", "api", paths=("libs/api/**",))
+API = config.Service(
+    "api", "services/api", "services/api/Dockerfile", "api", paths=("libs/api/**",)
+)
 
 
 @pytest.mark.critical
@@ -76,8 +78,12 @@ def test_dockerignore_removes_context_files_but_never_the_dockerfile_or_itself()
 
 
 def test_extra_paths_are_not_filtered_by_the_ignore_file() -> None:
-    service = config.Service("api", "services/api", "services/api/Dockerfile", "api", paths=("services/api/docs/**",))
-    watch = services.build_watch(service, shared=False, dockerfile=None, ignores=[IgnoreFile.parse("docs\n")])
+    service = config.Service(
+        "api", "services/api", "services/api/Dockerfile", "api", paths=("services/api/docs/**",)
+    )
+    watch = services.build_watch(
+        service, shared=False, dockerfile=None, ignores=[IgnoreFile.parse("docs\n")]
+    )
     assert services.claims(watch, "services/api/docs/a.md") == "services.api.paths[0]"
 
 
@@ -96,7 +102,7 @@ WORKER_DOCKERFILE = (
     "FROM scratch AS deps\n"
     "COPY --from=deps /x /x\n"
     "COPY libs/common /app/common\n"
-    "COPY [\"services/worker/*.toml\", \"/etc/\"]\n"
+    'COPY ["services/worker/*.toml", "/etc/"]\n'
     "RUN --mount=type=bind,source=requirements.txt,target=/r true\n"
 )
 
@@ -133,7 +139,9 @@ def test_root_context_is_narrowed_to_copy_sources() -> None:
 
 def test_copy_sources_still_pass_through_the_dockerignore() -> None:
     ignore = IgnoreFile.parse("**/__pycache__\n")
-    watch = services.build_watch(WORKER, shared=True, dockerfile=WORKER_DOCKERFILE, ignores=[ignore])
+    watch = services.build_watch(
+        WORKER, shared=True, dockerfile=WORKER_DOCKERFILE, ignores=[ignore]
+    )
     assert services.claims(watch, "libs/common/__pycache__/a.pyc") is None
     assert services.claims(watch, "libs/common/a.py") == "services.worker.copy[0]"
 
@@ -229,7 +237,10 @@ GRAPH = cfg(
         }
     }
 )
-WATCHES = {name: services.build_watch(s, shared=False, dockerfile=None) for name, s in GRAPH.services.items()}
+WATCHES = {
+    name: services.build_watch(s, shared=False, dockerfile=None)
+    for name, s in GRAPH.services.items()
+}
 DEPENDS = {name: s.depends_on for name, s in GRAPH.services.items()}
 
 
@@ -237,9 +248,15 @@ DEPENDS = {name: s.depends_on for name, s in GRAPH.services.items()}
 def test_depends_on_is_transitive_with_rule_ids() -> None:
     hits = services.affected_services(WATCHES, DEPENDS, [modified("images/base/Dockerfile")])
     assert hits == {
-        "base": [services.Hit("base", "images/base/Dockerfile", "modified", "services.base.dockerfile")],
-        "api": [services.Hit("api", "images/base/Dockerfile", "modified", "services.api.depends-on[0]")],
-        "web": [services.Hit("web", "images/base/Dockerfile", "modified", "services.web.depends-on[0]")],
+        "base": [
+            services.Hit("base", "images/base/Dockerfile", "modified", "services.base.dockerfile")
+        ],
+        "api": [
+            services.Hit("api", "images/base/Dockerfile", "modified", "services.api.depends-on[0]")
+        ],
+        "web": [
+            services.Hit("web", "images/base/Dockerfile", "modified", "services.web.depends-on[0]")
+        ],
     }
 
 
