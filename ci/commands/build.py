@@ -81,15 +81,14 @@ class Selected:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci import docker, services  # noqa: PLC0415 - keep --help fast and light
+    from ci import docker  # noqa: PLC0415 - keep --help fast and light
 
     if args.services and args.all:
         raise UsageError("--services and --all: pass one of them, not both")
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: expected at least 1")
     tags = [docker.check_tag(t) for t in args.tag or ()]
-    root, config, trigger = load_context(args)
-    config = services.resolve(config, root)
+    root, config, trigger = load_context(args)  # services include compose-discovered ones
     selected = _select(args, root, config, trigger)
     _log(selected.why)
     if not selected.services:

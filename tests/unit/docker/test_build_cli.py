@@ -203,6 +203,11 @@ def test_compose_services_are_built(tmp_path: Path, capsys: pytest.CaptureFixtur
     repo.commit("compose")
     lines = dry(capsys, repo, "--all")
     assert lines == ["buildah bud -f api/Dockerfile -t localhost/capi:t --target prod api"]
+    repo.branch("feature")
+    repo.write("api/app.txt", "v2\n")
+    repo.commit("api v2")
+    assert plan_services(capsys, repo, "--base", "main") == ["api"]
+    assert dry(capsys, repo, "--base", "main") == lines
 
 
 # --- bad input: exit 2 with a message naming what and how -----------------------------
