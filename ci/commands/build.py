@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ci.changes import ChangeSet
 from ci.commands._common import add_diff_arguments, detect_changes, load_context
 from ci.config import Config, Service
 from ci.errors import CheckFailed, InputError, UsageError
@@ -199,22 +200,18 @@ def _select(args: argparse.Namespace, root: Path, config: Config, trigger: Trigg
         return Selected(chosen, f"building the services named: {', '.join(args.services)}", None)
     if args.all:
         return Selected(tuple(known.values()), "building every service (--all)", None)
-    return _select_from_plan(args, root, config, trigger)
+    return select_for_change(root, config, trigger, detect_changes(args, root, config, trigger))
 
 
-def _select_from_plan(
-    args: argparse.Namespace, root: Path, config: Config, trigger: Trigger
-) -> Selected:
-    """The plan's services: the same pipeline as `tiered-ci plan`, so the two agree."""
+def select_for_change(root: Path, config: Config, trigger: Trigger, changes: ChangeSet) -> Selected:
+    """The plan's services for `changes`: the same pipeline as `tiered-ci plan`, so they agree."""
     from ci import mapping, plan, services  # noqa: PLC0415
 
-    changes = detect_changes(args, root, config, trigger)
     rules = mapping.compile_rules(config, services.load_watches(config, root))
     the_plan = plan.build_plan(trigger, changes, mapping.select(changes.files, rules), config)
     chosen = tuple(config.services[n] for n in the_plan.services)
     if the_plan.mode == "all":
-        why = the_plan.fallback_reason or "the plan runs everything"
-        return Selected(chosen, f"building every service: {why}", changes.head)
+        return Selected(chosen, f"building every service: {the_plan.fallback_reason}", changes.head)
     reasons = [r for r in the_plan.reasons if r.target.startswith("service:")]
     lines = [f"{r.target.removeprefix('service:')}: {r.path} ({r.rule})" for r in reasons]
     head = "building the services the change affects"
