@@ -23,6 +23,10 @@ from ci.errors import CIError
 COMMANDS: dict[str, str] = {
     "plan": "plan",
     "check-config": "check_config",
+    "filter": "filter",
+    "import-filters": "import_filters",
+    "shard": "shard",
+    "durations": "durations",
     "build": "build",
 }
 
