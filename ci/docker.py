@@ -123,13 +123,23 @@ def bake_target(name: str) -> str:
 
 
 def bake_file(
-    services: Sequence[Service], tags: Sequence[str], *, cache: str = "none"
+    services: Sequence[Service],
+    tags: Sequence[str],
+    *,
+    cache: str = "none",
+    root: Path | None = None,
 ) -> dict[str, object]:
-    """The JSON bake definition for `services` (paths relative to the repository root). Pure."""
+    """The JSON bake definition for `services`. Pure.
+
+    Contexts are relative to the repository root, or absolute under `root` when
+    given (the real bake file lives in a temporary folder: no doubt about what a
+    relative path is relative to).
+    """
     targets: dict[str, object] = {}
     for service in services:
+        context = service.context if root is None else str(root / service.context)
         target: dict[str, object] = {
-            "context": service.context,
+            "context": context,
             # bake resolves the Dockerfile against the context, like Compose.
             "dockerfile": posixpath.relpath(service.dockerfile, service.context),
             "tags": list(image_refs(service, tags)),

@@ -150,7 +150,7 @@ def _build(  # noqa: PLR0913 - the pieces of one build run
         bake_path = docker.BAKE_FILE
         if choice.tool == "bake":
             written = docker.write_bake_file(
-                Path(folder), docker.bake_file(chosen, tags, cache=cache)
+                Path(folder), docker.bake_file(chosen, tags, cache=cache, root=root.resolve())
             )
             bake_path = str(written)
         jobs = docker.make_jobs(choice.tool, chosen, tags, push=args.push, bake_path=bake_path)

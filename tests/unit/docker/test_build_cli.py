@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -309,3 +310,58 @@ def test_help_lists_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
         "--event-path",
     ):
         assert flag in out
+
+
+FAKE_DOCKER = """\
+#!{python}
+# A docker client with buildx and an engine: records each call, and the bake file it reads.
+import json, pathlib, sys
+log = pathlib.Path({log!r})
+args = sys.argv[1:]
+entry = {{"argv": args}}
+if args[:2] == ["buildx", "bake"]:
+    entry["bake"] = json.loads(pathlib.Path(args[args.index("--file") + 1]).read_text())
+    if "web" in args:
+        print("ERROR: failed to solve: web: COPY failed")
+        sys.exit(1)
+with log.open("a") as out:
+    out.write(json.dumps(entry) + "\\n")
+"""
+
+
+def test_bake_runs_with_a_generated_file_when_docker_has_buildx_and_an_engine(
+    three: GitRepo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    bin_dir, log = tmp_path / "bin", tmp_path / "docker.log"
+    bin_dir.mkdir()
+    fake = bin_dir / "docker"
+    fake.write_text(FAKE_DOCKER.format(python=sys.executable, log=str(log)))
+    fake.chmod(0o755)
+    git = shutil.which("git")
+    assert git is not None
+    (bin_dir / "git").symlink_to(git)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    code, _, err = build(capsys, three, "--services", "worker", "--tag", "t", "--push")
+    assert code == 0, err
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [c["argv"][:2] for c in calls] == [
+        ["version", "--format"],
+        ["buildx", "version"],
+        ["buildx", "bake"],
+    ]
+    bake_argv = calls[2]["argv"]
+    assert bake_argv[2] == "--file"
+    assert bake_argv[4:] == ["--push", "worker"]
+    assert calls[2]["bake"]["target"]["worker"] == {
+        "context": str(three.path.resolve()),
+        "dockerfile": "services/worker/Dockerfile",
+        "tags": [f"{PREFIX}-worker:t"],
+    }
+    assert not Path(bake_argv[3]).exists()  # the temporary bake file is cleaned up
+    code, _, err = build(capsys, three, "--services", "web", "--tag", "t")
+    assert code == 1
+    assert "ERROR: failed to solve: web: COPY failed" in err
+    assert err.splitlines()[-1] == "tiered-ci build: error: 1 of 1 builds failed: web"

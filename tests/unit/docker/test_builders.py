@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -120,6 +121,14 @@ def test_bake_file_holds_every_target_with_tags_target_args_and_cache(cache: str
     assert web["target"] == "runtime"
     assert web["args"] == {"BASE": "scratch", "VERSION": "1.2"}
     assert targets["worker"]["context"] == "."
+    assert targets["worker"]["dockerfile"] == "services/worker/Dockerfile"
+
+
+def test_bake_contexts_are_absolute_under_a_given_root(tmp_path: Path) -> None:
+    targets = docker.bake_file([API, ROOTED], ["t"], root=tmp_path)["target"]
+    assert isinstance(targets, dict)
+    assert targets["api"]["context"] == str(tmp_path / "services/api")
+    assert targets["worker"]["context"] == str(tmp_path)
     assert targets["worker"]["dockerfile"] == "services/worker/Dockerfile"
 
 
