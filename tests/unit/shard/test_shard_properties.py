@@ -6,7 +6,6 @@ import random
 
 import pytest
 from hypothesis import given
-import pytest
 from hypothesis import strategies as st
 
 from ci import shard
