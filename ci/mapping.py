@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ci.changes import ChangedFile
 from ci.config import Config
 from ci.globs import PatternList
-from ci.services import Watch, claims
+from ci.services import Watch, claims, dependents
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,19 +180,10 @@ def _prefixes(roots: tuple[str, ...]) -> tuple[str, ...]:
 
 def _add_dependents(acc: _Accumulator, depends_on: Mapping[str, tuple[str, ...]]) -> None:
     """A service is rebuilt when a service it depends on is (transitively)."""
-    grew = True
-    while grew:  # a fixed point; config rejects depends-on cycles
-        grew = False
-        for name, deps in depends_on.items():
-            if name in acc.services:
-                continue
-            for index, dep in enumerate(deps):
-                if dep in acc.services:
-                    first = acc.services[dep][0]
-                    rule = f"services.{name}.depends-on[{index}]"
-                    acc.services[name] = [Reason(f"service:{name}", first.path, first.status, rule)]
-                    grew = True
-                    break
+    for name, (dep, index) in dependents(acc.services, depends_on).items():
+        first = acc.services[dep][0]
+        rule = f"services.{name}.depends-on[{index}]"
+        acc.services[name] = [Reason(f"service:{name}", first.path, first.status, rule)]
 
 
 _GLOB_CHARS = frozenset("*?[]{}()!+@\\")

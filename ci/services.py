@@ -292,20 +292,33 @@ def _close_over_dependents(
     direct: dict[str, list[Hit]], depends_on: Mapping[str, Sequence[str]]
 ) -> dict[str, list[Hit]]:
     result = {name: list(hits) for name, hits in direct.items()}
+    for name, (dep, index) in dependents(direct, depends_on).items():
+        first = result[dep][0]
+        result[name] = [Hit(name, first.path, first.status, f"services.{name}.depends-on[{index}]")]
+    return result
+
+
+def dependents(
+    affected: Iterable[str], depends_on: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, int]]:
+    """Services affected only through `depends-on`, transitively, each with the dependency
+    (and its index in the list) that pulled it in. Pure; insertion order is discovery order,
+    so a dependant's dependency is always reported before it."""
+    seen = set(affected)
+    found: dict[str, tuple[str, int]] = {}
     grew = True
     while grew:  # a fixed point: depends-on graphs are small and acyclic (config checks)
         grew = False
         for name, deps in depends_on.items():
-            if name in result:
+            if name in seen:
                 continue
             for index, dep in enumerate(deps):
-                if dep in result:
-                    first = result[dep][0]
-                    rule = f"services.{name}.depends-on[{index}]"
-                    result[name] = [Hit(name, first.path, first.status, rule)]
+                if dep in seen:
+                    found[name] = (dep, index)
+                    seen.add(name)
                     grew = True
                     break
-    return result
+    return found
 
 
 # --- small helpers ---------------------------------------------------------------
