@@ -27,10 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci import changes, config, lint  # noqa: PLC0415
+    from ci import changes, config, lint, services  # noqa: PLC0415
 
     root = changes.find_root(args.repo)
-    loaded = config.load(root, args.config)
+    # Lint what plan and build will use: configured plus compose-discovered services.
+    loaded = services.resolve(config.load(root, args.config), root)
     source = loaded.source or root / "pyproject.toml"
     findings = lint.lint(loaded, changes.tracked_files(root))
     for finding in findings:
