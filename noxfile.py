@@ -195,7 +195,7 @@ def run_test_session(session: nox.Session, args: Sequence[str]) -> None:
 @nox.session
 def quick(session: nox.Session) -> None:
     """Lint and the critical/smoke tests: the under-a-minute tier; says when over budget."""
-    install(session, "test", "lint", project=True, tools=True)
+    install(session, "test", "lint", project=True)
     tier = TIERS.get("quick", {"markers": "critical or smoke"})
     started = time.perf_counter()
     try:
