@@ -74,8 +74,10 @@ def test_gate_fails_without_trustworthy_input(needs_json: str | None, message: s
 
 def test_gate_fails_on_unparsable_input() -> None:
     assert NOXFILE.gate_problems("{not json") == [
-        "NEEDS_JSON is not JSON (Expecting property name enclosed in double quotes: "
-        "line 1 column 2 (char 1)); pass toJSON(needs)"
+        (
+            "NEEDS_JSON is not JSON (Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)); pass toJSON(needs)"
+        )
     ]
 
 
@@ -140,9 +142,11 @@ def test_data_slug_is_a_safe_file_name(name: str, posargs: list[str], slug: str)
 def test_budget_verdict_says_over_budget_loudly() -> None:
     assert NOXFILE.budget_verdict(75.24, 60) == (
         True,
-        "OVER BUDGET: the quick tier took 75.2 s, more than its 60 s budget "
-        "(tool.tiered-ci.tiers.quick.budget-seconds); move slow tests out of the quick "
-        "markers or raise the budget",
+        (
+            "OVER BUDGET: the quick tier took 75.2 s, more than its 60 s budget "
+            "(tool.tiered-ci.tiers.quick.budget-seconds); move slow tests out of the quick "
+            "markers or raise the budget"
+        ),
     )
 
 
