@@ -1,14 +1,15 @@
 """tiered-ci sessions: one file for any repository with a `[tool.tiered-ci]` table.
 
-Everything repository-specific (tiers, domains, dependency groups) is read
-from ./pyproject.toml with tomllib. This file never imports `ci`: in a user's
+Everything repository-specific (tiers, domains, dependency groups) is read from
+./pyproject.toml with tomllib. This file never imports `ci`: in a user's
 repository nox runs outside the project's environment, and tiered-ci is
-installed into the sessions that call it. Copy it unchanged
-(examples/monorepo/noxfile.py is a byte-identical copy).
+installed into the sessions that call it. Copy it unchanged (lines fit in 88
+columns, so any ruff or black line length accepts it);
+examples/monorepo/noxfile.py is a byte-identical copy.
 
-    nox -s quick                      # before every push: lint + critical/smoke tests
-    nox -s ci                         # what CI would run for this change, run locally
-    nox -s "domain-shard(api)" -- -x  # test-session arguments after -- go to pytest
+    nox -s quick                      # before a push: lint + critical/smoke tests
+    nox -s ci                         # what CI would run for this change
+    nox -s "domain-shard(api)" -- -x  # after --: arguments for pytest
 """
 
 from __future__ import annotations
@@ -28,28 +29,34 @@ import nox
 # `requires=` and nox.project.dependency_groups appeared in 2025.02.09.
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
-# Keep venvs between runs: installs still run (uv makes a no-op install cheap), so a
-# changed dependency group is picked up; `nox -R` skips them for the fastest loop.
+# Keep venvs between runs: installs still run (uv makes a no-op install cheap), so
+# a changed dependency group is picked up; `nox -R` skips them for the fastest loop.
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["quick"]
 
 ROOT = Path(__file__).resolve().parent
-PYPROJECT: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+PYPROJECT_FILE = ROOT / "pyproject.toml"
+PYPROJECT: dict[str, Any] = tomllib.loads(PYPROJECT_FILE.read_text(encoding="utf-8"))
 SETTINGS: dict[str, Any] = PYPROJECT.get("tool", {}).get("tiered-ci", {})
 TIERS: dict[str, dict[str, Any]] = SETTINGS.get("tiers", {})
 DOMAINS: dict[str, dict[str, Any]] = SETTINGS.get("domains", {})
 DOMAIN_NAMES = list(DOMAINS)
 REPORTS = ROOT / "reports"
+Table = Mapping[str, Any]
 ACCEPTED_RESULTS = frozenset({"success", "skipped"})
 # Variables through which coverage follows subprocesses (see run_pytest).
-COVERAGE_VARIABLES = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE")
+COVERAGE_VARIABLES = (
+    "COVERAGE_PROCESS_START",
+    "COVERAGE_PROCESS_CONFIG",
+    "COVERAGE_FILE",
+)
 
 
-# --- pure helpers (unit-tested in tests/unit/sessions) ---------------------------------
+# --- pure helpers (unit-tested in tests/unit/sessions) ------------------------------
 
 
-def tier_args(tier: Mapping[str, Any], *, paths: Sequence[str] | None = None) -> list[str]:
-    """pytest arguments for a tier: its paths (or `paths`), `-m markers`, `-n workers`."""
+def tier_args(tier: Table, *, paths: Sequence[str] | None = None) -> list[str]:
+    """pytest arguments of a tier: its paths (or `paths`), -m markers, -n workers."""
     args = list(tier.get("paths", ()) if paths is None else paths)
     if markers := tier.get("markers"):
         args += ["-m", str(markers)]
@@ -70,7 +77,7 @@ def shard_index(posargs: Sequence[str]) -> str | None:
 
 
 def data_slug(session_name: str, posargs: Sequence[str]) -> str:
-    """File-name-safe run id: `domain-shard(api)` with `--shard=2/4` -> `domain-shard-api.2`."""
+    """A file-name-safe run id: `domain-shard(api)` + `--shard=2/4` -> `...-api.2`."""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", session_name).strip("-")
     index = shard_index(posargs)
     return f"{slug}.{index}" if index else slug
@@ -84,8 +91,8 @@ def budget_verdict(seconds: float, budget: float | None) -> tuple[bool, str]:
     if seconds <= budget:
         return False, f"quick tier took {seconds:.1f} s, within its {budget:g} s budget"
     return True, (
-        f"OVER BUDGET: the quick tier took {seconds:.1f} s, more than its {budget:g} s budget "
-        f"({key}); move slow tests out of the quick markers or raise the budget"
+        f"OVER BUDGET: the quick tier took {seconds:.1f} s, more than its {budget:g} s "
+        f"budget ({key}); move slow tests out of the quick markers or raise the budget"
     )
 
 
@@ -97,7 +104,8 @@ def gate_problems(needs_json: str | None) -> list[str]:
     protection counts skipped as passed and a crashed plan must never skip tests.
     """
     if not needs_json:
-        return ["NEEDS_JSON is empty: pass `NEEDS_JSON: ${{ toJSON(needs) }}` to the gate step"]
+        usage = "pass `NEEDS_JSON: ${{ toJSON(needs) }}` to the gate step"
+        return [f"NEEDS_JSON is empty: {usage}"]
     try:
         needs = json.loads(needs_json)
     except json.JSONDecodeError as exc:
@@ -108,31 +116,33 @@ def gate_problems(needs_json: str | None) -> list[str]:
     for job, data in needs.items():
         result = data.get("result") if isinstance(data, dict) else None
         if job == "plan" and result != "success":
-            problems.append(f"plan: {result} (no trustworthy plan: everything must run)")
+            why = "no trustworthy plan: everything must run"
+            problems.append(f"plan: {result} ({why})")
         elif result not in ACCEPTED_RESULTS:
             problems.append(f"{job}: {result}")
     return problems
 
 
 def coverage_enforced(data_files: Iterable[str]) -> bool:
-    """A whole-suite floor applies only to data that contains a whole-suite run."""
+    """A whole-suite floor applies only to data that holds a whole-suite run."""
     return any(name.startswith(".coverage.full-e2e") for name in data_files)
 
 
-# --- installing ------------------------------------------------------------------------
+# --- installing ---------------------------------------------------------------------
 
 
 def groups(session: nox.Session, *names: str) -> list[str]:
-    """Requirements of `[dependency-groups]` groups, with a message naming a missing one."""
+    """Requirements of `[dependency-groups]` groups; a missing group is named."""
     available = PYPROJECT.get("dependency-groups", {})
     for name in names:
         if name not in available:
-            session.error(f"pyproject.toml: [dependency-groups] has no {name!r} group; add it")
+            message = f"[dependency-groups] has no {name!r} group; add it"
+            session.error(f"pyproject.toml: {message}")
     return list(nox.project.dependency_groups(PYPROJECT, *names))
 
 
 def tiered_ci(session: nox.Session) -> list[str]:
-    """How this repository gets tiered-ci: $TIERED_CI_SPEC, itself, or its `ci` group."""
+    """How to install tiered-ci: $TIERED_CI_SPEC, this project, or the `ci` group."""
     if spec := os.environ.get("TIERED_CI_SPEC"):
         return shlex.split(spec)
     if PYPROJECT.get("project", {}).get("name") == "tiered-ci":
@@ -141,11 +151,14 @@ def tiered_ci(session: nox.Session) -> list[str]:
 
 
 def install(
-    session: nox.Session, *group_names: str, project: bool = False, tools: bool = False
+    session: nox.Session,
+    *group_names: str,
+    project: bool = False,
+    tools: bool = False,
 ) -> None:
-    """Install the project (editable, so coverage maps to the checkout), groups and tiered-ci."""
-    # A nox started by a test of an outer nox run (the e2e tests do this) must not write
-    # into the outer run's coverage data; None unsets a variable for this session.
+    """The project (editable: coverage maps to the checkout), groups, tiered-ci."""
+    # A nox started by a test of an outer nox run (the e2e tests do this) must not
+    # write into the outer run's coverage data; None unsets a variable.
     for variable in COVERAGE_VARIABLES:
         session.env[variable] = None
     requirements = ["-e", "."] if project and "project" in PYPROJECT else []
@@ -156,26 +169,25 @@ def install(
         session.install(*requirements)
 
 
-# --- running tests ---------------------------------------------------------------------
+# --- running tests ------------------------------------------------------------------
 
 
-def run_pytest(session: nox.Session, args: Sequence[str], *, measure: bool = True) -> None:
-    """pytest with junit XML under reports/ and, if `measure`, coverage data of its own."""
+def run_pytest(session: nox.Session, args: list[str], *, cover: bool = True) -> None:
+    """pytest with junit XML under reports/ and, if `cover`, its own coverage data."""
     slug = data_slug(session.name, session.posargs)
     REPORTS.mkdir(exist_ok=True)
     env: dict[str, str] = {}
-    if measure:
+    if cover:
         remove_coverage_data(f".coverage.{slug}")
-        # The .pth hook that coverage installs starts it in pytest and in every Python
-        # subprocess (xdist workers, CLI runs); `parallel = true` gives each a file.
-        env["COVERAGE_PROCESS_START"] = str(ROOT / "pyproject.toml")
+        # coverage's .pth hook starts it in pytest and in every Python subprocess
+        # (xdist workers, CLI runs); `parallel = true` gives each its own file.
+        env["COVERAGE_PROCESS_START"] = str(PYPROJECT_FILE)
         env["COVERAGE_FILE"] = str(ROOT / f".coverage.{slug}")
-    # An intentionally split run may get an empty shard: pytest's exit 5 is then success.
+    # An intentionally split run may get an empty shard: exit 5 is then success.
     codes = [0, 5] if shard_index(session.posargs) else [0]
     junit = f"--junitxml={REPORTS.name}/junit-{slug}.xml"
-    session.run(
-        "python", "-m", "pytest", *args, junit, *session.posargs, env=env, success_codes=codes
-    )
+    pytest = ["python", "-m", "pytest", *args, junit, *session.posargs]
+    session.run(*pytest, env=env, success_codes=codes)
 
 
 def remove_coverage_data(prefix: str) -> None:
@@ -184,27 +196,32 @@ def remove_coverage_data(prefix: str) -> None:
             stale.unlink()
 
 
-def run_test_session(session: nox.Session, args: Sequence[str]) -> None:
+def run_test_session(session: nox.Session, args: list[str]) -> None:
     install(session, "test", project=True, tools=True)
     run_pytest(session, args)
 
 
-# --- sessions --------------------------------------------------------------------------
+def unit_tier() -> dict[str, Any]:
+    return TIERS.get("unit", {})
+
+
+# --- sessions -----------------------------------------------------------------------
 
 
 @nox.session
 def quick(session: nox.Session) -> None:
-    """Lint and the critical/smoke tests: the under-a-minute tier; says when over budget."""
+    """Lint and the critical/smoke tests: the under-a-minute tier; warns when over."""
     install(session, "test", "lint", project=True)
     tier = TIERS.get("quick", {"markers": "critical or smoke"})
     started = time.perf_counter()
     try:
         session.run("ruff", "check", ".")
         session.run("ruff", "format", "--check", ".")
-        # pytest-randomly would seed each CI job differently: keep the quick tier stable.
-        run_pytest(session, [*tier_args(tier), "-p", "no:randomly"], measure=False)
+        # pytest-randomly would seed each CI job differently: keep this tier stable.
+        run_pytest(session, [*tier_args(tier), "-p", "no:randomly"], cover=False)
     finally:
-        report_budget(session, time.perf_counter() - started, tier.get("budget-seconds"))
+        seconds = time.perf_counter() - started
+        report_budget(session, seconds, tier.get("budget-seconds"))
 
 
 def report_budget(session: nox.Session, seconds: float, budget: float | None) -> None:
@@ -212,7 +229,7 @@ def report_budget(session: nox.Session, seconds: float, budget: float | None) ->
     if not over:
         session.log(message)
         return
-    banner = "!" * min(len(message), 100)
+    banner = "!" * 80
     session.warn(banner)
     session.warn(message)
     session.warn(banner)
@@ -225,14 +242,15 @@ def report_budget(session: nox.Session, seconds: float, budget: float | None) ->
 
 @nox.session
 def unit(session: nox.Session) -> None:
-    """Every unit test: the union of all domain shards plus the tests no domain owns."""
-    run_test_session(session, tier_args(TIERS.get("unit", {})))
+    """Every unit test: the union of all domain shards and the tests no domain owns."""
+    run_test_session(session, tier_args(unit_tier()))
 
 
 @nox.session
 def integration(session: nox.Session) -> None:
     """The integration tier (its paths and markers, limited workers)."""
-    run_test_session(session, tier_args(TIERS.get("integration", {"markers": "integration"})))
+    tier = TIERS.get("integration", {"markers": "integration"})
+    run_test_session(session, tier_args(tier))
 
 
 @nox.session(name="domain-shard")
@@ -242,28 +260,28 @@ def domain_shard(session: nox.Session, domain: str) -> None:
     tests = DOMAINS[domain].get("tests", [])
     if not tests:
         session.skip(f"tool.tiered-ci.domains.{domain}.tests is empty: nothing to run")
-    run_test_session(session, tier_args(TIERS.get("unit", {}), paths=tests))
+    run_test_session(session, tier_args(unit_tier(), paths=tests))
 
 
 @nox.session(name="docker-changed-services")
 def docker_changed_services(session: nox.Session) -> None:
-    """Build the images of the services the change touches (`-- --all`: every service)."""
+    """Build the images of the services the change touches (-- --all: every one)."""
     install(session, tools=True)
-    # The workflow sets TIERED_CI_PUSH=true only where it has logged in to the registry.
+    # The workflow sets TIERED_CI_PUSH=true only where it has logged in to a registry.
     push = ["--push"] if os.environ.get("TIERED_CI_PUSH") == "true" else []
     session.run("tiered-ci", "build", *push, *session.posargs)
 
 
 @nox.session(name="full-e2e")
 def full_e2e(session: nox.Session) -> None:
-    """Everything: every test incl. integration, slow and e2e, then combined coverage."""
-    remove_coverage_data(".coverage")  # the whole picture replaces any earlier partial one
-    workers = TIERS.get("unit", {}).get("workers")
+    """Everything: every test incl. integration, slow and e2e, then coverage."""
+    remove_coverage_data(".coverage")  # the whole picture replaces partial ones
+    workers = unit_tier().get("workers")
     run_test_session(session, ["-n", str(workers)] if workers is not None else [])
     if not any(ROOT.glob(".coverage.full-e2e*")):
         session.error(
-            "the tests recorded no coverage data: set `parallel = true` in [tool.coverage.run] "
-            "and list coverage in the test dependency group"
+            "the tests recorded no coverage data: set `parallel = true` in "
+            "[tool.coverage.run] and list coverage in the `test` dependency group"
         )
     session.notify("coverage")
 
@@ -280,13 +298,13 @@ def coverage(session: nox.Session) -> None:
     """Combine the sessions' .coverage.* data, report it and write coverage.xml."""
     data = sorted(p.name for p in ROOT.glob(".coverage.*"))
     if not data and not (REPORTS / ".coverage").exists():
-        # Not an error: a workflow run whose plan selected only image builds has none.
-        session.skip("no coverage data (.coverage.*): run a test session first, e.g. nox -s unit")
+        # Not an error: a workflow run that only built images has no data.
+        session.skip("no coverage data (.coverage.*): run a test session first")
     wanted = [r for r in groups(session, "test") if re.match(r"coverage\b", r)]
     session.install(*(wanted or ["coverage"]))
-    # The combined file lives under reports/ and the per-session files are kept: a job
-    # uploads them after full-e2e has reported, and recent coverage versions combine the
-    # `<data file>.*` siblings again on every report (deleting them) unless told not to.
+    # The combined file lives under reports/ and the per-session files are kept: a
+    # job uploads them after full-e2e has reported, and recent coverage versions
+    # combine (and delete) the `<data file>.*` siblings on every report.
     REPORTS.mkdir(exist_ok=True)
     session.env["COVERAGE_FILE"] = str(REPORTS / ".coverage")
     if data:
@@ -298,7 +316,8 @@ def coverage(session: nox.Session) -> None:
         session.log(f"fail-under {floor} not enforced: partial run ({', '.join(data)})")
     session.run("coverage", "report", *([f"--fail-under={floor}"] if enforce else []))
     if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
-        table = session.run("coverage", "report", "--format=markdown", silent=True, stderr=None)
+        markdown = ["coverage", "report", "--format=markdown"]
+        table = session.run(*markdown, silent=True, stderr=None)
         with Path(summary).open("a", encoding="utf-8") as handle:
             handle.write(f"## Coverage\n\n{table or ''}\n")
 
@@ -307,10 +326,8 @@ def coverage(session: nox.Session) -> None:
 def ci(session: nox.Session) -> None:
     """What CI would run for this change: print the plan, then run its sessions."""
     install(session, tools=True)
-    out = session.run(
-        "tiered-ci", "plan", "--format", "json", *session.posargs, silent=True, stderr=None
-    )
-    the_plan = json.loads(out or "{}")
+    command = ["tiered-ci", "plan", "--format", "json", *session.posargs]
+    the_plan = json.loads(session.run(*command, silent=True, stderr=None) or "{}")
     print(json.dumps(the_plan, indent=2))
     for name in the_plan.get("sessions", []):
         session.notify(name)
@@ -340,7 +357,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def gate(session: nox.Session) -> None:
-    """Last workflow job: fails when a needed job failed or was cancelled, or the plan failed."""
+    """Last workflow job: fails if a needed job failed, was cancelled, or no plan."""
     problems = gate_problems(os.environ.get("NEEDS_JSON"))
     for problem in problems:
         session.warn(f"gate: {problem}")
