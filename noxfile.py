@@ -308,7 +308,7 @@ def coverage(session: nox.Session) -> None:
     REPORTS.mkdir(exist_ok=True)
     session.env["COVERAGE_FILE"] = str(REPORTS / ".coverage")
     if data:
-        session.run("coverage", "combine", "--keep", *data)
+        session.run("coverage", "combine", "--keep", "--quiet", ".")
     session.run("coverage", "xml", "-o", "coverage.xml")
     floor = SETTINGS.get("coverage", {}).get("fail-under")
     enforce = floor is not None and coverage_enforced(data)
