@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -23,6 +24,10 @@ from ci.errors import CIError
 COMMANDS: dict[str, str] = {
     "plan": "plan",
     "check-config": "check_config",
+    "filter": "filter",
+    "import-filters": "import_filters",
+    "shard": "shard",
+    "durations": "durations",
 }
 
 
@@ -70,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `tiered-ci shard ... | head` closed our stdout: not an error of ours. Point
+        # stdout at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:  # noqa: BLE001 - the one place an unexpected error becomes exit 3
         traceback.print_exc()
         print(

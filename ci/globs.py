@@ -1,8 +1,9 @@
 """Glob patterns -> compiled matchers.
 
-One engine serves the config (`[tool.tiered-ci]` path lists, GitHub `paths:`
-semantics) and `tiered-ci filter` (dorny/paths-filter, i.e. picomatch with
-`dot: true`). Both are picomatch-shaped: `*` stays inside one path segment,
+Two flavours. `compile_glob` serves the config (`[tool.tiered-ci]` path
+lists, GitHub `paths:` semantics); `compile_picomatch` (from `ci.picomatch`)
+serves `tiered-ci filter` and reproduces picomatch 2.3.1 with `dot: true`, as
+dorny/paths-filter uses it. Both are picomatch-shaped: `*` stays inside one path segment,
 `**` as a whole segment spans any number of segments (zero included, so
 `src/**` matches `src` itself), dot files are matched like any other, and
 matching is case-sensitive against repo-relative POSIX paths.
@@ -17,6 +18,8 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from ci.picomatch import PicoGlob, compile_picomatch, picomatch_matches
 
 Matcher = Callable[[str], bool]
 
@@ -165,3 +168,15 @@ class PatternList:
 
 def pattern_list(patterns: Sequence[str]) -> PatternList:
     return PatternList(tuple(patterns))
+
+
+__all__ = [
+    "Matcher",
+    "PatternList",
+    "PicoGlob",
+    "compile_glob",
+    "compile_picomatch",
+    "matches",
+    "pattern_list",
+    "picomatch_matches",
+]

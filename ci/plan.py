@@ -106,6 +106,11 @@ def build_plan(
         services=services,
     )
     sessions, session_reasons, session_decisions = chooser.choose()
+    counts = {s: n for s, n in (shard_counts or {}).items() if s in sessions and n > 1}
+    session_reasons += [
+        Reason(f"session:{s}", None, None, f"tiers.{s}.target-seconds: split into {n} shards")
+        for s, n in counts.items()
+    ]
     reasons = [*session_reasons, *_selection_reasons(selection, domains, services, mode)]
     if fallback is not None and mode == "all":
         reasons.insert(0, Reason("mode:all", None, None, fallback))
@@ -120,7 +125,7 @@ def build_plan(
         sessions=sessions,
         domains=domains,
         services=services,
-        matrix=_matrix(sessions, shard_counts or {}),
+        matrix=_matrix(sessions, counts),
         reasons=tuple(reasons),
         decisions=(
             *_target_decisions("domain", config.domains, domains, selection.domains, mode),

@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from ci.commands._common import add_diff_arguments, detect_changes, load_context
+from ci.config import Config
 
 HELP = __doc__ or ""
 FORMATS = ("text", "json", "github")
@@ -37,6 +39,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Tiers whose session has the tier's name, so `--shard=K/N` can be passed straight to it.
+SHARDABLE_TIERS = ("unit", "integration")
+
+
+def shard_counts(config: Config, root: Path) -> dict[str, int]:
+    """Shards per session for tiers whose recorded durations exceed `target-seconds`."""
+    targets = {
+        name: tier
+        for name in SHARDABLE_TIERS
+        if (tier := config.tiers.get(name)) is not None and tier.target_seconds is not None
+    }
+    path = root / config.durations
+    if not targets or not path.is_file():
+        return {}
+    from ci import durations, shard  # noqa: PLC0415 - only plans with sharded tiers pay for it
+
+    recorded = durations.read(path)
+    counts = {}
+    for name, tier in targets.items():
+        assert tier.target_seconds is not None  # noqa: S101 - narrowed by the filter above
+        tests = shard.tier_durations(recorded, tier.paths)
+        counts[name] = shard.shards_needed(
+            tests, tier.target_seconds, config.shard_overhead_seconds
+        )
+    return counts
+
+
 def run(args: argparse.Namespace) -> int:
     from ci import mapping, plan, report, services  # noqa: PLC0415
 
@@ -49,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
     changes = detect_changes(args, root, config, trigger)
     rules = mapping.compile_rules(config, services.load_watches(config, root))
     selection = mapping.select(changes.files, rules)
-    the_plan = plan.build_plan(trigger, changes, selection, config)
+    the_plan = plan.build_plan(
+        trigger, changes, selection, config, shard_counts=shard_counts(config, root)
+    )
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
     if fmt == "github":

@@ -478,3 +478,38 @@ def test_twenty_thousand_file_diff(project: GitRepo, plan: PlanRunner) -> None:
     assert len(result["changed"]) == 20_000
     assert result["domains"] == ["d0", "d1"]
     assert result["mode"] == "partial"
+
+
+def test_tier_over_its_target_is_sharded_in_the_matrix(project: GitRepo, plan: PlanRunner) -> None:
+    config = (project.path / "pyproject.toml").read_text()
+    config = config.replace(
+        '[tool.tiered-ci.tiers.unit]\npaths = ["tests/unit"]\n',
+        '[tool.tiered-ci.tiers.unit]\npaths = ["tests/unit"]\ntarget-seconds = 25\n',
+    )
+    config = config.replace(
+        "[tool.tiered-ci]\n", "[tool.tiered-ci]\nshard-overhead-seconds = 1\n", 1
+    )
+    project.write("pyproject.toml", config)
+    project.write(
+        ".test_durations",
+        '{"tests/unit/d0/test_a.py::test_a": 10.0, "tests/unit/d1/test_b.py::test_b": 10.0,'
+        ' "tests/unit/test_misc.py::test_misc": 10.0, "tests/integration/test_flow.py::test_flow": 50.0}\n',
+    )
+    project.commit("unit has a 25 s target")
+    project.git.branch("-f", "main", "HEAD")
+    project.write("tests/unit/test_misc.py", "def test_misc(): assert 1\n")
+    project.commit("remainder test")
+
+    result = plan(project)
+
+    assert result["sessions"] == ["quick", "unit"]
+    assert result["matrix"]["include"] == [
+        {"session": "unit", "args": "--shard=1/2"},
+        {"session": "unit", "args": "--shard=2/2"},
+    ]
+    assert {
+        "target": "session:unit",
+        "path": None,
+        "status": None,
+        "rule": "tiers.unit.target-seconds: split into 2 shards",
+    } in result["reasons"]

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from ci.commands.filter import load_yaml
+from ci.filters import FileChange, Filter, parse_filters
+
+
+def filters_from(text: str) -> tuple[Filter, ...]:
+    return parse_filters(load_yaml(text, "--filters (inline YAML)"), "--filters (inline YAML)")
+
+
+def modified(*paths: str) -> list[FileChange]:
+    return [FileChange(path, "modified") for path in paths]
