@@ -193,3 +193,21 @@ def test_domain_shard_passes_posargs_and_names_data_per_shard(small_repo: GitRep
         in (output)
     )
     assert any(small_repo.path.glob(".coverage.domain-shard-beta.*"))
+
+
+@pytest.mark.slow
+def test_domain_shard_split_in_two_runs_its_one_test_once(small_repo: GitRepo) -> None:
+    # One test, two shards: one shard is empty (pytest exit 5), which is success here.
+    for k in (1, 2):
+        result = nox(small_repo.path, "-s", "domain-shard(beta)", "--", f"--shard={k}/2")
+        assert result.returncode == 0, result.stdout + result.stderr
+    reports = small_repo.path / "reports"
+    cases = [
+        case
+        for k in (1, 2)
+        for case in (reports / f"junit-domain-shard-beta.{k}.xml")
+        .read_text()
+        .split("<testcase")[1:]
+    ]
+    assert len(cases) == 1
+    assert 'name="test_beta"' in cases[0]

@@ -306,6 +306,34 @@ def test_plan_matrix_names_runnable_sessions(
     assert json.loads(outputs["matrix"])["include"][0] is not None  # the run job's `if:`
 
 
+def test_sharded_matrix_entries_run_as_nox_session_with_posargs(
+    like_this_repo: GitRepo, tmp_path: Path
+) -> None:
+    # A unit tier over its target time is split: {"session": "unit", "args": "--shard=K/N"}.
+    config = like_this_repo.path / "pyproject.toml"
+    text = config.read_text(encoding="utf-8")
+    unit_table = "[tool.tiered-ci.tiers.unit]\n"
+    config.write_text(text.replace(unit_table, unit_table + "target-seconds = 60\n"), "utf-8")
+    durations = {f"tests/unit/planner/test_a.py::test_{i}": 40.0 for i in range(6)}
+    like_this_repo.write(".test_durations", json.dumps(durations))
+    like_this_repo.commit("slow unit tier")
+    output = tmp_path / "github_output"
+    result = subprocess.run(
+        [sys.executable, "-m", "ci", "plan", "--format=github", "--base=main"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=like_this_repo.path,
+        env=cli_env({"GITHUB_OUTPUT": str(output)}),
+    )
+    assert result.returncode == 0, result.stderr
+    matrix = json.loads(read_github_output(output.read_text(encoding="utf-8"))["matrix"])
+    shards = [e["args"] for e in matrix["include"] if e["session"] == "unit"]
+    assert len(shards) > 1
+    assert shards == [f"--shard={k}/{len(shards)}" for k in range(1, len(shards) + 1)]
+    assert listed_sessions(["unit"]) == ["unit"]
+
+
 # --- the gate, run as the workflow runs it ----------------------------------------------
 
 
