@@ -159,6 +159,17 @@ def _resolve_explicit(repo: git.Repo, revs: list[tuple[str, str]]) -> list[str]:
     raise RepoError(f"{' '.join(r for r, _ in revs)}: git rev-parse failed")  # pragma: no cover
 
 
+def head_commit(root: Path, rev: str | None = None) -> str | None:
+    """The commit `rev` (default HEAD) names; None for HEAD in a repository with no commits.
+
+    An explicit `rev` that does not resolve is a RepoError naming --head.
+    """
+    repo = open_repo(root)
+    if rev is not None:
+        return _resolve_explicit(repo, [(rev, "--head")])[0]
+    return _Detector(repo, "main", 0).resolve("HEAD")
+
+
 class _Detector:
     """Finds the merge-base for a trigger, fetching and deepening within a budget."""
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "import-filters": "import_filters",
     "shard": "shard",
     "durations": "durations",
+    "build": "build",
 }
 
 

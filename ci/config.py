@@ -22,6 +22,8 @@ PREFIX = "tool.tiered-ci"
 UnmappedPolicy = Literal["run-all", "warn", "ignore"]
 UNMAPPED_POLICIES: tuple[UnmappedPolicy, ...] = ("run-all", "warn", "ignore")
 CACHE_MODES = ("none", "registry")
+# `services-from = "compose"`: the first of these that exists (Compose's own lookup order).
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 
 # Sessions a trigger can name (DESIGN section 6). `domain-shard` stands for
 # every `domain-shard(<domain>)` the change selects.
@@ -75,6 +77,8 @@ class Service:
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
+    # Keys the config table set; compose discovery (ci.services.discover) fills only the others.
+    keys: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +215,9 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         key = f"{PREFIX}.services.{name}"
         unknown += _unknown(sub, _SERVICE_KEYS, key)
         services[name] = _service(name, sub, key)
-    _check_depends_on(services)
+    # With compose discovery a depends-on may name a service only the compose file
+    # declares; ci.services.discover checks the merged set instead.
+    _check_depends_on(services, known_later=table.get("services-from") is not None)
     for name, sub in _subtables(table, "triggers").items():
         key = f"{PREFIX}.triggers.{name}"
         if name not in TRIGGER_KINDS:
@@ -278,13 +284,14 @@ def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
         target=_str(sub, "target", key),
         args={str(k): str(v) for k, v in args.items()},
         depends_on=_globs(sub, "depends-on", key, kind="a list of service names"),
+        keys=frozenset(k for k in sub if k in _SERVICE_KEYS),
     )
 
 
-def _check_depends_on(services: Mapping[str, Service]) -> None:
+def _check_depends_on(services: Mapping[str, Service], *, known_later: bool = False) -> None:
     for service in services.values():
         for dep in service.depends_on:
-            if dep not in services:
+            if dep not in services and not known_later:
                 raise _Invalid(
                     f"{PREFIX}.services.{service.name}.depends-on: unknown service {dep!r}; "
                     f"known: {', '.join(sorted(services)) or 'none'}"
@@ -321,7 +328,7 @@ def _services_from(table: Mapping[str, object]) -> tuple[str, ...]:
     if value is None:
         return ()
     if value == "compose":
-        return ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+        return COMPOSE_FILES
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(cast("list[str]", value))
     raise _Invalid(

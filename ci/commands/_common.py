@@ -45,11 +45,12 @@ def add_diff_arguments(parser: argparse.ArgumentParser) -> None:
 def load_context(args: argparse.Namespace) -> tuple[Path, Config, Trigger]:
     """Repository root, its config and the trigger, from the shared flags and the environment."""
     from ci import config as config_module  # noqa: PLC0415 - keep --help fast
-    from ci import events  # noqa: PLC0415
+    from ci import events, services  # noqa: PLC0415
     from ci.changes import find_root  # noqa: PLC0415
 
     root = find_root(args.repo)
-    config = config_module.load(root, args.config)
+    # Compose-discovered services join the configured ones here, so plan and build agree.
+    config = services.resolve(config_module.load(root, args.config), root)
     trigger = events.from_environment(
         os.environ,
         event=args.event,

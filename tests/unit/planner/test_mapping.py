@@ -76,7 +76,7 @@ def test_a_file_can_select_domains_and_services_together() -> None:
 def test_service_context_and_dockerfile() -> None:
     sel = select(modified("services/web/Dockerfile"))
     assert list(sel.services) == ["web"]
-    assert sel.services["web"][0].rule == "services.web.context"
+    assert sel.services["web"][0].rule == "services.web.dockerfile"
 
 
 def test_rename_counts_on_both_paths() -> None:

@@ -1,0 +1,241 @@
+"""Build the Docker images of the services this change affects (or those named).
+
+Without --services or --all it builds exactly the services `tiered-ci plan`
+selects for the same trigger flags; when the change cannot be trusted (no
+base, shallow clone, git failure) or a global input changed, it builds every
+service and says why. Images are tagged <image>:<head sha> and
+<image>:<first 12 of it> unless --tag is given.
+
+Builders: docker buildx bake (one call, registry cache when cache =
+"registry") when docker has buildx and an engine answers; else docker build,
+podman build or buildah bud, independent builds in parallel (--jobs).
+--dry-run prints each builder argv, one a line, and builds nothing.
+
+Exit codes: 0 built (or nothing to build), 1 a build failed (all others
+still finish), 2 bad flags or config (unknown service, missing Dockerfile,
+no builder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ci.changes import ChangeSet
+from ci.commands._common import add_diff_arguments, detect_changes, load_context
+from ci.config import Config, Service
+from ci.errors import CheckFailed, InputError, UsageError
+from ci.events import Trigger
+
+if TYPE_CHECKING:
+    from ci import docker
+
+HELP = __doc__ or ""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    what = parser.add_argument_group("what to build (default: what the plan selects)")
+    what.add_argument(
+        "--services", nargs="+", metavar="NAME", help="build these services (and only these)"
+    )
+    what.add_argument("--all", action="store_true", help="build every configured service")
+    how = parser.add_argument_group("how")
+    how.add_argument(
+        "--builder",
+        choices=("docker", "podman", "buildah"),
+        help="force a builder (default: the first that works: docker buildx, docker, "
+        "podman, buildah)",
+    )
+    how.add_argument(
+        "--tag",
+        action="append",
+        metavar="TAG",
+        help="image tag (repeatable; default: the head commit SHA and its 12-char prefix)",
+    )
+    how.add_argument("--push", action="store_true", help="push the images after building")
+    how.add_argument(
+        "--dry-run", action="store_true", help="print the builder commands, build nothing"
+    )
+    how.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        default=os.cpu_count() or 1,
+        help="builds to run at once (default: the CPU count)",
+    )
+    add_diff_arguments(parser)
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    services: tuple[Service, ...]
+    why: str  # one line for the log
+    head: str | None  # the commit the images are built from, when known
+
+
+def run(args: argparse.Namespace) -> int:
+    from ci import docker  # noqa: PLC0415 - keep --help fast and light
+
+    if args.services and args.all:
+        raise UsageError("--services and --all: pass one of them, not both")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected at least 1")
+    tags = [docker.check_tag(t) for t in args.tag or ()]
+    root, config, trigger = load_context(args)  # services include compose-discovered ones
+    selected = _select(args, root, config, trigger)
+    _log(selected.why)
+    if not selected.services:
+        _log("nothing to build")
+        return 0
+    _check_dockerfiles(root, selected.services)
+    tags = tags or _default_tags(root, args.head, selected.head)
+    choice = _choose_builder(args.builder, dry_run=args.dry_run)
+    for note in choice.notes:
+        _log(note)
+    if config.cache == "registry" and choice.tool != "bake":
+        _log(f'cache = "registry" applies to docker buildx only; {choice.tool} builds without it')
+    if args.dry_run:
+        _print_dry_run(choice.tool, selected.services, tags, push=args.push, cache=config.cache)
+        return 0
+    return _build(root, choice, selected.services, tags, args=args, cache=config.cache)
+
+
+def _choose_builder(forced: str | None, *, dry_run: bool) -> docker.Choice:
+    from ci import docker  # noqa: PLC0415
+
+    probe = docker.SystemProbe()
+    try:
+        return docker.choose(forced, probe, os.environ, in_container=docker.in_container())
+    except UsageError:
+        if not (dry_run and forced):
+            raise
+    # --dry-run --builder X prints X's commands even where X is not installed: argv are pure.
+    tools: dict[str | None, docker.Tool] = {"docker": "bake", "podman": "podman"}
+    return docker.Choice(tools.get(forced, "buildah"))
+
+
+def _print_dry_run(
+    tool: docker.Tool, chosen: Sequence[Service], tags: Sequence[str], *, push: bool, cache: str
+) -> None:
+    from ci import docker  # noqa: PLC0415
+
+    if tool == "bake":
+        definition = docker.bake_file(chosen, tags, cache=cache)
+        _log(f"bake file {docker.BAKE_FILE}:\n{json.dumps(definition, indent=2)}")
+    for job in docker.make_jobs(tool, chosen, tags, push=push):
+        for argv in job.commands:
+            print(shlex.join(argv))
+
+
+def _build(  # noqa: PLR0913 - the pieces of one build run
+    root: Path,
+    choice: docker.Choice,
+    chosen: Sequence[Service],
+    tags: Sequence[str],
+    *,
+    args: argparse.Namespace,
+    cache: str,
+) -> int:
+    from ci import docker  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="tiered-ci-") as folder:
+        bake_path = docker.BAKE_FILE
+        if choice.tool == "bake":
+            written = docker.write_bake_file(
+                Path(folder), docker.bake_file(chosen, tags, cache=cache, root=root.resolve())
+            )
+            bake_path = str(written)
+        jobs = docker.make_jobs(choice.tool, chosen, tags, push=args.push, bake_path=bake_path)
+        names = ", ".join(s.name for s in chosen)
+        _log(f"{choice.tool}: building {names} ({args.jobs} at once)")
+
+        def execute(argv: docker.Argv) -> str:
+            return docker.run(argv, cwd=root, env=choice.env)
+
+        outcomes = docker.run_jobs(jobs, execute, workers=args.jobs, on_done=_report)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        what = ", ".join(name for o in failed for name in o.job.services)
+        raise CheckFailed(f"{len(failed)} of {len(outcomes)} builds failed: {what}")
+    refs = [ref for s in chosen for ref in docker.image_refs(s, tags)]
+    _log(f"built {len(chosen)} image{'s' * (len(chosen) != 1)}: {' '.join(refs)}")
+    return 0
+
+
+def _report(outcome: docker.Outcome) -> None:
+    names = ", ".join(outcome.job.services)
+    if outcome.ok:
+        _log(f"built {names} in {outcome.seconds:.1f}s")
+    elif outcome.skipped is not None:
+        _log(f"skipped {names}: {outcome.skipped}")
+    else:
+        command = shlex.join(outcome.failed_command)
+        rule = "-" * 20
+        sys.stderr.write(
+            f"{rule} {names}: {command} exited {outcome.returncode} {rule}\n"
+            f"{outcome.output.rstrip()}\n{rule} end of {names} {rule}\n"
+        )
+        _log(f"FAILED {names} ({command} exited {outcome.returncode})")
+
+
+def _select(args: argparse.Namespace, root: Path, config: Config, trigger: Trigger) -> Selected:
+    known = config.services
+    if args.services:
+        unknown = [n for n in args.services if n not in known]
+        if unknown:
+            raise UsageError(
+                f"--services: unknown service {unknown[0]!r}; "
+                f"known: {', '.join(known) or 'none (configure [tool.tiered-ci.services.NAME])'}"
+            )
+        wanted = set(args.services)
+        chosen = tuple(s for n, s in known.items() if n in wanted)
+        return Selected(chosen, f"building the services named: {', '.join(args.services)}", None)
+    if args.all:
+        return Selected(tuple(known.values()), "building every service (--all)", None)
+    return select_for_change(root, config, trigger, detect_changes(args, root, config, trigger))
+
+
+def select_for_change(root: Path, config: Config, trigger: Trigger, changes: ChangeSet) -> Selected:
+    """The plan's services for `changes`: the same pipeline as `tiered-ci plan`, so they agree."""
+    from ci import mapping, plan, services  # noqa: PLC0415
+
+    rules = mapping.compile_rules(config, services.load_watches(config, root))
+    the_plan = plan.build_plan(trigger, changes, mapping.select(changes.files, rules), config)
+    chosen = tuple(config.services[n] for n in the_plan.services)
+    if the_plan.mode == "all":
+        return Selected(chosen, f"building every service: {the_plan.fallback_reason}", changes.head)
+    reasons = [r for r in the_plan.reasons if r.target.startswith("service:")]
+    lines = [f"{r.target.removeprefix('service:')}: {r.path} ({r.rule})" for r in reasons]
+    head = "building the services the change affects"
+    why = "\n  ".join([head, *lines]) if lines else "no service's inputs changed"
+    return Selected(chosen, why, changes.head)
+
+
+def _check_dockerfiles(root: Path, chosen: Sequence[Service]) -> None:
+    for service in chosen:
+        if not (root / service.dockerfile).is_file():
+            raise InputError(
+                f"service {service.name!r}: Dockerfile {service.dockerfile} not found in {root}; "
+                f"fix tool.tiered-ci.services.{service.name}.dockerfile or add the file"
+            )
+
+
+def _default_tags(root: Path, head_flag: str | None, head: str | None) -> list[str]:
+    from ci import changes  # noqa: PLC0415
+
+    sha = head or changes.head_commit(root, head_flag)
+    if sha is None:
+        raise InputError(f"{root}: no commit to tag the images with; commit first or pass --tag")
+    return [sha, sha[:12]]
+
+
+def _log(message: str) -> None:
+    print(f"tiered-ci build: {message}", file=sys.stderr)

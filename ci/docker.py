@@ -1,0 +1,391 @@
+"""Image builders: pure argv builders, builder detection and a thin parallel runner.
+
+Builders, in the order `auto` tries them:
+
+* `bake`: `docker buildx bake` with a generated JSON bake file, all selected
+  targets in one call (one call per depends-on level), registry cache flags
+  when `cache = "registry"`. Chosen when `docker buildx version` works AND a
+  Docker engine answers (a docker client without an engine is not a builder).
+* `docker`: `docker build`, one per service, when an engine answers but buildx is missing.
+* `podman`: `podman build`, then `podman push` per tag when asked.
+* `buildah`: `buildah bud`, then `buildah push` per tag when asked.
+
+podman and buildah run as root inside containers (CI runners, this project's
+machines) only with `chroot` isolation: the default OCI runtime cannot create
+cgroups there ("cgroups in hybrid mode not supported"). `builder_env` sets
+`BUILDAH_ISOLATION=chroot` in a container unless the user set it, and
+detection falls back to `STORAGE_DRIVER=vfs` when the default storage driver
+does not work (overlay on overlay).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from ci.config import Service
+from ci.errors import CommandFailed, UsageError
+
+Tool = Literal["bake", "docker", "podman", "buildah"]
+TOOLS: tuple[Tool, ...] = ("bake", "docker", "podman", "buildah")
+BUILDER_CHOICES = ("docker", "podman", "buildah")  # what --builder accepts
+INSTALL_HINT = "install docker with buildx, podman or buildah"
+BAKE_FILE = "tiered-ci.bake.json"
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_BAKE_TARGET = re.compile(r"[^A-Za-z0-9_-]")
+
+Argv = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One unit of work: the services it builds and the commands, in order."""
+
+    name: str  # a service, or "bake[<level>]"
+    services: tuple[str, ...]
+    commands: tuple[Argv, ...]
+    needs: tuple[str, ...] = ()  # services that must have been built first
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    job: Job
+    ok: bool
+    seconds: float = 0.0
+    output: str = ""
+    failed_command: Argv = ()
+    returncode: int = 0
+    skipped: str | None = None  # why it did not run (a dependency failed)
+
+
+# --- pure: argv and bake file ----------------------------------------------------
+
+
+def check_tag(tag: str) -> str:
+    if not _TAG.fullmatch(tag):
+        raise UsageError(
+            f"--tag {tag!r}: not a valid image tag; use letters, digits, '_', '.' and '-' "
+            "(at most 128, not starting with '.' or '-')"
+        )
+    return tag
+
+
+def image_refs(service: Service, tags: Sequence[str]) -> tuple[str, ...]:
+    return tuple(f"{service.image}:{tag}" for tag in tags)
+
+
+Builder = Literal["docker", "podman", "buildah"]  # the one-build-per-service tools
+_BUILD = {
+    "docker": ("docker", "build"),
+    "podman": ("podman", "build"),
+    "buildah": ("buildah", "bud"),
+}
+
+
+def build_cmd(builder: Builder, service: Service, tags: Sequence[str]) -> Argv:
+    """The argv that builds one service's image (run from the repository root). Pure.
+
+    docker buildx builds every target in one `bake_cmd` call instead.
+    """
+    argv = [*_BUILD[builder], "-f", service.dockerfile]
+    for ref in image_refs(service, tags):
+        argv += ["-t", ref]
+    if service.target:
+        argv += ["--target", service.target]
+    for name in sorted(service.args):
+        argv += ["--build-arg", f"{name}={service.args[name]}"]
+    return (*argv, service.context)
+
+
+def push_cmds(builder: Builder, service: Service, tags: Sequence[str]) -> tuple[Argv, ...]:
+    """The pushes that follow a build, one per tag (bake pushes as it builds). Pure."""
+    return tuple((builder, "push", ref) for ref in image_refs(service, tags))
+
+
+def cache_ref(service: Service, *, to: bool) -> str:
+    ref = f"type=registry,ref={service.image}:buildcache"
+    return f"{ref},mode=max" if to else ref
+
+
+def bake_target(name: str) -> str:
+    """A bake target name for a service (bake allows letters, digits, '_' and '-')."""
+    return _BAKE_TARGET.sub("_", name)
+
+
+def bake_file(
+    services: Sequence[Service],
+    tags: Sequence[str],
+    *,
+    cache: str = "none",
+    root: Path | None = None,
+) -> dict[str, object]:
+    """The JSON bake definition for `services`. Pure.
+
+    Contexts are relative to the repository root, or absolute under `root` when
+    given (the real bake file lives in a temporary folder: no doubt about what a
+    relative path is relative to).
+    """
+    targets: dict[str, object] = {}
+    for service in services:
+        context = service.context if root is None else str(root / service.context)
+        target: dict[str, object] = {
+            "context": context,
+            # bake resolves the Dockerfile against the context, like Compose.
+            "dockerfile": posixpath.relpath(service.dockerfile, service.context),
+            "tags": list(image_refs(service, tags)),
+        }
+        if service.target:
+            target["target"] = service.target
+        if service.args:
+            target["args"] = {k: service.args[k] for k in sorted(service.args)}
+        if cache == "registry":
+            target["cache-from"] = [cache_ref(service, to=False)]
+            target["cache-to"] = [cache_ref(service, to=True)]
+        targets[bake_target(service.name)] = target
+    names = [bake_target(s.name) for s in services]
+    return {"group": {"default": {"targets": names}}, "target": targets}
+
+
+def bake_cmd(path: str, services: Sequence[Service], *, push: bool = False) -> Argv:
+    push_flag = ("--push",) if push else ()
+    targets = tuple(bake_target(s.name) for s in services)
+    return ("docker", "buildx", "bake", "--file", path, *push_flag, *targets)
+
+
+def levels(services: Sequence[Service]) -> list[list[Service]]:
+    """`services` in depends-on levels: a service comes after the selected ones it depends on."""
+    names = {s.name for s in services}
+    done: set[str] = set()
+    remaining = list(services)
+    out: list[list[Service]] = []
+    while remaining:
+        ready = [s for s in remaining if all(d in done or d not in names for d in s.depends_on)]
+        if not ready:  # a cycle; config rejects them, so this is only a guard
+            ready = remaining
+        out.append(ready)
+        done.update(s.name for s in ready)
+        remaining = [s for s in remaining if s.name not in done]
+    return out
+
+
+def make_jobs(
+    tool: Tool,
+    services: Sequence[Service],
+    tags: Sequence[str],
+    *,
+    push: bool = False,
+    bake_path: str = BAKE_FILE,
+) -> tuple[Job, ...]:
+    """The work to build `services`: one bake call per depends-on level, else one job each.
+
+    A job needs the selected services its services depend on. Pure.
+    """
+    selected = {s.name for s in services}
+    if tool == "bake":
+        jobs: list[Job] = []
+        for index, level in enumerate(levels(services)):
+            needs = sorted({d for s in level for d in s.depends_on if d in selected})
+            argv = bake_cmd(bake_path, level, push=push)
+            jobs.append(Job(f"bake[{index}]", tuple(s.name for s in level), (argv,), tuple(needs)))
+        return tuple(jobs)
+    return tuple(
+        Job(
+            service.name,
+            (service.name,),
+            (build_cmd(tool, service, tags), *(push_cmds(tool, service, tags) if push else ())),
+            tuple(d for d in service.depends_on if d in selected),
+        )
+        for service in services
+    )
+
+
+def builder_env(tool: Tool, env: Mapping[str, str], *, in_container: bool) -> dict[str, str]:
+    """The environment a builder runs with. Pure."""
+    out = dict(env)
+    if tool in ("podman", "buildah") and in_container:
+        # The OCI runtime cannot set up cgroups inside most containers; chroot isolation can.
+        out.setdefault("BUILDAH_ISOLATION", "chroot")
+    return out
+
+
+# --- detection (I/O) -------------------------------------------------------------
+
+
+class Probe(Protocol):
+    def works(self, argv: Argv, env: Mapping[str, str]) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    tool: Tool
+    env: Mapping[str, str] = field(default_factory=dict)  # the builder's environment
+    notes: tuple[str, ...] = ()
+
+
+def choose(
+    forced: str | None, probe: Probe, env: Mapping[str, str], *, in_container: bool
+) -> Choice:
+    """The builder to use: `forced` (--builder) or the first that works. UsageError if none."""
+    order: tuple[str, ...] = (forced,) if forced else BUILDER_CHOICES
+    for name in order:
+        if (choice := _try(name, probe, env, in_container=in_container)) is not None:
+            return choice
+    if forced:
+        raise UsageError(f"--builder {forced}: {forced} is not available here; {INSTALL_HINT}")
+    raise UsageError(f"no image builder works here; {INSTALL_HINT}")
+
+
+def _try(name: str, probe: Probe, env: Mapping[str, str], *, in_container: bool) -> Choice | None:
+    if name == "docker":
+        # A client without an engine (no daemon socket) cannot build: ask the server too.
+        if not probe.works(("docker", "version", "--format", "{{.Server.Version}}"), env):
+            return None
+        if probe.works(("docker", "buildx", "version"), env):
+            return Choice("bake", dict(env))
+        return Choice("docker", dict(env))
+    tool: Tool = "podman" if name == "podman" else "buildah"
+    run_env = builder_env(tool, env, in_container=in_container)
+    if probe.works((tool, "info"), run_env):
+        return Choice(tool, run_env)
+    if "STORAGE_DRIVER" not in env:
+        vfs_env = {**run_env, "STORAGE_DRIVER": "vfs"}
+        if probe.works((tool, "info"), vfs_env):
+            return Choice(tool, vfs_env, (f"{tool}: the default storage driver fails; using vfs",))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class SystemProbe:
+    """Runs the probe command (found on PATH) with a timeout; exit 0 means it works."""
+
+    timeout: float = 30.0
+
+    def works(self, argv: Argv, env: Mapping[str, str]) -> bool:
+        if shutil.which(argv[0], path=env.get("PATH")) is None:
+            return False
+        try:
+            done = subprocess.run(
+                argv,
+                env=dict(env),
+                capture_output=True,
+                timeout=self.timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return done.returncode == 0
+
+
+def in_container() -> bool:
+    return (
+        Path("/.dockerenv").exists()
+        or Path("/run/.containerenv").exists()
+        # podman and systemd-nspawn set `container` (lower case) in their containers.
+        or bool(os.environ.get("container"))  # noqa: SIM112 - that variable is lower case
+    )
+
+
+# --- running (I/O) ---------------------------------------------------------------
+
+
+def run(argv: Argv, *, cwd: Path, env: Mapping[str, str]) -> str:
+    """Run `argv` (never through a shell); its combined output, or CommandFailed carrying it."""
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError as exc:
+        raise CommandFailed(argv, 127, f"{argv[0]}: {exc.strerror or exc}") from exc
+    output = done.stdout.decode("utf-8", errors="replace")
+    if done.returncode != 0:
+        raise CommandFailed(argv, done.returncode, output)
+    return output
+
+
+Execute = Callable[[Argv], str]
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    execute: Execute,
+    *,
+    workers: int,
+    on_done: Callable[[Outcome], None] = lambda _: None,
+) -> list[Outcome]:
+    """Run `jobs` in a thread pool of `workers`, each after the jobs it needs.
+
+    A failure does not stop the others; a job whose dependency failed is skipped.
+    """
+    outcomes: dict[str, Outcome] = {}
+    built: set[str] = set()
+    failed: set[str] = set()
+    pending = list(jobs)
+
+    def finish(outcome: Outcome) -> None:
+        (built if outcome.ok else failed).update(outcome.job.services)
+        outcomes[outcome.job.name] = outcome
+        on_done(outcome)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        running: dict[concurrent.futures.Future[Outcome], Job] = {}
+        while pending or running:
+            for job in list(pending):
+                if broken := [n for n in job.needs if n in failed]:
+                    pending.remove(job)
+                    finish(Outcome(job, ok=False, skipped=f"{', '.join(broken)} failed"))
+                elif all(n in built for n in job.needs):
+                    pending.remove(job)
+                    running[pool.submit(_run_job, job, execute)] = job
+            if not running:
+                for job in pending:  # needs no job provides: a caller bug, never a hang
+                    finish(Outcome(job, ok=False, skipped="its dependencies are not scheduled"))
+                break
+            done, _ = concurrent.futures.wait(
+                running, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for future in done:
+                running.pop(future)
+                finish(future.result())
+    return [outcomes[job.name] for job in jobs]
+
+
+def _run_job(job: Job, execute: Execute) -> Outcome:
+    start = time.monotonic()
+    outputs: list[str] = []
+    for argv in job.commands:
+        try:
+            outputs.append(execute(argv))
+        except CommandFailed as exc:
+            outputs.append(exc.output)
+            return Outcome(
+                job,
+                ok=False,
+                seconds=time.monotonic() - start,
+                output="".join(outputs),
+                failed_command=exc.argv,
+                returncode=exc.returncode,
+            )
+    return Outcome(job, ok=True, seconds=time.monotonic() - start, output="".join(outputs))
+
+
+def write_bake_file(folder: Path, definition: Mapping[str, object]) -> Path:
+    path = folder / BAKE_FILE
+    path.write_text(json.dumps(definition, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,290 @@
+"""Pure readers of the two files that decide what a Docker build reads from its context.
+
+* `context_sources(text)`: the context paths a Dockerfile reads (COPY / ADD
+  sources without `--from=`, and `RUN --mount` bind sources), or why they
+  cannot be known for sure (a variable, a remote URL, a heredoc...).
+* `IgnoreFile`: a `.dockerignore` with Docker's semantics: Go `filepath.Match`
+  patterns plus `**`, relative to the context root, `!` re-includes, the last
+  matching pattern wins, and a pattern that matches a folder excludes
+  everything below it.
+
+Both only ever make a service's watched inputs smaller when they are sure;
+the caller watches the whole context whenever `Sources.unresolved` is set.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+
+# ADD sources that are fetched, not read from the context.
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One context path a Dockerfile reads; `pattern` is relative to the context root."""
+
+    kind: str  # "copy" (COPY / ADD) or "mount" (RUN --mount=type=bind)
+    pattern: str  # Go filepath.Match syntax, as written (cleaned); "." is the whole context
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    sources: tuple[Source, ...] = ()
+    unresolved: str | None = None  # why the sources cannot be known: watch the whole context
+
+
+# --- Dockerfile ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    keyword: str  # upper case
+    arguments: str  # everything after the keyword, continuations joined
+    line: int  # 1-based line the instruction starts on
+
+
+def instructions(text: str) -> list[Instruction]:
+    """Split a Dockerfile into instructions: comments dropped, continuation lines joined."""
+    lines = text.splitlines()
+    escape = _escape_char(lines)
+    out: list[Instruction] = []
+    parts: list[str] = []
+    start = 0
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        if not parts and (not stripped or stripped.startswith("#")):
+            continue
+        if parts and (not stripped or stripped.startswith("#")):
+            continue  # empty and comment lines inside a continued instruction are dropped
+        if not parts:
+            start = number
+        body = raw.rstrip()
+        if body.endswith(escape):
+            parts.append(body[: -len(escape)])
+            continue
+        parts.append(body)
+        if "".join(parts).strip():
+            out.append(_instruction("".join(parts), start))
+        parts = []
+    if "".join(parts).strip():  # a continuation at end of file: Docker takes what is there
+        out.append(_instruction("".join(parts), start))
+    return out
+
+
+def _instruction(joined: str, line: int) -> Instruction:
+    keyword, *rest = joined.split(None, 1)
+    return Instruction(keyword.upper(), rest[0].strip() if rest else "", line)
+
+
+def _escape_char(lines: list[str]) -> str:
+    """The `# escape=` parser directive (only valid before the first instruction)."""
+    for raw in lines:
+        match = _DIRECTIVE.match(raw.strip())
+        if match is None:
+            break
+        if match.group(1).lower() == "escape" and match.group(2) in ("\\", "`"):
+            return match.group(2)
+    return "\\"
+
+
+def context_sources(text: str) -> Sources:
+    """The context paths `text` (a Dockerfile) reads, or why they cannot be known."""
+    found: list[Source] = []
+    for inst in instructions(text):
+        if inst.keyword in ("COPY", "ADD"):
+            sources, why = _copy_sources(inst)
+        elif inst.keyword == "RUN":
+            sources, why = _mount_sources(inst)
+        else:
+            continue
+        if why is not None:
+            return Sources((), f"line {inst.line}: {inst.keyword} {why}")
+        found.extend(sources)
+    return Sources(tuple(found))
+
+
+def _copy_sources(inst: Instruction) -> tuple[list[Source], str | None]:  # noqa: PLR0911 - one exit per reason a source is unknowable
+    words, why = _words(inst.arguments)
+    if why is not None:
+        return [], why
+    flags = [w for w in words if w.startswith("--")]
+    paths = [w for w in words if not w.startswith("--")]
+    if any(f.startswith("--from=") for f in flags):
+        return [], None  # reads another stage or image, not the context
+    if "--from" in flags:
+        return [], "has --from without a value"
+    if len(paths) < 2:
+        return [], "has no source and destination"
+    sources: list[Source] = []
+    for raw in paths[:-1]:
+        if _REMOTE.match(raw):
+            return [], f"source {raw!r} is a remote URL"
+        pattern, why = _context_path(raw)
+        if why is not None:
+            return [], why
+        sources.append(Source("copy", pattern, inst.line))
+    return sources, None
+
+
+def _mount_sources(inst: Instruction) -> tuple[list[Source], str | None]:
+    """`RUN --mount=type=bind[,source=X]` without `from=` reads the context (bind: the default)."""
+    sources: list[Source] = []
+    for word in inst.arguments.split():
+        if not word.startswith("--"):
+            break  # flags come first; the rest is the command
+        if not word.startswith("--mount="):
+            continue
+        options = dict(_option(item) for item in word.removeprefix("--mount=").split(","))
+        if options.get("type", "bind") != "bind" or "from" in options:
+            continue
+        raw = options.get("source") or options.get("src") or "."
+        pattern, why = _context_path(raw)
+        if why is not None:
+            return [], f"--mount {why}"
+        sources.append(Source("mount", pattern, inst.line))
+    return sources, None
+
+
+def _option(item: str) -> tuple[str, str]:
+    key, _, value = item.partition("=")
+    return key.strip().lower(), value.strip()
+
+
+def _words(arguments: str) -> tuple[list[str], str | None]:
+    """COPY/ADD arguments: flags, then paths in shell form or JSON-array form."""
+    words: list[str] = []
+    rest = arguments
+    while rest.startswith("--"):
+        flag, *tail = rest.split(None, 1)
+        words.append(flag)
+        rest = tail[0] if tail else ""
+    if "<<" in rest:
+        return [], "uses a heredoc"
+    if rest.startswith("["):
+        try:
+            array = json.loads(rest)
+        except json.JSONDecodeError:
+            return [], "has a JSON array that does not parse"
+        if not isinstance(array, list) or not all(isinstance(a, str) for a in array):
+            return [], "has a JSON array of non-strings"
+        return [*words, *array], None
+    return [*words, *rest.split()], None
+
+
+def _context_path(raw: str) -> tuple[str, str | None]:
+    """A source path cleaned to be relative to the context root, as Docker resolves it."""
+    if "$" in raw:
+        return "", f"source {raw!r} uses a variable"
+    cleaned = posixpath.normpath(raw.lstrip("/") or ".")
+    if cleaned == ".." or cleaned.startswith("../"):
+        # Docker clamps such paths to the context; refuse to guess what was meant.
+        return "", f"source {raw!r} leaves the context"
+    return cleaned, None
+
+
+# --- .dockerignore --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IgnorePattern:
+    exclusion: bool  # False: a `!` re-include
+    regex: re.Pattern[str]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreFile:
+    """A parsed `.dockerignore`; paths given to `excludes` are relative to the context root."""
+
+    patterns: tuple[IgnorePattern, ...]
+
+    @staticmethod
+    def parse(text: str) -> IgnoreFile:
+        patterns: list[IgnorePattern] = []
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            exclusion = not line.startswith("!")
+            if not exclusion:
+                line = line[1:].strip()
+            cleaned = posixpath.normpath(line).lstrip("/")
+            if cleaned in ("", "."):
+                continue
+            patterns.append(IgnorePattern(exclusion, _go_pattern_regex(cleaned), cleaned))
+        return IgnoreFile(tuple(patterns))
+
+    def excludes(self, path: str) -> bool:
+        """Docker's rule: the last pattern matching the path or one of its folders decides."""
+        parents = _ancestors(path)
+        excluded = False
+        for pattern in self.patterns:
+            if pattern.exclusion == excluded:
+                continue  # cannot change the outcome
+            if any(pattern.regex.fullmatch(p) for p in parents):
+                excluded = pattern.exclusion
+        return excluded
+
+
+def _ancestors(path: str) -> tuple[str, ...]:
+    parts = path.split("/")
+    return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _go_pattern_regex(pattern: str) -> re.Pattern[str]:
+    """Go `filepath.Match` syntax plus Docker's `**` (any number of folders) -> regex."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 1
+        elif char == "[" and (end := pattern.find("]", i + 2)) > 0:
+            body = pattern[i + 1 : end]
+            negate = body.startswith("^")
+            body = body[1:] if negate else body
+            body = body.replace("\\", "\\\\").replace("[", "\\[")
+            out.append(f"[^/{body}]" if negate else f"[{body}]")
+            i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def go_pattern_to_glob(pattern: str) -> str:
+    """A COPY source pattern in the picomatch-shaped syntax of ci.globs (same matches).
+
+    Go's syntax has no braces or `!` classes, so those are escaped; `*`, `?`,
+    `**` and `[...]` mean the same in both.
+    """
+    out: list[str] = []
+    for index, char in enumerate(pattern):
+        if char in "{},":
+            out.append("\\" + char)
+        elif char == "!" and index > 0 and pattern[index - 1] == "[":
+            out.append("\\!")
+        else:
+            out.append(char)
+    return "".join(out)
