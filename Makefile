@@ -1,0 +1,24 @@
+# One-line aliases to nox sessions (the sessions hold the logic; see noxfile.py).
+# Needs only python3 (3.11+), git and make: the first target run bootstraps
+# .venv-tools with nox and uv. `make test` is the whole suite (README: Quickstart).
+
+PYTHON ?= python3
+TOOLS := .venv-tools
+NOX := $(TOOLS)/bin/nox
+
+.PHONY: quick unit integration e2e plan ci test lint bench coverage build clean
+
+quick: $(NOX) ; $(NOX) -s quick
+unit: $(NOX) ; $(NOX) -s unit
+integration: $(NOX) ; $(NOX) -s integration
+e2e: $(NOX) ; $(NOX) -s full-e2e
+plan: $(NOX) ; $(NOX) -s plan
+ci: $(NOX) ; $(NOX) -s ci
+test: $(NOX) ; $(NOX) -s lint full-e2e
+lint: $(NOX) ; $(NOX) -s lint
+bench: $(NOX) ; $(NOX) -s bench
+coverage: $(NOX) ; $(NOX) -s coverage
+build: $(NOX) ; $(NOX) -s docker-changed-services
+clean: ; rm -rf .nox reports .coverage .coverage.* coverage.xml
+
+$(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet "nox>=2025.2.9" uv

@@ -1,0 +1,213 @@
+"""The noxfile's sessions for real: shards partition the unit tier, `ci` runs the plan.
+
+Collection runs pytest in subprocesses over the configured paths; the session
+tests run nox itself in a small repository with a `[tool.tiered-ci]` table and
+this checkout installed as tiered-ci (TIERED_CI_SPEC).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import PROJECT_ROOT, GitRepo, git_env
+
+pytestmark = pytest.mark.integration
+
+EXAMPLE = PROJECT_ROOT / "examples" / "monorepo"
+
+
+def settings(root: Path) -> dict[str, Any]:
+    document = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    table: dict[str, Any] = document["tool"]["tiered-ci"]
+    return table
+
+
+def collect(root: Path, paths: list[str], markers: str) -> set[str]:
+    """Node ids pytest collects from `paths` with `-m markers`, run from `root`."""
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        [*command, "-m", markers, *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=root,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {line for line in result.stdout.splitlines() if "::" in line}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("root", [PROJECT_ROOT, EXAMPLE], ids=["this-repo", "example"])
+def test_domain_shards_partition_the_unit_tier(root: Path) -> None:
+    config = settings(root)
+    unit_tier = config["tiers"]["unit"]
+    markers = unit_tier["markers"]
+    unit = collect(root, unit_tier["paths"], markers)
+    shards = {name: collect(root, d["tests"], markers) for name, d in config["domains"].items()}
+    assert unit
+    for name, tests in shards.items():
+        assert tests, f"domain {name} collects no unit test"
+        assert tests <= unit, f"domain {name} runs tests the unit tier does not: {tests - unit}"
+    for (first, a), (second, b) in combinations(shards.items(), 2):
+        assert not a & b, f"in both {first} and {second}: {sorted(a & b)[:5]}"
+    # Nothing lost, nothing twice: the shards plus the remainder are exactly the unit tier.
+    remainder = unit - set().union(*shards.values())
+    assert sum(map(len, shards.values())) + len(remainder) == len(unit)
+
+
+def test_example_noxfile_is_a_copy_of_this_one() -> None:
+    ours = (PROJECT_ROOT / "noxfile.py").read_bytes()
+    assert (EXAMPLE / "noxfile.py").read_bytes() == ours
+
+
+# --- nox runs in a small repository -------------------------------------------------------
+
+PYPROJECT = """\
+[dependency-groups]
+test = ["pytest", "pytest-xdist", "coverage"]
+lint = ["ruff"]
+
+[tool.tiered-ci]
+run-all = ["pyproject.toml", "noxfile.py"]
+ignore = [".gitignore"]
+
+[tool.tiered-ci.tiers.quick]
+markers = "critical"
+budget-seconds = {budget}
+
+[tool.tiered-ci.tiers.unit]
+paths = ["tests/unit"]
+markers = "not integration"
+workers = 1
+
+[tool.tiered-ci.tiers.integration]
+paths = ["tests/integration"]
+markers = "integration"
+
+[tool.tiered-ci.domains.alpha]
+paths = ["src/alpha/**"]
+tests = ["tests/unit/alpha"]
+
+[tool.tiered-ci.domains.beta]
+paths = ["src/beta/**"]
+tests = ["tests/unit/beta"]
+
+[tool.pytest.ini_options]
+pythonpath = ["src"]
+markers = ["critical: quick tier", "integration: integration tier"]
+addopts = ["--strict-markers"]
+
+[tool.coverage.run]
+parallel = true
+source = ["src"]
+"""
+
+TEST = """\
+from __future__ import annotations
+
+import pytest
+
+from {name}.core import VALUE
+
+
+@pytest.mark.{marker}
+def test_{name}() -> None:
+    assert VALUE == "{name}"
+"""
+
+
+@pytest.fixture
+def small_repo(repo: GitRepo) -> GitRepo:
+    """Two domains, one integration test and this noxfile, committed on main."""
+    repo.write("pyproject.toml", PYPROJECT.format(budget=60))
+    repo.write("noxfile.py", (PROJECT_ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    repo.write(".gitignore", ".nox/\nreports/\n.coverage*\n__pycache__/\n")
+    for name in ("alpha", "beta"):
+        repo.write(f"src/{name}/__init__.py", "")
+        repo.write(f"src/{name}/core.py", f'VALUE = "{name}"\n')
+        repo.write(f"tests/unit/{name}/test_{name}.py", TEST.format(name=name, marker="critical"))
+    test_integration = TEST.format(name="alpha", marker="integration")
+    repo.write("tests/integration/test_flow.py", test_integration)
+    repo.commit("base")
+    return repo
+
+
+def nox(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = git_env()
+    env["TIERED_CI_SPEC"] = str(PROJECT_ROOT)
+    for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE"):
+        env.pop(name, None)  # the small repository's runs are not this suite's coverage
+    return subprocess.run(
+        [sys.executable, "-m", "nox", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=root,
+        env=env,
+    )
+
+
+@pytest.mark.slow
+def test_ci_session_runs_the_sessions_the_plan_selects(small_repo: GitRepo) -> None:
+    small_repo.write("src/alpha/core.py", 'VALUE = "alpha"  # changed, not committed\n')
+    result = nox(small_repo.path, "-s", "ci")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    # notify() found the parametrized session by its full name.
+    assert "nox > * domain-shard(alpha): success" in output
+    assert "nox > * quick: success" in output
+    assert "nox > * integration: success" in output
+    assert "domain-shard(beta)" not in output
+    reports = sorted(p.name for p in (small_repo.path / "reports").iterdir())
+    assert reports == ["junit-domain-shard-alpha.xml", "junit-integration.xml", "junit-quick.xml"]
+    data = {p.name.split(".")[2] for p in small_repo.path.glob(".coverage.*")}
+    assert data == {"domain-shard-alpha", "integration"}  # quick measures nothing
+
+
+@pytest.mark.slow
+def test_quick_session_says_over_budget_and_still_passes(small_repo: GitRepo) -> None:
+    small_repo.write("pyproject.toml", PYPROJECT.format(budget=0.001))
+    result = nox(small_repo.path, "-s", "quick")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "OVER BUDGET: the quick tier took" in output
+    assert "more than its 0.001 s budget (tool.tiered-ci.tiers.quick.budget-seconds)" in output
+    assert "2 passed" in output
+
+
+@pytest.mark.slow
+def test_domain_shard_passes_posargs_and_names_data_per_shard(small_repo: GitRepo) -> None:
+    result = nox(small_repo.path, "-s", "domain-shard(beta)", "--", "-k", "beta", "-x")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert (
+        "-m 'not integration' -n 1 --junitxml=reports/junit-domain-shard-beta.xml -k beta -x"
+        in (output)
+    )
+    assert any(small_repo.path.glob(".coverage.domain-shard-beta.*"))
+
+
+@pytest.mark.slow
+def test_domain_shard_split_in_two_runs_its_one_test_once(small_repo: GitRepo) -> None:
+    # One test, two shards: one shard is empty (pytest exit 5), which is success here.
+    for k in (1, 2):
+        result = nox(small_repo.path, "-s", "domain-shard(beta)", "--", f"--shard={k}/2")
+        assert result.returncode == 0, result.stdout + result.stderr
+    reports = small_repo.path / "reports"
+    cases = [
+        case
+        for k in (1, 2)
+        for case in (reports / f"junit-domain-shard-beta.{k}.xml")
+        .read_text()
+        .split("<testcase")[1:]
+    ]
+    assert len(cases) == 1
+    assert 'name="test_beta"' in cases[0]

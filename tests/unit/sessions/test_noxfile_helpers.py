@@ -1,0 +1,171 @@
+"""The noxfile's pure decisions: tier arguments, shard ids, the budget verdict, the gate."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from support import PROJECT_ROOT
+
+
+def _load_noxfile(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("tiered_ci_noxfile_under_test", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NOXFILE = _load_noxfile(PROJECT_ROOT / "noxfile.py")
+
+
+def needs(**results: str) -> str:
+    return json.dumps({job: {"result": result, "outputs": {}} for job, result in results.items()})
+
+
+# --- gate -------------------------------------------------------------------------------
+
+
+@pytest.mark.critical
+def test_gate_passes_when_every_job_succeeded() -> None:
+    assert NOXFILE.gate_problems(needs(plan="success", quick="success", run="success")) == []
+
+
+@pytest.mark.critical
+def test_gate_passes_a_job_skipped_because_the_plan_selected_nothing() -> None:
+    verdict = NOXFILE.gate_problems(
+        needs(plan="success", quick="success", run="skipped", coverage="skipped")
+    )
+    assert verdict == []
+
+
+@pytest.mark.critical
+def test_gate_fails_on_failed_and_cancelled_jobs() -> None:
+    verdict = NOXFILE.gate_problems(
+        needs(plan="success", quick="failure", run="cancelled", coverage="skipped")
+    )
+    assert verdict == ["quick: failure", "run: cancelled"]
+
+
+@pytest.mark.critical
+@pytest.mark.parametrize("result", ["failure", "cancelled", "skipped"])
+def test_gate_fails_when_the_plan_did_not_succeed(result: str) -> None:
+    # The run job is skipped when the plan fails; skipped must not read as passed here.
+    verdict = NOXFILE.gate_problems(needs(plan=result, quick="success", run="skipped"))
+    assert verdict == [f"plan: {result} (no trustworthy plan: everything must run)"]
+
+
+@pytest.mark.parametrize(
+    ("needs_json", "message"),
+    [
+        (None, "NEEDS_JSON is empty: pass `NEEDS_JSON: ${{ toJSON(needs) }}` to the gate step"),
+        ("", "NEEDS_JSON is empty: pass `NEEDS_JSON: ${{ toJSON(needs) }}` to the gate step"),
+        ("{}", "NEEDS_JSON names no job: list the gated jobs in the gate job's needs"),
+        ("[]", "NEEDS_JSON names no job: list the gated jobs in the gate job's needs"),
+    ],
+)
+def test_gate_fails_without_trustworthy_input(needs_json: str | None, message: str) -> None:
+    assert NOXFILE.gate_problems(needs_json) == [message]
+
+
+def test_gate_fails_on_unparsable_input() -> None:
+    assert NOXFILE.gate_problems("{not json") == [
+        (
+            "NEEDS_JSON is not JSON (Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)); pass toJSON(needs)"
+        )
+    ]
+
+
+def test_gate_fails_on_an_unknown_result() -> None:
+    assert NOXFILE.gate_problems(json.dumps({"plan": {"result": "success"}, "run": {}})) == [
+        "run: None"
+    ]
+
+
+# --- tiers, shards, file names ------------------------------------------------------------
+
+
+@pytest.mark.smoke
+def test_tier_args_from_config() -> None:
+    tier = {"paths": ["tests/unit"], "markers": "not slow", "workers": "auto"}
+    assert NOXFILE.tier_args(tier) == ["tests/unit", "-m", "not slow", "-n", "auto"]
+    assert NOXFILE.tier_args(tier, paths=["tests/unit/api"]) == [
+        "tests/unit/api",
+        "-m",
+        "not slow",
+        "-n",
+        "auto",
+    ]
+    assert NOXFILE.tier_args({"workers": 2}) == ["-n", "2"]
+    assert NOXFILE.tier_args({}) == []
+
+
+@pytest.mark.parametrize(
+    ("posargs", "index"),
+    [
+        ([], None),
+        (["--shard=2/4"], "2"),
+        (["-x", "--shard", "3/4"], "3"),
+        (["--shard=two/4"], None),
+        (["--shard"], None),
+        (["--sharding=1/2"], None),
+    ],
+)
+def test_shard_index(posargs: list[str], index: str | None) -> None:
+    assert NOXFILE.shard_index(posargs) == index
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    ("name", "posargs", "slug"),
+    [
+        ("unit", [], "unit"),
+        ("unit", ["--shard=2/4"], "unit.2"),
+        ("domain-shard(planner)", [], "domain-shard-planner"),
+        ("domain-shard(d0_gateway)", ["--shard=1/3"], "domain-shard-d0_gateway.1"),
+        ("full-e2e", ["-x"], "full-e2e"),
+    ],
+)
+def test_data_slug_is_a_safe_file_name(name: str, posargs: list[str], slug: str) -> None:
+    assert NOXFILE.data_slug(name, posargs) == slug
+
+
+# --- budget and coverage -----------------------------------------------------------------
+
+
+@pytest.mark.critical
+def test_budget_verdict_says_over_budget_loudly() -> None:
+    assert NOXFILE.budget_verdict(75.24, 60) == (
+        True,
+        (
+            "OVER BUDGET: the quick tier took 75.2 s, more than its 60 s budget "
+            "(tool.tiered-ci.tiers.quick.budget-seconds); move slow tests out of the quick "
+            "markers or raise the budget"
+        ),
+    )
+
+
+def test_budget_verdict_within_budget_and_unset() -> None:
+    assert NOXFILE.budget_verdict(12.0, 60) == (
+        False,
+        "quick tier took 12.0 s, within its 60 s budget",
+    )
+    assert NOXFILE.budget_verdict(60.0, 60) == (
+        False,
+        "quick tier took 60.0 s, within its 60 s budget",
+    )
+    assert NOXFILE.budget_verdict(3.0, None) == (
+        False,
+        "quick tier took 3.0 s (no budget: set tool.tiered-ci.tiers.quick.budget-seconds)",
+    )
+
+
+def test_coverage_floor_applies_only_to_whole_suite_data() -> None:
+    assert NOXFILE.coverage_enforced([".coverage.full-e2e.vm.pid1.X"])
+    assert not NOXFILE.coverage_enforced([".coverage.domain-shard-planner.vm.pid1.X"])
+    assert not NOXFILE.coverage_enforced([])
