@@ -123,6 +123,15 @@ def gate_problems(needs_json: str | None) -> list[str]:
     return problems
 
 
+def with_tiered_ci(requirements: list[str], spec: list[str]) -> list[str]:
+    """`requirements` plus tiered-ci's install `spec`, unless the spec is the same.
+
+    Compared whole, not token by token: `-e ../tiered-ci` next to the project's
+    `-e .` keeps its `-e` (dropping it would install tiered-ci non-editable).
+    """
+    return list(requirements) if spec == requirements else [*requirements, *spec]
+
+
 def coverage_enforced(data_files: Iterable[str]) -> bool:
     """A whole-suite floor applies only to data that holds a whole-suite run."""
     return any(name.startswith(".coverage.full-e2e") for name in data_files)
@@ -163,7 +172,7 @@ def install(
         session.env[variable] = None
     requirements = ["-e", "."] if project and "project" in PYPROJECT else []
     if tools:
-        requirements += [r for r in tiered_ci(session) if r not in requirements]
+        requirements = with_tiered_ci(requirements, tiered_ci(session))
     requirements += groups(session, *group_names)
     if requirements:
         session.install(*requirements)

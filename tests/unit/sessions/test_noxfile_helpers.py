@@ -169,3 +169,24 @@ def test_coverage_floor_applies_only_to_whole_suite_data() -> None:
     assert NOXFILE.coverage_enforced([".coverage.full-e2e.vm.pid1.X"])
     assert not NOXFILE.coverage_enforced([".coverage.domain-shard-planner.vm.pid1.X"])
     assert not NOXFILE.coverage_enforced([])
+
+
+# --- installing --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requirements", "spec", "expected"),
+    [
+        # tiered-ci itself: the project is tiered-ci, installed once.
+        (["-e", "."], ["-e", "."], ["-e", "."]),
+        ([], ["-e", "."], ["-e", "."]),
+        # An editable spec keeps its -e although the project is `-e .` too.
+        (["-e", "."], ["-e", "../tiered-ci"], ["-e", ".", "-e", "../tiered-ci"]),
+        (["-e", "."], ["/src/tiered-ci"], ["-e", ".", "/src/tiered-ci"]),
+        ([], ["tiered-ci==0.1.0"], ["tiered-ci==0.1.0"]),
+    ],
+)
+def test_with_tiered_ci_adds_the_spec_whole(
+    requirements: list[str], spec: list[str], expected: list[str]
+) -> None:
+    assert NOXFILE.with_tiered_ci(requirements, spec) == expected
