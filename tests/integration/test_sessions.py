@@ -63,9 +63,9 @@ def test_domain_shards_partition_the_unit_tier(root: Path) -> None:
     assert sum(map(len, shards.values())) + len(remainder) == len(unit)
 
 
-def test_example_noxfile_is_a_copy_of_this_one() -> None:
-    ours = (PROJECT_ROOT / "noxfile.py").read_bytes()
-    assert (EXAMPLE / "noxfile.py").read_bytes() == ours
+@pytest.mark.parametrize("name", ["noxfile.py", "Makefile"])
+def test_example_noxfile_and_makefile_are_copies_of_these(name: str) -> None:
+    assert (EXAMPLE / name).read_bytes() == (PROJECT_ROOT / name).read_bytes()
 
 
 # --- nox runs in a small repository -------------------------------------------------------
