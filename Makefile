@@ -3,6 +3,8 @@
 # .venv-tools with nox and uv. `make test` is the whole suite (README: Quickstart).
 
 PYTHON ?= python3
+# uv trusts the OS certificate store, like pip (matters behind TLS-inspecting proxies).
+export UV_NATIVE_TLS ?= 1
 TOOLS := .venv-tools
 NOX := $(TOOLS)/bin/nox
 

@@ -38,7 +38,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that subcommand's module is imported (plan latency:
+    every workflow starts with `tiered-ci plan`, which need not import the other six)."""
     parser = _Parser(
         prog="tiered-ci",
         description="Tiered CI for Python repositories: plan, filter, shard and build "
@@ -50,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, module_name in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name)  # a name for argparse's choices; never parsed
+            continue
         module = _command(module_name)
         doc = module.HELP
         command = sub.add_parser(
@@ -68,7 +73,9 @@ def _command(module_name: str) -> ModuleType:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    wanted = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(wanted if wanted in COMMANDS else None).parse_args(argv)
     try:
         code: int = args._run(args)  # noqa: SLF001 - set by set_defaults above
     except CIError as exc:

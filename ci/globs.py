@@ -19,8 +19,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ci.picomatch import PicoGlob, compile_picomatch, picomatch_matches
-
 Matcher = Callable[[str], bool]
 
 
@@ -173,10 +171,7 @@ def pattern_list(patterns: Sequence[str]) -> PatternList:
 __all__ = [
     "Matcher",
     "PatternList",
-    "PicoGlob",
     "compile_glob",
-    "compile_picomatch",
     "matches",
     "pattern_list",
-    "picomatch_matches",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ci.changes import ChangedFile, ChangeSet
-from ci.config import Config, TriggerPolicy
+from ci.config import SESSION_KINDS, Config, TriggerPolicy
 from ci.events import Trigger
 from ci.mapping import Reason, Selection
 
@@ -199,14 +199,7 @@ class _SessionChooser:
         for kind in self.policy.affected:
             if kind not in self.policy.always:
                 self._affected(kind)
-        for kind in (
-            "quick",
-            "unit",
-            "integration",
-            "domain-shard",
-            "docker-changed-services",
-            "full-e2e",
-        ):
+        for kind in SESSION_KINDS:
             if kind not in self.policy.always and kind not in self.policy.affected:
                 self._skip(kind, f"not in {self.key} (always or affected)")
         self._drop_shards_covered_by_unit()

@@ -8,10 +8,9 @@ failure never leaves half an output behind.
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
 
-from ci.errors import InputError
+from ci import github
 from ci.plan import Plan
 
 _MAX_CHANGED_SHOWN = 20
@@ -86,14 +85,7 @@ def github_outputs(plan: Plan, delimiter: str | None = None) -> str:
         "services": json.dumps(data["services"]),
         "domains": json.dumps(data["domains"]),
     }
-    # A fixed delimiter could be forged by a file name in the JSON; a random one cannot.
-    marker = delimiter or f"ghadelimiter_{secrets.token_hex(16)}"
-    chunks = []
-    for name, value in values.items():
-        if marker in value:  # pragma: no cover - 128 random bits
-            raise InputError("heredoc delimiter collision; run again")
-        chunks.append(f"{name}<<{marker}\n{value}\n{marker}\n")
-    return "".join(chunks)
+    return github.output_text(values, delimiter)
 
 
 def step_summary(plan: Plan) -> str:
@@ -144,22 +136,11 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def write_github_precheck(output: str | None) -> str:
-    if not output:
-        raise InputError(
-            "--format github: GITHUB_OUTPUT is not set; run inside GitHub Actions "
-            "or set GITHUB_OUTPUT=FILE"
-        )
-    return output
-
-
 def write_github(plan: Plan, output: str | None, summary: str | None) -> None:
     """Append the outputs and the summary; both are rendered before anything is written."""
-    output = write_github_precheck(output)
+    path = github.require_output(output)
     outputs = github_outputs(plan)
     page = step_summary(plan) if summary else ""
-    with Path(output).open("a", encoding="utf-8") as handle:
-        handle.write(outputs)
+    github.append(path, outputs)
     if summary:
-        with Path(summary).open("a", encoding="utf-8") as handle:
-            handle.write(page)
+        github.append(Path(summary), page)

@@ -87,3 +87,19 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     )
     env.update(extra or {})
     return env
+
+
+def read_github_output(text: str) -> dict[str, str]:
+    """`name<<DELIMITER`, value lines, `DELIMITER`: the runner's $GITHUB_OUTPUT format."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        name, _, delimiter = line.partition("<<")
+        assert delimiter, f"not a heredoc line: {line!r}"
+        value = []
+        for item in lines:
+            if item == delimiter:
+                break
+            value.append(item)
+        outputs[name] = "\n".join(value)
+    return outputs

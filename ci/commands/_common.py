@@ -31,10 +31,15 @@ def add_diff_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--head", metavar="REV", help="compare to REV instead of HEAD / the work tree"
     )
-    group.add_argument(
+    add_repo_arguments(group)
+
+
+def add_repo_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """`--repo` and `--config`, for every command that reads the repository's config."""
+    parser.add_argument(
         "--repo", metavar="DIR", type=Path, default=Path(), help="the repository (default: .)"
     )
-    group.add_argument(
+    parser.add_argument(
         "--config",
         metavar="FILE",
         type=Path,

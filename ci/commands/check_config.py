@@ -9,21 +9,14 @@ made only of negations, test paths and Dockerfiles that do not exist.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from ci.commands._common import add_repo_arguments
 
 HELP = __doc__ or ""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--repo", metavar="DIR", type=Path, default=Path(), help="the repository (default: .)"
-    )
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        type=Path,
-        help="a TOML file with a [tool.tiered-ci] table (default: <repo>/pyproject.toml)",
-    )
+    add_repo_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

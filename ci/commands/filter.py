@@ -23,12 +23,12 @@ import argparse
 import json
 import os
 import re
-import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ci import github
 from ci.commands._common import add_diff_arguments
 from ci.errors import InputError
 
@@ -72,13 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ci import filters as model  # noqa: PLC0415 - keep --help fast
 
-    output = os.environ.get("GITHUB_OUTPUT")
-    if args.format == "github" and not output:
-        # checked before any work, so that bad input writes nothing anywhere
-        raise InputError(
-            "--format github: GITHUB_OUTPUT is not set; run inside GitHub Actions "
-            "or set GITHUB_OUTPUT=FILE"
-        )
+    # checked before any work, so that bad input writes nothing anywhere
+    output = (
+        github.require_output(os.environ.get("GITHUB_OUTPUT")) if args.format == "github" else None
+    )
     source, text = read_filters(args.filters)
     rules = model.parse_filters(load_yaml(text, source), source)
     if args.files_json is not None:
@@ -93,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         results = model.force_all(results)
-    if args.format == "github" and output:
-        write_github_output(Path(output), model.github_values(results, args.list_files))
+    if output is not None:
+        write_github_output(output, model.github_values(results, args.list_files))
         sys.stdout.write(summary(results))
     else:
         values = model.output_values(results, args.list_files)
@@ -201,20 +198,11 @@ def changed_files(args: argparse.Namespace) -> tuple[list[FileChange], str | Non
 
 
 def github_output_text(values: dict[str, str], delimiter: str | None = None) -> str:
-    """`name<<DELIM` heredocs; a random delimiter cannot be forged by a file name."""
-    marker = delimiter or f"ghadelimiter_{secrets.token_hex(16)}"
-    chunks = []
-    for name, value in values.items():
-        if marker in value or marker in name:  # pragma: no cover - 128 random bits
-            raise InputError("heredoc delimiter collision; run again")
-        chunks.append(f"{name}<<{marker}\n{value}\n{marker}\n")
-    return "".join(chunks)
+    return github.output_text(values, delimiter)
 
 
 def write_github_output(path: Path, values: dict[str, str]) -> None:
-    text = github_output_text(values)  # rendered in full before anything is appended
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(text)
+    github.append(path, github.output_text(values))  # rendered in full before appending
 
 
 def summary(results: Sequence[FilterResult]) -> str:

@@ -17,8 +17,10 @@ import json
 import re
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from ci.filters import Filter, Quantifier, Rule
+if TYPE_CHECKING:
+    from ci.filters import Filter, Quantifier, Rule
 
 HELP = __doc__ or ""
 # picomatch syntax the config's glob flavour reads differently or not at all

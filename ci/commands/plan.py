@@ -67,13 +67,12 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci import mapping, plan, report, services  # noqa: PLC0415
+    from ci import github, mapping, plan, report, services  # noqa: PLC0415
 
     fmt = args.format or ("text" if sys.stdout.isatty() else "json")
     output = os.environ.get("GITHUB_OUTPUT")
-    if fmt == "github" and not output:
-        # Checked before any work so that bad input writes nothing anywhere.
-        report.write_github_precheck(output)
+    if fmt == "github":
+        github.require_output(output)  # before any work: bad input writes nothing anywhere
     root, config, trigger = load_context(args)
     changes = detect_changes(args, root, config, trigger)
     rules = mapping.compile_rules(config, services.load_watches(config, root))

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import PROJECT_ROOT, GitRepo, cli_env
+from support import PROJECT_ROOT, GitRepo, cli_env, read_github_output
 
 pytestmark = pytest.mark.integration
 
@@ -236,22 +236,6 @@ def test_makefile_aliases_are_one_nox_call_each() -> None:
 
 
 # --- the plan job's outputs, read the way the workflow reads them -----------------------
-
-
-def read_github_output(text: str) -> dict[str, str]:
-    """`name<<DELIMITER`, value lines, `DELIMITER`: the runner's $GITHUB_OUTPUT format."""
-    outputs: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        name, _, delimiter = line.partition("<<")
-        assert delimiter, f"not a heredoc line: {line!r}"
-        value = []
-        for item in lines:
-            if item == delimiter:
-                break
-            value.append(item)
-        outputs[name] = "\n".join(value)
-    return outputs
 
 
 @pytest.fixture

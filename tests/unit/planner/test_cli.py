@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from planner_fixtures import PlanRunner
-from support import GitRepo, cli_env
+from support import GitRepo, cli_env, read_github_output
 
 from ci.cli import main
 
@@ -26,21 +26,6 @@ def run_cli(
         cwd=cwd,
         check=False,
     )
-
-
-def parse_github_output(text: str) -> dict[str, str]:
-    """Read $GITHUB_OUTPUT the way the runner does: `name<<DELIM` ... `DELIM`."""
-    values: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        name, _, delimiter = line.partition("<<")
-        body = []
-        for inner in lines:
-            if inner == delimiter:
-                break
-            body.append(inner)
-        values[name] = "\n".join(body)
-    return values
 
 
 @pytest.mark.smoke
@@ -62,7 +47,7 @@ def test_github_format_writes_outputs_and_summary(project: GitRepo, tmp_path: Pa
     text = output.read_text()
     delimiters = set(re.findall(r"^\w+<<(ghadelimiter_[0-9a-f]{32})$", text, re.MULTILINE))
     assert len(delimiters) == 1
-    values = parse_github_output(text)
+    values = read_github_output(text)
     assert set(values) == {"sessions", "matrix", "mode", "services", "domains"}
     assert json.loads(values["sessions"]) == [
         "quick",
