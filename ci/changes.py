@@ -12,7 +12,7 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ci.errors import RepoError
 from ci.events import ZERO_SHA, Trigger
@@ -36,8 +36,10 @@ _STATUS_LETTERS: dict[str, Status] = {
 _FIRST_DEEPEN = 50
 
 
-@dataclass(frozen=True, slots=True)
-class ChangedFile:
+class ChangedFile(NamedTuple):
+    """One changed path. A NamedTuple rather than a frozen dataclass: a 10,000-file
+    diff builds 10,000 of them, and tuple construction is several times cheaper."""
+
     path: str
     status: Status
     old_path: str | None = None  # renamed / copied: where it came from

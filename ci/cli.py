@@ -12,7 +12,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
@@ -89,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception:  # noqa: BLE001 - the one place an unexpected error becomes exit 3
+        import traceback  # noqa: PLC0415 - only a crash pays for it
+
         traceback.print_exc()
         print(
             f"tiered-ci {args.command}: internal error (a bug in tiered-ci); please report it "

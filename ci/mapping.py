@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ci.changes import ChangedFile
 from ci.config import Config
@@ -25,8 +26,9 @@ from ci.globs import PatternList
 from ci.services import Watch, claims, dependents
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
+    """Why a target is selected. A NamedTuple: a large diff makes one per changed path."""
+
     target: str  # "domain:<name>", "service:<name>", "tier:<name>", "session:<name>", "run-all"
     path: str | None
     status: str | None

@@ -22,12 +22,15 @@ import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ci.changes import ChangedFile
 from ci.config import COMPOSE_FILES, PREFIX, Config, Service
-from ci.dockerfile import IgnoreFile, Sources, context_sources, go_pattern_to_glob
 from ci.errors import ConfigError
 from ci.globs import compile_glob
+
+if TYPE_CHECKING:
+    from ci.dockerfile import IgnoreFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,14 @@ def _check_discovered(
 # --- watches ---------------------------------------------------------------------
 
 
+def _parse_ignore(text: str) -> IgnoreFile:
+    # ci.dockerfile is imported only when a repository has something for it to read:
+    # `plan` starts every workflow, and most plans read no Dockerfile at all.
+    from ci.dockerfile import IgnoreFile  # noqa: PLC0415
+
+    return IgnoreFile.parse(text)
+
+
 def load_watches(config: Config, root: Path) -> dict[str, Watch]:
     """The watched inputs of every service (reads Dockerfiles and ignore files under `root`)."""
     services = discover(config, root) if config.services_from else dict(config.services)
@@ -163,7 +174,7 @@ def load_watches(config: Config, root: Path) -> dict[str, Watch]:
         shared = shared_context(service.context, contexts)
         dockerfile = _read(root / service.dockerfile) if shared else None
         ignores = [
-            IgnoreFile.parse(text)
+            _parse_ignore(text)
             for rel in ignore_files(service)
             if (text := _read(root / rel)) is not None
         ]
@@ -231,7 +242,9 @@ def _context_rules(
         return whole, f"the whole context {service.context}"
     if dockerfile is None:
         return whole, f"the whole context {service.context} (cannot read {service.dockerfile})"
-    found: Sources = context_sources(dockerfile)
+    from ci.dockerfile import context_sources, go_pattern_to_glob  # noqa: PLC0415 - see _parse_ignore
+
+    found = context_sources(dockerfile)
     if found.unresolved is not None:
         return whole, f"the whole context {service.context} ({found.unresolved})"
     counters = {"copy": 0, "mount": 0}
