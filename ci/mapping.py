@@ -245,6 +245,8 @@ class _PrefixIndex:
 def _literal_key(glob: str) -> str:
     """The leading folders of `glob` that hold no glob character (`./` ignored)."""
     parts = glob.removeprefix("./").rstrip("/").split("/")
+    if parts in ([""], ["."]):
+        return ""  # the whole repository
     literal: list[str] = []
     for part in parts:
         if _GLOB_CHARS.intersection(part):

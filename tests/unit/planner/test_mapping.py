@@ -139,3 +139,61 @@ def test_adding_a_changed_file_never_shrinks_the_selection(
     before = _selected(select(*files))
     after = _selected(select(*files, extra))
     assert before <= after
+
+
+def _brute_force(path: str, rules: mapping.Rules) -> set[tuple[str, str]]:
+    """Every owner whose rules claim `path`, found without the prefix index."""
+    owners = {("domain", n) for n, p in rules.domains.items() if p.claims(path)}
+    owners |= {
+        ("tests", n) for n, t in rules.domain_tests.items() if mapping._under(path, t) is not None
+    }
+    owners |= {
+        ("service", n) for n, w in rules.watches.items() if services.claims(w, path) is not None
+    }
+    return owners
+
+
+segments = st.sampled_from(
+    [
+        "src",
+        "a",
+        "b",
+        "vendor",
+        "keep.py",
+        "libs",
+        "services",
+        "api",
+        "web",
+        "tests",
+        "unit",
+        "x.py",
+        "Dockerfile",
+        ".",
+    ]
+)
+index_config = config.parse(
+    {
+        "domains": {
+            "a": {
+                "paths": ["src/a/**", "!src/a/vendor/**", "src/a/vendor/keep.py"],
+                "tests": ["tests/unit/a"],
+            },
+            "b": {"paths": ["{src,libs}/b/*.py", "**/x.py"], "tests": ["."]},
+            "c": {"paths": ["./libs/**", "src/a/b"]},
+        },
+        "services": {
+            "api": {"context": "services/api", "paths": ["libs/**"]},
+            "web": {"context": "."},
+        },
+    },
+    root=Path("/repo"),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(segments, min_size=1, max_size=5).map("/".join))
+def test_prefix_index_never_hides_a_rule_that_claims_a_path(path: str) -> None:
+    rules = mapping.compile_rules(
+        index_config, services.load_watches(index_config, index_config.root)
+    )
+    assert _brute_force(path, rules) <= set(rules.index.candidates(path))
