@@ -35,12 +35,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "ci"))
 
-from ci import config as config_module  # noqa: E402 - after the path tweak above
-from ci import events  # noqa: E402
-from ci.changes import detect  # noqa: E402
-from ci.commands.build import select_for_change  # noqa: E402
+from tiered_ci import config as config_module  # noqa: E402 - after the path tweak above
+from tiered_ci import events  # noqa: E402
+from tiered_ci.changes import detect  # noqa: E402
+from tiered_ci.commands.build import select_for_change  # noqa: E402
 
 SERVICES = 12
 COMMITS = 500
@@ -190,7 +190,7 @@ def time_floor(repo: Path, parent: str, commit: str) -> float:
 def time_cli(repo: Path, parent: str, commit: str) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "ci", "build", "--repo", str(repo), "--base", parent,
+        [sys.executable, "-m", "tiered_ci", "build", "--repo", str(repo), "--base", parent,
          "--head", commit, "--dry-run", "--builder", "buildah", "--tag", "bench"],
         check=True, env=ENV, capture_output=True,
     )  # fmt: skip

@@ -1,6 +1,6 @@
 """`tiered-ci filter` matching speed: 50 dorny filters x 100,000 changed paths.
 
-Prints the matching time of `ci.filters.match` (YAML already parsed, globs
+Prints the matching time of `tiered_ci.filters.match` (YAML already parsed, globs
 compiled), the time per path, and two baselines measured in the same run:
 one precompiled `re.fullmatch` per path (the floor for any per-path matcher)
 and a naive dorny-style loop (every filter, every rule, every file, through
@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 # runnable as `python benchmarks/bench_filter.py` from a checkout, without installing
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ci"))
 
-from ci.commands.filter import load_yaml
-from ci.filters import FileChange, Filter, match, parse_filters
-from ci.picomatch import compile_picomatch
+from tiered_ci.commands.filter import load_yaml
+from tiered_ci.filters import FileChange, Filter, match, parse_filters
+from tiered_ci.picomatch import compile_picomatch
 
 N_PATHS = 100_000
 N_FILTERS = 50

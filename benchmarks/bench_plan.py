@@ -36,7 +36,7 @@ ENV = {
     "GIT_AUTHOR_EMAIL": "bench@example.invalid",
     "GIT_COMMITTER_NAME": "bench",
     "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-    "PYTHONPATH": str(ROOT),
+    "PYTHONPATH": str(ROOT / "ci"),
 }
 # An installed tiered-ci runs from bytecode (pip and uv compile it at install). Some
 # environments set PYTHONDONTWRITEBYTECODE, which would make every timed run compile
@@ -126,7 +126,7 @@ def main() -> None:
         start = time.perf_counter()
         build_repo(repo)
         print(f"generated {FILES} files, {CHANGED} changed, in {time.perf_counter() - start:.1f} s")
-        plan = [sys.executable, "-m", "ci", "plan", "--format", "json", "--repo", str(repo)]
+        plan = [sys.executable, "-m", "tiered_ci", "plan", "--format", "json", "--repo", str(repo)]
         seconds([*plan, "--base", "main", "--head", "big"])  # warm the bytecode cache
         m = interleaved_medians(
             {

@@ -20,9 +20,10 @@ import statistics
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from tiered_ci._toml import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5

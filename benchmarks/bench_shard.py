@@ -6,7 +6,7 @@ TRUE durations of the tests each algorithm put in a shard, so a bad estimate
 for unrecorded tests shows up as imbalance, as it would in CI.
 
 Suites: (a) this repository's own `.test_durations` (record it with
-`pytest -p ci.pytest_plugin --record-durations`), (b) a synthetic long-tail suite of
+`pytest -p tiered_ci.pytest_plugin --record-durations`), (b) a synthetic long-tail suite of
 10,000 tests (per-file log-normal scale, log-normal tests, fixed seed), once
 fully recorded and once with 10% of its tests new (not in the durations file).
 
@@ -32,10 +32,10 @@ from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "ci"))
 
-from ci import durations as store  # noqa: E402 - after the path set-up above
-from ci import shard  # noqa: E402 - after the path set-up above
+from tiered_ci import durations as store  # noqa: E402 - after the path set-up above
+from tiered_ci import shard  # noqa: E402 - after the path set-up above
 
 SHARD_COUNTS = (2, 4, 8)
 SEED = 20260101
@@ -129,7 +129,14 @@ def speed_rows(tests: int) -> list[str]:
         ours = best_of(3, lambda: json.dumps(shard.plan_shards(store.read(path), 8).to_json()))
         theirs = best_of(3, lambda: _pytest_split("least_duration")(truth, list(truth), 8))
         load_cli = [sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"]
-        shard_cli = [sys.executable, "-m", "ci", "shard", f"--durations={path}", "--shards=8"]
+        shard_cli = [
+            sys.executable,
+            "-m",
+            "tiered_ci",
+            "shard",
+            f"--durations={path}",
+            "--shards=8",
+        ]
         process_baseline = best_of(3, lambda: _quiet(load_cli))
         process = best_of(3, lambda: _quiet(shard_cli))
     rows = [

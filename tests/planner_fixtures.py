@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from support import GitRepo
 
-from ci.cli import main
+from tiered_ci.cli import main
 
 PAYLOADS = Path(__file__).parent / "unit" / "planner" / "payloads"
 

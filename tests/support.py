@@ -80,10 +80,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for running `python -m ci` from this checkout in a subprocess."""
+    """Environment for running `python -m tiered_ci` from this checkout in a subprocess."""
     env = git_env()
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+        p for p in (str(PROJECT_ROOT / "ci"), env.get("PYTHONPATH", "")) if p
     )
     env.update(extra or {})
     return env

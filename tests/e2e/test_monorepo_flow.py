@@ -2,7 +2,7 @@
 
 Each test clones a repository made from the example (committed on main), commits
 one kind of change on a branch `feature`, and runs the CLI the way the workflow's
-plan job does: `python -m ci plan --format json --event pull_request --event-path
+plan job does: `python -m tiered_ci plan --format json --event pull_request --event-path
 <payload>`, with a payload shaped like GitHub's (tests/fixtures/events/).
 """
 
@@ -85,7 +85,7 @@ def run_plan(repo_path: Path, event_path: Path) -> Plan:
         (
             sys.executable,
             "-m",
-            "ci",
+            "tiered_ci",
             "plan",
             "--format",
             "json",

@@ -83,7 +83,7 @@ class Shop:
         event = self.pull_request_event()
         result = subprocess.run(
             (
-                *(sys.executable, "-m", "ci", "plan", "--format", "json"),
+                *(sys.executable, "-m", "tiered_ci", "plan", "--format", "json"),
                 *("--event", "pull_request", "--event-path", str(event), "--repo", str(self.path)),
             ),
             env={**session_env(), "PYTHONPATH": str(PROJECT_ROOT)},

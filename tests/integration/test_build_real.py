@@ -50,7 +50,7 @@ def three(tmp_path: Path, prefix: str) -> GitRepo:
 
 def build(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ci", "build", "--repo", str(repo.path), *args],
+        [sys.executable, "-m", "tiered_ci", "build", "--repo", str(repo.path), *args],
         capture_output=True,
         text=True,
         env=cli_env(),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 from support import GitRepo, cli_env
+
+from tiered_ci._toml import tomllib
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,7 @@ def run_cli(
     repo: GitRepo, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ci", *args],
+        [sys.executable, "-m", "tiered_ci", *args],
         cwd=repo.path,
         env=cli_env(env),
         capture_output=True,
@@ -241,7 +242,7 @@ def test_files_json_needs_no_git(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "ci",
+            "tiered_ci",
             "filter",
             "--filters",
             "gone:\n  - deleted: 'src/**'",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support import cli_env
 
-from ci import durations as store
+from tiered_ci import durations as store
 
 pytestmark = pytest.mark.integration
 
@@ -86,8 +86,8 @@ RECORDED = {
 
 def plugin_args() -> list[str]:
     # Installed, the entry point loads the plugin; `-p` again would register it twice.
-    installed = any(ep.value == "ci.pytest_plugin" for ep in entry_points(group="pytest11"))
-    return [] if installed else ["-p", "ci.pytest_plugin"]
+    installed = any(ep.value == "tiered_ci.pytest_plugin" for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "tiered_ci.pytest_plugin"]
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_shards_split_the_marker_selection(suite: Path) -> None:
 def test_pytest_runs_the_shards_the_cli_prints(suite: Path) -> None:
     (suite / "ids.txt").write_text("\n".join(collected(suite)) + "\n")
     cli = subprocess.run(
-        [sys.executable, "-m", "ci", "shard", "--shards=3", "--tests-from=ids.txt"],
+        [sys.executable, "-m", "tiered_ci", "shard", "--shards=3", "--tests-from=ids.txt"],
         cwd=suite,
         env=cli_env(),
         capture_output=True,
@@ -278,7 +278,7 @@ def test_record_spreads_module_fixture_time_over_the_tests_using_it(suite: Path)
 
 @pytest.mark.slow
 def test_shard_jobs_record_and_merge_back(suite: Path) -> None:
-    cli = [sys.executable, "-m", "ci", "durations", "merge", ".test_durations"]
+    cli = [sys.executable, "-m", "tiered_ci", "durations", "merge", ".test_durations"]
     for index in (1, 2):
         result = pytest_run(
             suite, f"--shard={index}/2", "-n", "2", f"--record-durations-to=shard{index}.json"

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import PROJECT_ROOT, GitRepo, git_env
+
+from tiered_ci._toml import tomllib
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,8 @@ PYTEST = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--hypothesis-see
 
 
 def plugin_args() -> list[str]:
-    installed = any(ep.value == "ci.pytest_plugin" for ep in entry_points(group="pytest11"))
-    return [] if installed else ["-p", "ci.pytest_plugin"]
+    installed = any(ep.value == "tiered_ci.pytest_plugin" for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "tiered_ci.pytest_plugin"]
 
 
 def measure(data_dir: Path, name: str, *pytest_args: str) -> None:
@@ -55,7 +55,7 @@ def combine(data_dir: Path, name: str) -> CoverageData:
 
 
 def covered(data: CoverageData) -> dict[str, tuple[frozenset[int], frozenset[tuple[int, int]]]]:
-    # ci/pytest_plugin.py does the deselecting itself, so it runs other branches when
+    # tiered_ci/pytest_plugin.py does the deselecting itself, so it runs other branches when
     # sharded; it is the instrument here, not the thing measured.
     return {
         path: (frozenset(data.lines(path) or ()), frozenset(data.arcs(path) or ()))

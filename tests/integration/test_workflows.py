@@ -243,8 +243,8 @@ def like_this_repo(repo: GitRepo) -> GitRepo:
     """This project's config over a skeleton of the paths it names, on a branch `feature`."""
     repo.write("pyproject.toml", (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     for rel in (
-        "ci/plan.py",
-        "ci/config.py",
+        "ci/tiered_ci/plan.py",
+        "ci/tiered_ci/config.py",
         "tests/unit/planner/test_a.py",
         "tests/unit/sessions/test_b.py",
         "tests/integration/test_c.py",
@@ -259,10 +259,10 @@ def like_this_repo(repo: GitRepo) -> GitRepo:
 @pytest.mark.parametrize(
     ("changed", "event", "expected"),
     [
-        ("ci/plan.py", "push", {"domain-shard(planner)", "integration"}),
+        ("ci/tiered_ci/plan.py", "push", {"domain-shard(planner)", "integration"}),
         ("tests/unit/sessions/test_b.py", "push", {"unit"}),
         ("pyproject.toml", "push", {"unit", "integration"}),
-        ("ci/plan.py", "schedule", {"full-e2e"}),
+        ("ci/tiered_ci/plan.py", "schedule", {"full-e2e"}),
     ],
 )
 def test_plan_matrix_names_runnable_sessions(
@@ -272,7 +272,15 @@ def test_plan_matrix_names_runnable_sessions(
     like_this_repo.commit("change")
     output = tmp_path / "github_output"
     result = subprocess.run(
-        [sys.executable, "-m", "ci", "plan", "--format=github", "--base=main", f"--event={event}"],
+        [
+            sys.executable,
+            "-m",
+            "tiered_ci",
+            "plan",
+            "--format=github",
+            "--base=main",
+            f"--event={event}",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -303,7 +311,7 @@ def test_sharded_matrix_entries_run_as_nox_session_with_posargs(
     like_this_repo.commit("slow unit tier")
     output = tmp_path / "github_output"
     result = subprocess.run(
-        [sys.executable, "-m", "ci", "plan", "--format=github", "--base=main"],
+        [sys.executable, "-m", "tiered_ci", "plan", "--format=github", "--base=main"],
         capture_output=True,
         text=True,
         check=False,

@@ -15,7 +15,7 @@ import pytest
 from docker_fixtures import built_images, make_services_repo
 from support import GitRepo
 
-from ci.cli import main
+from tiered_ci.cli import main
 
 PREFIX = "localhost/tci"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ci import docker
-from ci.config import Service
-from ci.errors import UsageError
+from tiered_ci import docker
+from tiered_ci.config import Service
+from tiered_ci.errors import UsageError
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 API = Service("api", "services/api", "services/api/Dockerfile", "ghcr.io/acme/api")

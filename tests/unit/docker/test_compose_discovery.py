@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ci import config, services
-from ci.config import Service
-from ci.errors import ConfigError
+from tiered_ci import config, services
+from tiered_ci.config import Service
+from tiered_ci.errors import ConfigError
 
 COMPOSE = """\
 services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.dockerfile import (
+from tiered_ci.dockerfile import (
     IgnoreFile,
     Source,
     Sources,
@@ -12,7 +12,7 @@ from ci.dockerfile import (
     go_pattern_to_glob,
     instructions,
 )
-from ci.globs import matches
+from tiered_ci.globs import matches
 
 
 def sources(text: str) -> list[tuple[str, str]]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ci import config, services
-from ci.changes import ChangedFile
-from ci.dockerfile import IgnoreFile
+from tiered_ci import config, services
+from tiered_ci.changes import ChangedFile
+from tiered_ci.dockerfile import IgnoreFile
 
 
 def cfg(table: dict[str, object], root: Path = Path("/repo")) -> config.Config:

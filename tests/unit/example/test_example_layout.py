@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
 import pytest
 from support import PROJECT_ROOT
 
-from ci import config as config_module
-from ci import lint
-from ci.globs import compile_glob
+from tiered_ci import config as config_module
+from tiered_ci import lint
+from tiered_ci._toml import tomllib
+from tiered_ci.globs import compile_glob
 
 EXAMPLE = PROJECT_ROOT / "examples" / "monorepo"
 

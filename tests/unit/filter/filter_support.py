@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ci.commands.filter import load_yaml
-from ci.filters import FileChange, Filter, parse_filters
+from tiered_ci.commands.filter import load_yaml
+from tiered_ci.filters import FileChange, Filter, parse_filters
 
 
 def filters_from(text: str) -> tuple[Filter, ...]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from filter_support import filters_from, modified
 
-from ci.filters import FileChange, Quantifier, match
+from tiered_ci.filters import FileChange, Quantifier, match
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from filter_support import filters_from
 
-from ci.changes import ChangedFile
-from ci.errors import InputError
-from ci.filters import FileChange, from_git, from_github_files
+from tiered_ci.changes import ChangedFile
+from tiered_ci.errors import InputError
+from tiered_ci.filters import FileChange, from_git, from_github_files
 
 SRC = "--filters (inline YAML)"
 

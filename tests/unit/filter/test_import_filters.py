@@ -1,14 +1,14 @@
-"""`tiered-ci import-filters`: valid TOML that ci.config accepts, with the untranslatable marked."""
+"""`tiered-ci import-filters`: valid TOML that tiered_ci.config accepts, with the untranslatable marked."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from filter_support import filters_from
 
-from ci import config
-from ci.commands.import_filters import to_toml
+from tiered_ci import config
+from tiered_ci._toml import tomllib
+from tiered_ci.commands.import_filters import to_toml
 
 DORNY = """
 shared: &shared

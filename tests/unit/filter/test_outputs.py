@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci.commands.filter import github_output_text
-from ci.filters import (
+from tiered_ci.commands.filter import github_output_text
+from tiered_ci.filters import (
     FileChange,
     FilterResult,
     backslash_escape,

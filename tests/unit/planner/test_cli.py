@@ -12,14 +12,14 @@ import pytest
 from planner_fixtures import PlanRunner
 from support import GitRepo, cli_env, read_github_output
 
-from ci.cli import main
+from tiered_ci.cli import main
 
 
 def run_cli(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ci", *args],
+        [sys.executable, "-m", "tiered_ci", *args],
         capture_output=True,
         text=True,
         env=cli_env(env),

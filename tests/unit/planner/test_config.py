@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from ci import config
-from ci.errors import ConfigError
+from tiered_ci import config
+from tiered_ci._toml import tomllib
+from tiered_ci.errors import ConfigError
 
 
 def parse(text: str) -> config.Config:

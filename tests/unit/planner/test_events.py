@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from planner_fixtures import payload
 
-from ci import events
-from ci.errors import InputError
+from tiered_ci import events
+from tiered_ci.errors import InputError
 
 
 def test_pull_request_opened() -> None:

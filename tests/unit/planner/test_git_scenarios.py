@@ -10,7 +10,7 @@ import pytest
 from planner_fixtures import PlanRunner
 from support import GitRepo, git_env
 
-from ci import changes, events
+from tiered_ci import changes, events
 
 EventFile = Callable[..., Path]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.globs import PatternList, matches
+from tiered_ci.globs import PatternList, matches
 
 
 @pytest.mark.critical

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ci import config, mapping, services
-from ci.changes import ChangedFile
+from tiered_ci import config, mapping, services
+from tiered_ci.changes import ChangedFile
 
 CFG = config.parse(
     {

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ci import durations as store
-from ci.errors import InputError
+from tiered_ci import durations as store
+from tiered_ci.errors import InputError
 
 
 def test_parse_reads_the_pytest_split_format() -> None:

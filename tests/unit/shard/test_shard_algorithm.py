@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci import shard
+from tiered_ci import shard
 
 
 def members(plan: shard.ShardPlan) -> list[tuple[str, ...]]:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ci import durations as store
-from ci.cli import main
+from tiered_ci import durations as store
+from tiered_ci.cli import main
 
 DURATIONS = {
     "tests/a.py::t1": 4.0,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ci import shard
+from tiered_ci import shard
 
 node_ids = st.builds(
     "{}.py::{}{}".format,

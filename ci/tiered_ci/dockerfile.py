@@ -274,7 +274,7 @@ def _go_pattern_regex(pattern: str) -> re.Pattern[str]:
 
 
 def go_pattern_to_glob(pattern: str) -> str:
-    """A COPY source pattern in the picomatch-shaped syntax of ci.globs (same matches).
+    """A COPY source pattern in the picomatch-shaped syntax of tiered_ci.globs (same matches).
 
     Go's syntax has no braces or `!` classes, so those are escaped; `*`, `?`,
     `**` and `[...]` mean the same in both.

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ci import github
-from ci.plan import Plan
+from tiered_ci import github
+from tiered_ci.plan import Plan
 
 _MAX_CHANGED_SHOWN = 20
 

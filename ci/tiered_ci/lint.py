@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ci.config import PREFIX, Config
-from ci.globs import compile_glob
+from tiered_ci.config import PREFIX, Config
+from tiered_ci.globs import compile_glob
 
 _GLOB_CHARS = frozenset("*?[]{}()!+@")
 

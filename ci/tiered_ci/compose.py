@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from ci.config import Service
-from ci.errors import ConfigError
+from tiered_ci.config import Service
+from tiered_ci.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """dorny/paths-filter's model: filter YAML -> rules, changed files -> matches per filter.
 
-Pure functions over plain data; `ci.commands.filter` does the I/O. The rules
+Pure functions over plain data; `tiered_ci.commands.filter` does the I/O. The rules
 follow dorny/paths-filter v4 (shared/DORNY.md): a filter is a glob, a
 mapping `"<status>|<status>": glob-or-list`, or a list of those (nested lists
 flattened, which is how YAML anchors reuse lists); each glob is its own
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from itertools import compress, count
 from typing import Literal
 
-from ci.changes import ChangedFile
-from ci.errors import InputError
-from ci.picomatch import compile_picomatch
+from tiered_ci.changes import ChangedFile
+from tiered_ci.errors import InputError
+from tiered_ci.picomatch import compile_picomatch
 
 Quantifier = Literal["some", "every"]
 QUANTIFIERS: tuple[Quantifier, ...] = ("some", "every")
@@ -359,7 +359,7 @@ def from_github_files(rows: object, source: str) -> list[FileChange]:
 
 
 def from_git(changes: Iterable[ChangedFile]) -> list[FileChange]:
-    """`ci.changes` entries -> dorny's `git diff --no-renames` view of them."""
+    """`tiered_ci.changes` entries -> dorny's `git diff --no-renames` view of them."""
     files: list[FileChange] = []
     for change in changes:
         if change.status == "renamed" and change.old_path is not None:

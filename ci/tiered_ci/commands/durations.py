@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ci import durations as store
+from tiered_ci import durations as store
 
 HELP = """\
 Manage recorded test durations (the {node_id: seconds} JSON file).

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from ci.errors import InputError
+from tiered_ci.errors import InputError
 
 ZERO_SHA = "0" * 40
 
@@ -38,7 +38,7 @@ class Trigger:
     """What started the run, reduced to what change detection and the policy need."""
 
     event: str  # the GitHub event name, or "local"
-    kind: str  # one of ci.config.TRIGGER_KINDS
+    kind: str  # one of tiered_ci.config.TRIGGER_KINDS
     action: str | None = None
     ref: str | None = None  # push: the pushed ref
     base_ref: str | None = None  # pull_request / merge_group: the target branch name

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from ci.cli import entry
+from tiered_ci.cli import entry
 
 entry()

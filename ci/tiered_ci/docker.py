@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from ci.config import Service
-from ci.errors import CommandFailed, UsageError
+from tiered_ci.config import Service
+from tiered_ci.errors import CommandFailed, UsageError
 
 Tool = Literal["bake", "docker", "podman", "buildah"]
 TOOLS: tuple[Tool, ...] = ("bake", "docker", "podman", "buildah")

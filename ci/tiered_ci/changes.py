@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ci.errors import RepoError
-from ci.events import ZERO_SHA, Trigger
+from tiered_ci.errors import RepoError
+from tiered_ci.events import ZERO_SHA, Trigger
 
 if TYPE_CHECKING:
     import git

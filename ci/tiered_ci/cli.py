@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from ci import __version__
-from ci.errors import CIError
+from tiered_ci import __version__
+from tiered_ci.errors import CIError
 
-# subcommand -> module under ci.commands; modules import heavy things (git) lazily.
+# subcommand -> module under tiered_ci.commands; modules import heavy things (git) lazily.
 COMMANDS: dict[str, str] = {
     "plan": "plan",
     "check-config": "check_config",
@@ -68,7 +68,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command(module_name: str) -> ModuleType:
-    return importlib.import_module(f"ci.commands.{module_name}")
+    return importlib.import_module(f"tiered_ci.commands.{module_name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Glob patterns -> compiled matchers.
 
 Two flavours. `compile_glob` serves the config (`[tool.tiered-ci]` path
-lists, GitHub `paths:` semantics); `compile_picomatch` (from `ci.picomatch`)
+lists, GitHub `paths:` semantics); `compile_picomatch` (from `tiered_ci.picomatch`)
 serves `tiered-ci filter` and reproduces picomatch 2.3.1 with `dot: true`, as
 dorny/paths-filter uses it. Both are picomatch-shaped: `*` stays inside one path segment,
 `**` as a whole segment spans any number of segments (zero included, so

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ci.filters import Filter, Quantifier, Rule
+    from tiered_ci.filters import Filter, Quantifier, Rule
 
 HELP = __doc__ or ""
 # picomatch syntax the config's glob flavour reads differently or not at all
@@ -39,8 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci import filters as model  # noqa: PLC0415
-    from ci.commands.filter import load_yaml, read_filters  # noqa: PLC0415
+    from tiered_ci import filters as model  # noqa: PLC0415
+    from tiered_ci.commands.filter import load_yaml, read_filters  # noqa: PLC0415
 
     source, text = read_filters(args.file)
     rules = model.parse_filters(load_yaml(text, source), source)

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ci.errors import InputError
+from tiered_ci.errors import InputError
 
 RECORD_HINT = "record one with `pytest --record-durations`"
 

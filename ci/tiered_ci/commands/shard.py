@@ -5,9 +5,9 @@ import json
 import sys
 from pathlib import Path
 
-from ci import config, shard
-from ci import durations as store
-from ci.errors import InputError
+from tiered_ci import config, shard
+from tiered_ci import durations as store
+from tiered_ci.errors import InputError
 
 HELP = """\
 Split tests into duration-balanced shards (greedy longest-first, deterministic).

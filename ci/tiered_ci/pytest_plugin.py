@@ -1,7 +1,7 @@
 """pytest plugin: `--shard=K/N` runs one duration-balanced shard; `--record-durations` measures.
 
 Registered as the `tiered_ci` entry point in `pytest11`; without the package
-installed, load it with `-p ci.pytest_plugin`. Option names avoid those of
+installed, load it with `-p tiered_ci.pytest_plugin`. Option names avoid those of
 pytest-split (`--splits`, `--group`, `--store-durations`, `--durations-path`,
 `--splitting-algorithm`, `--clean-durations`) and of pytest's `--durations`,
 so both plugins can be installed side by side.
@@ -29,10 +29,10 @@ from typing import Any
 
 import pytest
 
-from ci import config as ci_config
-from ci import durations as store
-from ci import shard
-from ci.errors import CIError
+from tiered_ci import config as ci_config
+from tiered_ci import durations as store
+from tiered_ci import shard
+from tiered_ci.errors import CIError
 
 WORKER_DURATIONS = "tiered_ci_durations"
 WORKER_SHARD = "tiered_ci_shard"

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ci.changes import ChangedFile
-from ci.config import COMPOSE_FILES, PREFIX, Config, Service
-from ci.errors import ConfigError
-from ci.globs import compile_glob
+from tiered_ci.changes import ChangedFile
+from tiered_ci.config import COMPOSE_FILES, PREFIX, Config, Service
+from tiered_ci.errors import ConfigError
+from tiered_ci.globs import compile_glob
 
 if TYPE_CHECKING:
-    from ci.dockerfile import IgnoreFile
+    from tiered_ci.dockerfile import IgnoreFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def discover(config: Config, root: Path) -> dict[str, Service]:
     """Configured services merged with those of the compose files (`services-from`)."""
     if not config.services_from:
         return dict(config.services)
-    from ci import compose  # noqa: PLC0415 - imports yaml; only configs that use compose pay
+    from tiered_ci import compose  # noqa: PLC0415 - imports yaml; only configs that use compose pay
 
     found: dict[str, compose.ComposeBuild] = {}
     origin: dict[str, Path] = {}
@@ -158,9 +158,9 @@ def _check_discovered(
 
 
 def _parse_ignore(text: str) -> IgnoreFile:
-    # ci.dockerfile is imported only when a repository has something for it to read:
+    # tiered_ci.dockerfile is imported only when a repository has something for it to read:
     # `plan` starts every workflow, and most plans read no Dockerfile at all.
-    from ci.dockerfile import IgnoreFile  # noqa: PLC0415
+    from tiered_ci.dockerfile import IgnoreFile  # noqa: PLC0415
 
     return IgnoreFile.parse(text)
 
@@ -242,7 +242,7 @@ def _context_rules(
         return whole, f"the whole context {service.context}"
     if dockerfile is None:
         return whole, f"the whole context {service.context} (cannot read {service.dockerfile})"
-    from ci.dockerfile import context_sources, go_pattern_to_glob  # noqa: PLC0415 - see _parse_ignore
+    from tiered_ci.dockerfile import context_sources, go_pattern_to_glob  # noqa: PLC0415 - see _parse_ignore
 
     found = context_sources(dockerfile)
     if found.unresolved is not None:
@@ -338,7 +338,7 @@ def dependents(
 
 
 def escape_glob(path: str) -> str:
-    """A literal path as a glob of ci.globs that matches only that path."""
+    """A literal path as a glob of tiered_ci.globs that matches only that path."""
     return "".join(f"\\{c}" if c in "\\*?[]{}," else c for c in path)
 
 

@@ -18,8 +18,8 @@ import os
 import sys
 from pathlib import Path
 
-from ci.commands._common import add_diff_arguments, detect_changes, load_context
-from ci.config import Config
+from tiered_ci.commands._common import add_diff_arguments, detect_changes, load_context
+from tiered_ci.config import Config
 
 HELP = __doc__ or ""
 FORMATS = ("text", "json", "github")
@@ -53,7 +53,7 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
     path = root / config.durations
     if not targets or not path.is_file():
         return {}
-    from ci import durations, shard  # noqa: PLC0415 - only plans with sharded tiers pay for it
+    from tiered_ci import durations, shard  # noqa: PLC0415 - only plans with sharded tiers pay for it
 
     recorded = durations.read(path)
     counts = {}
@@ -67,7 +67,7 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci import github, mapping, plan, report, services  # noqa: PLC0415
+    from tiered_ci import github, mapping, plan, report, services  # noqa: PLC0415
 
     fmt = args.format or ("text" if sys.stdout.isatty() else "json")
     output = os.environ.get("GITHUB_OUTPUT")

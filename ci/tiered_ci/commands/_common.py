@@ -6,9 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from ci.changes import ChangeSet
-from ci.config import Config
-from ci.events import KNOWN_EVENTS, Trigger
+from tiered_ci.changes import ChangeSet
+from tiered_ci.config import Config
+from tiered_ci.events import KNOWN_EVENTS, Trigger
 
 
 def add_diff_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,9 +49,9 @@ def add_repo_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
 
 def load_context(args: argparse.Namespace) -> tuple[Path, Config, Trigger]:
     """Repository root, its config and the trigger, from the shared flags and the environment."""
-    from ci import config as config_module  # noqa: PLC0415 - keep --help fast
-    from ci import events, services  # noqa: PLC0415
-    from ci.changes import find_root  # noqa: PLC0415
+    from tiered_ci import config as config_module  # noqa: PLC0415 - keep --help fast
+    from tiered_ci import events, services  # noqa: PLC0415
+    from tiered_ci.changes import find_root  # noqa: PLC0415
 
     root = find_root(args.repo)
     # Compose-discovered services join the configured ones here, so plan and build agree.
@@ -68,7 +68,7 @@ def load_context(args: argparse.Namespace) -> tuple[Path, Config, Trigger]:
 def detect_changes(
     args: argparse.Namespace, root: Path, config: Config, trigger: Trigger
 ) -> ChangeSet:
-    from ci import changes  # noqa: PLC0415
+    from tiered_ci import changes  # noqa: PLC0415
 
     return changes.detect(
         root,

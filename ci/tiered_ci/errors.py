@@ -1,4 +1,4 @@
-"""One user-facing exception family; `ci.cli` maps it to exit codes, nowhere else."""
+"""One user-facing exception family; `tiered_ci.cli` maps it to exit codes, nowhere else."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ci.changes import ChangedFile, ChangeSet
-from ci.config import SESSION_KINDS, Config, TriggerPolicy
-from ci.events import Trigger
-from ci.mapping import Reason, Selection
+from tiered_ci.changes import ChangedFile, ChangeSet
+from tiered_ci.config import SESSION_KINDS, Config, TriggerPolicy
+from tiered_ci.events import Trigger
+from tiered_ci.mapping import Reason, Selection
 
 Mode = Literal["partial", "all", "none"]
 PLAN_VERSION = 1

@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ci.changes import ChangeSet
-from ci.commands._common import add_diff_arguments, detect_changes, load_context
-from ci.config import Config, Service
-from ci.errors import CheckFailed, InputError, UsageError
-from ci.events import Trigger
+from tiered_ci.changes import ChangeSet
+from tiered_ci.commands._common import add_diff_arguments, detect_changes, load_context
+from tiered_ci.config import Config, Service
+from tiered_ci.errors import CheckFailed, InputError, UsageError
+from tiered_ci.events import Trigger
 
 if TYPE_CHECKING:
-    from ci import docker
+    from tiered_ci import docker
 
 HELP = __doc__ or ""
 
@@ -82,7 +82,7 @@ class Selected:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci import docker  # noqa: PLC0415 - keep --help fast and light
+    from tiered_ci import docker  # noqa: PLC0415 - keep --help fast and light
 
     if args.services and args.all:
         raise UsageError("--services and --all: pass one of them, not both")
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _choose_builder(forced: str | None, *, dry_run: bool) -> docker.Choice:
-    from ci import docker  # noqa: PLC0415
+    from tiered_ci import docker  # noqa: PLC0415
 
     probe = docker.SystemProbe()
     try:
@@ -125,7 +125,7 @@ def _choose_builder(forced: str | None, *, dry_run: bool) -> docker.Choice:
 def _print_dry_run(
     tool: docker.Tool, chosen: Sequence[Service], tags: Sequence[str], *, push: bool, cache: str
 ) -> None:
-    from ci import docker  # noqa: PLC0415
+    from tiered_ci import docker  # noqa: PLC0415
 
     if tool == "bake":
         definition = docker.bake_file(chosen, tags, cache=cache)
@@ -144,7 +144,7 @@ def _build(  # noqa: PLR0913 - the pieces of one build run
     args: argparse.Namespace,
     cache: str,
 ) -> int:
-    from ci import docker  # noqa: PLC0415
+    from tiered_ci import docker  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="tiered-ci-") as folder:
         bake_path = docker.BAKE_FILE
@@ -205,7 +205,7 @@ def _select(args: argparse.Namespace, root: Path, config: Config, trigger: Trigg
 
 def select_for_change(root: Path, config: Config, trigger: Trigger, changes: ChangeSet) -> Selected:
     """The plan's services for `changes`: the same pipeline as `tiered-ci plan`, so they agree."""
-    from ci import mapping, plan, services  # noqa: PLC0415
+    from tiered_ci import mapping, plan, services  # noqa: PLC0415
 
     rules = mapping.compile_rules(config, services.load_watches(config, root))
     the_plan = plan.build_plan(trigger, changes, mapping.select(changes.files, rules), config)
@@ -229,7 +229,7 @@ def _check_dockerfiles(root: Path, chosen: Sequence[Service]) -> None:
 
 
 def _default_tags(root: Path, head_flag: str | None, head: str | None) -> list[str]:
-    from ci import changes  # noqa: PLC0415
+    from tiered_ci import changes  # noqa: PLC0415
 
     sha = head or changes.head_commit(root, head_flag)
     if sha is None:

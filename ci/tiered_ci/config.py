@@ -9,13 +9,13 @@ rejected at load, so an older tiered-ci still runs a newer config;
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
 
-from ci.errors import ConfigError
+from tiered_ci._toml import tomllib
+from tiered_ci.errors import ConfigError
 
 PREFIX = "tool.tiered-ci"
 
@@ -36,7 +36,7 @@ SESSION_KINDS = (
     "full-e2e",
 )
 
-# Trigger kinds the planner tells apart (see ci.events.Trigger.kind).
+# Trigger kinds the planner tells apart (see tiered_ci.events.Trigger.kind).
 TRIGGER_KINDS = (
     "local",
     "pull_request",
@@ -77,7 +77,7 @@ class Service:
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
-    # Keys the config table set; compose discovery (ci.services.discover) fills only the others.
+    # Keys the config table set; compose discovery (services.discover) fills the others.
     keys: frozenset[str] = frozenset()
 
 
@@ -216,7 +216,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         unknown += _unknown(sub, _SERVICE_KEYS, key)
         services[name] = _service(name, sub, key)
     # With compose discovery a depends-on may name a service only the compose file
-    # declares; ci.services.discover checks the merged set instead.
+    # declares; tiered_ci.services.discover checks the merged set instead.
     _check_depends_on(services, known_later=table.get("services-from") is not None)
     for name, sub in _subtables(table, "triggers").items():
         key = f"{PREFIX}.triggers.{name}"

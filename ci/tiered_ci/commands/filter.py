@@ -28,12 +28,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ci import github
-from ci.commands._common import add_diff_arguments
-from ci.errors import InputError
+from tiered_ci import github
+from tiered_ci.commands._common import add_diff_arguments
+from tiered_ci.errors import InputError
 
 if TYPE_CHECKING:
-    from ci.filters import FileChange, FilterResult
+    from tiered_ci.filters import FileChange, FilterResult
 
 HELP = __doc__ or ""
 FORMATS = ("json", "github")
@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci import filters as model  # noqa: PLC0415 - keep --help fast
+    from tiered_ci import filters as model  # noqa: PLC0415 - keep --help fast
 
     # checked before any work, so that bad input writes nothing anywhere
     output = (
@@ -166,7 +166,7 @@ def _loader() -> type:
 
 
 def read_files_json(path: Path) -> list[FileChange]:
-    from ci import filters as model  # noqa: PLC0415
+    from tiered_ci import filters as model  # noqa: PLC0415
 
     source = f"--files-json {path}"
     try:
@@ -182,9 +182,9 @@ def read_files_json(path: Path) -> list[FileChange]:
 
 def changed_files(args: argparse.Namespace) -> tuple[list[FileChange], str | None]:
     """The diff for this trigger; on fallback, every tracked file as added (and why)."""
-    from ci import changes  # noqa: PLC0415
-    from ci import filters as model  # noqa: PLC0415
-    from ci.commands._common import detect_changes, load_context  # noqa: PLC0415
+    from tiered_ci import changes  # noqa: PLC0415
+    from tiered_ci import filters as model  # noqa: PLC0415
+    from tiered_ci.commands._common import detect_changes, load_context  # noqa: PLC0415
 
     root, config, trigger = load_context(args)
     change_set = detect_changes(args, root, config, trigger)

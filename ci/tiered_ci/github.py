@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ci.errors import InputError
+from tiered_ci.errors import InputError
 
 
 def output_text(values: Mapping[str, str], delimiter: str | None = None) -> str:

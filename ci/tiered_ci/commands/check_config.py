@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from ci.commands._common import add_repo_arguments
+from tiered_ci.commands._common import add_repo_arguments
 
 HELP = __doc__ or ""
 
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci import changes, config, lint, services  # noqa: PLC0415
+    from tiered_ci import changes, config, lint, services  # noqa: PLC0415
 
     root = changes.find_root(args.repo)
     # Lint what plan and build will use: configured plus compose-discovered services.

@@ -1,0 +1,403 @@
+"""The tier sessions as code: `register()` adds them to the calling noxfile.
+
+An adopter's noxfile is a PEP 723 block plus two lines:
+
+    # /// script
+    # dependencies = ["nox>=2025.2.9", "tiered-ci>=0.2"]
+    # ///
+    import tiered_ci.nox
+
+    tiered_ci.nox.register()
+
+Every session reads the one validated `Config` (`tiered_ci.config.load`), so
+there is one parser. A session the noxfile defined *before* `register()` keeps
+its own definition: that is how a tier is replaced. Sessions install the
+tiered-ci that runs nox (see `sessions.self_install_spec`), so a checkout or a
+wheel works with no package index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import nox
+
+from tiered_ci import config as config_module
+from tiered_ci._toml import tomllib
+from tiered_ci.config import Config, Tier
+from tiered_ci.errors import ConfigError
+from tiered_ci.sessions import (
+    budget_verdict,
+    coverage_enforced,
+    data_slug,
+    gate_problems,
+    self_install_spec,
+    shard_index,
+    split_posargs,
+    tier_args,
+    with_tiered_ci,
+)
+
+__all__ = ["TIER_SESSIONS", "register"]
+
+# Every name register() may add; `domain-shard` stands for all its parametrized ids.
+TIER_SESSIONS = (
+    "quick",
+    "unit",
+    "integration",
+    "domain-shard",
+    "docker-changed-services",
+    "full-e2e",
+    "plan",
+    "coverage",
+    "ci",
+    "lint",
+    "bench",
+    "gate",
+)
+# Variables through which coverage follows subprocesses (see _run_pytest).
+_COVERAGE_VARIABLES = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE")
+
+
+class _Project:
+    """The repository the noxfile lives in: its pyproject, its validated config."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pyproject_file = root / "pyproject.toml"
+        self.reports = root / "reports"
+        try:
+            text = self.pyproject_file.read_text(encoding="utf-8")
+            self.pyproject: dict[str, Any] = tomllib.loads(text)
+        except FileNotFoundError:
+            self.pyproject = {}
+        self.config: Config = config_module.load(root)
+
+    @property
+    def groups_available(self) -> dict[str, Any]:
+        groups = self.pyproject.get("dependency-groups", {})
+        return groups if isinstance(groups, dict) else {}
+
+    def tier(self, name: str, markers: str | None = None) -> Tier:
+        """The configured tier, or one with these default markers."""
+        return self.config.tiers.get(name) or Tier(name, markers=markers)
+
+
+def register(root: str | Path | None = None) -> None:
+    """Register every tier session the noxfile has not defined itself.
+
+    `root` is the repository (default: the noxfile's folder, which nox makes the
+    working directory before it loads the noxfile).
+    """
+    try:
+        project = _Project(Path(root) if root is not None else Path.cwd())
+    except ConfigError as exc:
+        # nox prints a traceback for an exception at load; one line is the fix.
+        raise SystemExit(f"tiered-ci: {exc}") from None
+    nox.needs_version = ">=2025.2.9"
+    nox.options.default_venv_backend = "uv|virtualenv"
+    # Keep venvs between runs: installs still run (uv makes a no-op install cheap),
+    # so a changed dependency group is picked up; `nox -R` skips them entirely.
+    nox.options.reuse_venv = "yes"
+    if not nox.options.sessions:
+        nox.options.sessions = ["quick"]
+    taken = set(nox.registry.get())
+    for name, add in _SESSIONS.items():
+        if name not in taken:
+            add(project)
+
+
+# --- installing ------------------------------------------------------------------
+
+
+def _groups(session: nox.Session, project: _Project, *names: str) -> list[str]:
+    """Requirements of `[dependency-groups]` groups; a missing group is named."""
+    for name in names:
+        if name not in project.groups_available:
+            session.error(f"{project.pyproject_file}: [dependency-groups] has no {name!r} group")
+    return list(nox.project.dependency_groups(project.pyproject, *names)) if names else []
+
+
+def _tiered_ci_spec(project: _Project) -> list[str]:
+    """The tiered-ci that runs nox: this checkout when the project is tiered-ci."""
+    if project.pyproject.get("project", {}).get("name") == "tiered-ci":
+        return ["-e", "."]
+    try:
+        dist = metadata.distribution("tiered-ci")
+    except metadata.PackageNotFoundError:
+        # Imported from a source tree (PYTHONPATH): install that tree.
+        source = Path(__file__).resolve().parents[2]
+        return ["-e", str(source)]
+    direct = dist.read_text("direct_url.json")
+    return self_install_spec(dist.version, json.loads(direct) if direct else None)
+
+
+def _install(
+    session: nox.Session,
+    project: _Project,
+    *group_names: str,
+    install_project: bool = False,
+    tools: bool = False,
+) -> None:
+    """The project (editable: coverage maps to the checkout), groups, tiered-ci."""
+    # A nox started by a test of an outer nox run (the e2e tests do this) must not
+    # write into the outer run's coverage data; None unsets a variable.
+    for variable in _COVERAGE_VARIABLES:
+        session.env[variable] = None
+    wants_project = install_project and "project" in project.pyproject
+    requirements = ["-e", "."] if wants_project else []
+    if tools:
+        requirements = with_tiered_ci(requirements, _tiered_ci_spec(project))
+    requirements += _groups(session, project, *group_names)
+    if requirements:
+        session.install(*requirements)
+
+
+# --- running tests ---------------------------------------------------------------
+
+
+def _run_pytest(
+    session: nox.Session, project: _Project, args: list[str], *, cover: bool = True
+) -> None:
+    """pytest with junit XML under reports/ and, if `cover`, its own coverage data."""
+    slug = data_slug(session.name, session.posargs)
+    project.reports.mkdir(exist_ok=True)
+    env: dict[str, str] = {}
+    if cover:
+        _remove_coverage_data(project.root, f".coverage.{slug}")
+        # coverage's .pth hook starts it in pytest and in every Python subprocess
+        # (xdist workers, CLI runs); `parallel = true` gives each its own file.
+        env["COVERAGE_PROCESS_START"] = str(project.pyproject_file)
+        env["COVERAGE_FILE"] = str(project.root / f".coverage.{slug}")
+    # An intentionally split run may get an empty shard: exit 5 is then success.
+    codes = [0, 5] if shard_index(session.posargs) else [0]
+    junit = f"--junitxml={project.reports.name}/junit-{slug}.xml"
+    session.run(
+        "python", "-m", "pytest", *args, junit, *session.posargs, env=env, success_codes=codes
+    )
+
+
+def _remove_coverage_data(root: Path, prefix: str) -> None:
+    for stale in root.glob(f"{prefix}*"):
+        if stale.name == prefix or stale.name.startswith(f"{prefix}."):
+            stale.unlink()
+
+
+def _run_tests(session: nox.Session, project: _Project, args: list[str]) -> None:
+    _install(session, project, "test", install_project=True, tools=True)
+    _run_pytest(session, project, args)
+
+
+def _unit(project: _Project) -> Tier:
+    return project.tier("unit")
+
+
+# --- the sessions ----------------------------------------------------------------
+
+
+def _quick(project: _Project) -> None:
+    @nox.session
+    def quick(session: nox.Session) -> None:
+        """Lint and the critical/smoke tests: the under-a-minute tier; warns when over."""
+        _install(session, project, "test", "lint", install_project=True)
+        tier = project.tier("quick", markers="critical or smoke")
+        started = time.perf_counter()
+        try:
+            session.run("ruff", "check", ".")
+            session.run("ruff", "format", "--check", ".")
+            # pytest-randomly would seed each CI job differently: keep this tier stable.
+            args = [*tier_args(tier), "-p", "no:randomly"]
+            _run_pytest(session, project, args, cover=False)
+        finally:
+            _report_budget(session, time.perf_counter() - started, tier.budget_seconds)
+
+
+def _report_budget(session: nox.Session, seconds: float, budget: float | None) -> None:
+    over, message = budget_verdict(seconds, budget)
+    if not over:
+        session.log(message)
+        return
+    banner = "!" * 80
+    session.warn(banner)
+    session.warn(message)
+    session.warn(banner)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::warning title=quick tier OVER BUDGET::{message}")  # noqa: T201
+        _append_summary(f"> [!WARNING]\n> {message}\n\n")
+
+
+def _append_summary(text: str) -> None:
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and not Path(summary).is_dir():
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def _unit_session(project: _Project) -> None:
+    @nox.session
+    def unit(session: nox.Session) -> None:
+        """Every unit test: the union of all domain shards and the tests no domain owns."""
+        _run_tests(session, project, tier_args(_unit(project)))
+
+
+def _integration(project: _Project) -> None:
+    @nox.session
+    def integration(session: nox.Session) -> None:
+        """The integration tier (its paths and markers, limited workers)."""
+        _run_tests(session, project, tier_args(project.tier("integration", markers="integration")))
+
+
+def _domain_shard(project: _Project) -> None:
+    names = list(project.config.domains)
+    if not names:
+        return
+
+    @nox.session(name="domain-shard")
+    @nox.parametrize("domain", names, ids=names)
+    def domain_shard(session: nox.Session, domain: str) -> None:
+        """The unit tests of one domain (its `tests`, with the unit tier's markers)."""
+        tests = list(project.config.domains[domain].tests)
+        if not tests:
+            session.skip(f"tool.tiered-ci.domains.{domain}.tests is empty: nothing to run")
+        _run_tests(session, project, tier_args(_unit(project), paths=tests))
+
+
+def _docker(project: _Project) -> None:
+    @nox.session(name="docker-changed-services")
+    def docker_changed_services(session: nox.Session) -> None:
+        """Build the images of the services the change touches (-- --all: every one)."""
+        _install(session, project, tools=True)
+        # The workflow sets TIERED_CI_PUSH=true only where it has logged in to a registry.
+        push = ["--push"] if os.environ.get("TIERED_CI_PUSH") == "true" else []
+        session.run("tiered-ci", "build", *push, *session.posargs)
+
+
+def _full_e2e(project: _Project) -> None:
+    @nox.session(name="full-e2e")
+    def full_e2e(session: nox.Session) -> None:
+        """Everything: every test incl. integration, slow and e2e, then coverage."""
+        _remove_coverage_data(project.root, ".coverage")  # the whole picture replaces parts
+        workers = _unit(project).workers
+        _run_tests(session, project, ["-n", str(workers)] if workers is not None else [])
+        if not any(project.root.glob(".coverage.full-e2e*")):
+            session.error(
+                "the tests recorded no coverage data: set `parallel = true` in "
+                "[tool.coverage.run] and list coverage in the `test` dependency group"
+            )
+        session.notify("coverage")
+
+
+def _plan(project: _Project) -> None:
+    @nox.session
+    def plan(session: nox.Session) -> None:
+        """Print the plan for this change (`-- --format github` in a workflow)."""
+        _install(session, project, tools=True)
+        session.run("tiered-ci", "plan", *session.posargs)
+
+
+def _coverage(project: _Project) -> None:
+    @nox.session
+    def coverage(session: nox.Session) -> None:
+        """Combine the sessions' .coverage.* data, report it and write coverage.xml."""
+        data = sorted(p.name for p in project.root.glob(".coverage.*"))
+        combined = project.reports / ".coverage"
+        if not data and not combined.exists():
+            # Not an error: a workflow run that only built images has no data.
+            session.skip("no coverage data (.coverage.*): run a test session first")
+        test_group = _groups(session, project, "test") if "test" in project.groups_available else []
+        wanted = [r for r in test_group if re.match(r"coverage\b", r)]
+        session.install(*(wanted or ["coverage"]))
+        # The combined file lives under reports/ and the per-session files are kept: a
+        # job uploads them after full-e2e has reported, and recent coverage versions
+        # combine (and delete) the `<data file>.*` siblings on every report.
+        project.reports.mkdir(exist_ok=True)
+        session.env["COVERAGE_FILE"] = str(combined)
+        if data:
+            session.run("coverage", "combine", "--keep", "--quiet", ".")
+        session.run("coverage", "xml", "-o", "coverage.xml")
+        floor = project.config.coverage_fail_under
+        enforce = floor is not None and coverage_enforced(data)
+        if floor is not None and not enforce:
+            session.log(f"fail-under {floor:g} not enforced: partial run ({', '.join(data)})")
+        session.run("coverage", "report", *([f"--fail-under={floor:g}"] if enforce else []))
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            markdown = ["coverage", "report", "--format=markdown"]
+            table = session.run(*markdown, silent=True, stderr=None)
+            _append_summary(f"## Coverage\n\n{table or ''}\n")
+
+
+def _ci(project: _Project) -> None:
+    @nox.session
+    def ci(session: nox.Session) -> None:
+        """What CI would run for this change: print the plan, then run its sessions.
+
+        `nox -s ci -- --base main` passes the flags to the planner; pytest arguments
+        for the sessions it runs go after a second `--`.
+        """
+        _install(session, project, tools=True)
+        plan_args, test_args = split_posargs(session.posargs)
+        command = ["tiered-ci", "plan", "--format", "json", *plan_args]
+        the_plan = json.loads(session.run(*command, silent=True, stderr=None) or "{}")
+        print(json.dumps(the_plan, indent=2))  # noqa: T201
+        for name in the_plan.get("sessions", []):
+            session.notify(name, posargs=test_args)
+
+
+def _lint(project: _Project) -> None:
+    @nox.session
+    def lint(session: nox.Session) -> None:
+        """ruff check, ruff format --check, and mypy when the lint group has it."""
+        _install(session, project, "lint", install_project=True)
+        session.run("ruff", "check", ".")
+        session.run("ruff", "format", "--check", ".")
+        if any(re.match(r"mypy\b", r) for r in _groups(session, project, "lint")):
+            session.run("mypy")
+
+
+def _bench(project: _Project) -> None:
+    scripts = sorted(project.root.glob("benchmarks/bench_*.py"))
+    if not scripts:
+        return
+
+    @nox.session
+    def bench(session: nox.Session) -> None:
+        """Run every benchmarks/bench_*.py; each prints its table of ratios."""
+        extra = ["bench"] if "bench" in project.groups_available else []
+        _install(session, project, "test", *extra, install_project=True, tools=True)
+        for script in scripts:
+            session.run("python", str(script.relative_to(project.root)), *session.posargs)
+
+
+def _gate(_project: _Project) -> None:
+    @nox.session(venv_backend="none")
+    def gate(session: nox.Session) -> None:
+        """Last workflow job: fails if a needed job failed, was cancelled, or no plan."""
+        problems = gate_problems(os.environ.get("NEEDS_JSON"))
+        for problem in problems:
+            session.warn(f"gate: {problem}")
+        if problems:
+            session.error(f"{len(problems)} needed job(s) did not pass")
+        session.log("gate: every needed job passed or was skipped by the plan")
+
+
+_SESSIONS: dict[str, Callable[[_Project], None]] = {
+    "quick": _quick,
+    "unit": _unit_session,
+    "integration": _integration,
+    "domain-shard": _domain_shard,
+    "docker-changed-services": _docker,
+    "full-e2e": _full_e2e,
+    "plan": _plan,
+    "coverage": _coverage,
+    "ci": _ci,
+    "lint": _lint,
+    "bench": _bench,
+    "gate": _gate,
+}
