@@ -5,7 +5,7 @@ main), cloned so that origin/main exists as in CI. Each scenario resets the
 branch `feature` to origin/main, makes one kind of change, plans it the way the
 workflow's plan job does (`--event pull_request` with a stored payload), and runs
 every entry of the plan's matrix with `nox -s <session> -- <args>` in the copy,
-with this checkout installed as tiered-ci (TIERED_CI_SPEC). What ran is read
+with this checkout installed as tiered-ci (the sessions install the tiered-ci that runs nox). What ran is read
 back from the junit XML the sessions write and from the local image store:
 images are really built (the example's Dockerfiles are `FROM scratch` + COPY).
 
@@ -146,7 +146,6 @@ def session_env() -> dict[str, str]:
     """nox's environment: pinned git identity, no CI or outer-pytest variables."""
     env = {k: v for k, v in git_env().items() if not k.startswith(("PYTEST_", "COV_"))}
     # The sessions install this checkout as tiered-ci (noxfile.tiered_ci()).
-    env["TIERED_CI_SPEC"] = str(PROJECT_ROOT)
     for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE"):
         env.pop(name, None)  # the copy's runs are not this suite's coverage
     return env

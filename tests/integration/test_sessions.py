@@ -2,7 +2,7 @@
 
 Collection runs pytest in subprocesses over the configured paths; the session
 tests run nox itself in a small repository with a `[tool.tiered-ci]` table and
-this checkout installed as tiered-ci (TIERED_CI_SPEC).
+this checkout installed as tiered-ci (the sessions install the tiered-ci that runs nox).
 """
 
 from __future__ import annotations
@@ -153,7 +153,6 @@ def small_repo(repo: GitRepo) -> GitRepo:
 
 def nox(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = git_env()
-    env["TIERED_CI_SPEC"] = str(PROJECT_ROOT)
     for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE"):
         env.pop(name, None)  # the small repository's runs are not this suite's coverage
     return subprocess.run(

@@ -142,7 +142,6 @@ def test_project_metadata_matches_the_sessions_contract() -> None:
     groups = document["dependency-groups"]
     assert groups["test"] == ["pytest", "pytest-xdist", "coverage[toml]"]
     assert groups["lint"] == ["ruff"]
-    assert groups["ci"] == ["tiered-ci"]
     pytest_options = document["tool"]["pytest"]["ini_options"]
     assert "--strict-markers" in pytest_options["addopts"]
     markers = sorted(m.split(":")[0] for m in pytest_options["markers"])

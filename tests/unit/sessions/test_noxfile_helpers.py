@@ -1,26 +1,15 @@
-"""The noxfile's pure decisions: tier arguments, shard ids, the budget verdict, the gate."""
+"""The sessions' pure decisions (tiered_ci.sessions): tier arguments, shard ids, the budget verdict, the gate."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from support import PROJECT_ROOT
+from tiered_ci import sessions
+from tiered_ci.config import Tier
 
 
-def _load_noxfile(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tiered_ci_noxfile_under_test", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-NOXFILE = _load_noxfile(PROJECT_ROOT / "noxfile.py")
 
 
 def needs(**results: str) -> str:
@@ -32,12 +21,12 @@ def needs(**results: str) -> str:
 
 @pytest.mark.critical
 def test_gate_passes_when_every_job_succeeded() -> None:
-    assert NOXFILE.gate_problems(needs(plan="success", quick="success", run="success")) == []
+    assert sessions.gate_problems(needs(plan="success", quick="success", run="success")) == []
 
 
 @pytest.mark.critical
 def test_gate_passes_a_job_skipped_because_the_plan_selected_nothing() -> None:
-    verdict = NOXFILE.gate_problems(
+    verdict = sessions.gate_problems(
         needs(plan="success", quick="success", run="skipped", coverage="skipped")
     )
     assert verdict == []
@@ -45,7 +34,7 @@ def test_gate_passes_a_job_skipped_because_the_plan_selected_nothing() -> None:
 
 @pytest.mark.critical
 def test_gate_fails_on_failed_and_cancelled_jobs() -> None:
-    verdict = NOXFILE.gate_problems(
+    verdict = sessions.gate_problems(
         needs(plan="success", quick="failure", run="cancelled", coverage="skipped")
     )
     assert verdict == ["quick: failure", "run: cancelled"]
@@ -55,7 +44,7 @@ def test_gate_fails_on_failed_and_cancelled_jobs() -> None:
 @pytest.mark.parametrize("result", ["failure", "cancelled", "skipped"])
 def test_gate_fails_when_the_plan_did_not_succeed(result: str) -> None:
     # The run job is skipped when the plan fails; skipped must not read as passed here.
-    verdict = NOXFILE.gate_problems(needs(plan=result, quick="success", run="skipped"))
+    verdict = sessions.gate_problems(needs(plan=result, quick="success", run="skipped"))
     assert verdict == [f"plan: {result} (no trustworthy plan: everything must run)"]
 
 
@@ -69,11 +58,11 @@ def test_gate_fails_when_the_plan_did_not_succeed(result: str) -> None:
     ],
 )
 def test_gate_fails_without_trustworthy_input(needs_json: str | None, message: str) -> None:
-    assert NOXFILE.gate_problems(needs_json) == [message]
+    assert sessions.gate_problems(needs_json) == [message]
 
 
 def test_gate_fails_on_unparsable_input() -> None:
-    assert NOXFILE.gate_problems("{not json") == [
+    assert sessions.gate_problems("{not json") == [
         (
             "NEEDS_JSON is not JSON (Expecting property name enclosed in double quotes: "
             "line 1 column 2 (char 1)); pass toJSON(needs)"
@@ -82,7 +71,7 @@ def test_gate_fails_on_unparsable_input() -> None:
 
 
 def test_gate_fails_on_an_unknown_result() -> None:
-    assert NOXFILE.gate_problems(json.dumps({"plan": {"result": "success"}, "run": {}})) == [
+    assert sessions.gate_problems(json.dumps({"plan": {"result": "success"}, "run": {}})) == [
         "run: None"
     ]
 
@@ -92,17 +81,17 @@ def test_gate_fails_on_an_unknown_result() -> None:
 
 @pytest.mark.smoke
 def test_tier_args_from_config() -> None:
-    tier = {"paths": ["tests/unit"], "markers": "not slow", "workers": "auto"}
-    assert NOXFILE.tier_args(tier) == ["tests/unit", "-m", "not slow", "-n", "auto"]
-    assert NOXFILE.tier_args(tier, paths=["tests/unit/api"]) == [
+    tier = Tier("unit", paths=("tests/unit",), markers="not slow", workers="auto")
+    assert sessions.tier_args(tier) == ["tests/unit", "-m", "not slow", "-n", "auto"]
+    assert sessions.tier_args(tier, paths=["tests/unit/api"]) == [
         "tests/unit/api",
         "-m",
         "not slow",
         "-n",
         "auto",
     ]
-    assert NOXFILE.tier_args({"workers": 2}) == ["-n", "2"]
-    assert NOXFILE.tier_args({}) == []
+    assert sessions.tier_args(Tier("t", workers=2)) == ["-n", "2"]
+    assert sessions.tier_args(Tier("t")) == []
 
 
 @pytest.mark.parametrize(
@@ -117,7 +106,7 @@ def test_tier_args_from_config() -> None:
     ],
 )
 def test_shard_index(posargs: list[str], index: str | None) -> None:
-    assert NOXFILE.shard_index(posargs) == index
+    assert sessions.shard_index(posargs) == index
 
 
 @pytest.mark.smoke
@@ -132,7 +121,7 @@ def test_shard_index(posargs: list[str], index: str | None) -> None:
     ],
 )
 def test_data_slug_is_a_safe_file_name(name: str, posargs: list[str], slug: str) -> None:
-    assert NOXFILE.data_slug(name, posargs) == slug
+    assert sessions.data_slug(name, posargs) == slug
 
 
 # --- budget and coverage -----------------------------------------------------------------
@@ -140,7 +129,7 @@ def test_data_slug_is_a_safe_file_name(name: str, posargs: list[str], slug: str)
 
 @pytest.mark.critical
 def test_budget_verdict_says_over_budget_loudly() -> None:
-    assert NOXFILE.budget_verdict(75.24, 60) == (
+    assert sessions.budget_verdict(75.24, 60) == (
         True,
         (
             "OVER BUDGET: the quick tier took 75.2 s, more than its 60 s budget "
@@ -151,24 +140,24 @@ def test_budget_verdict_says_over_budget_loudly() -> None:
 
 
 def test_budget_verdict_within_budget_and_unset() -> None:
-    assert NOXFILE.budget_verdict(12.0, 60) == (
+    assert sessions.budget_verdict(12.0, 60) == (
         False,
         "quick tier took 12.0 s, within its 60 s budget",
     )
-    assert NOXFILE.budget_verdict(60.0, 60) == (
+    assert sessions.budget_verdict(60.0, 60) == (
         False,
         "quick tier took 60.0 s, within its 60 s budget",
     )
-    assert NOXFILE.budget_verdict(3.0, None) == (
+    assert sessions.budget_verdict(3.0, None) == (
         False,
         "quick tier took 3.0 s (no budget: set tool.tiered-ci.tiers.quick.budget-seconds)",
     )
 
 
 def test_coverage_floor_applies_only_to_whole_suite_data() -> None:
-    assert NOXFILE.coverage_enforced([".coverage.full-e2e.vm.pid1.X"])
-    assert not NOXFILE.coverage_enforced([".coverage.domain-shard-planner.vm.pid1.X"])
-    assert not NOXFILE.coverage_enforced([])
+    assert sessions.coverage_enforced([".coverage.full-e2e.vm.pid1.X"])
+    assert not sessions.coverage_enforced([".coverage.domain-shard-planner.vm.pid1.X"])
+    assert not sessions.coverage_enforced([])
 
 
 # --- installing --------------------------------------------------------------------------
@@ -189,4 +178,41 @@ def test_coverage_floor_applies_only_to_whole_suite_data() -> None:
 def test_with_tiered_ci_adds_the_spec_whole(
     requirements: list[str], spec: list[str], expected: list[str]
 ) -> None:
-    assert NOXFILE.with_tiered_ci(requirements, spec) == expected
+    assert sessions.with_tiered_ci(requirements, spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("posargs", "plan", "tests"),
+    [
+        ([], [], []),
+        (["--base", "main"], ["--base", "main"], []),
+        (["--base", "main", "--", "-x"], ["--base", "main"], ["-x"]),
+        (["--", "-x", "-k", "a"], [], ["-x", "-k", "a"]),
+    ],
+)
+def test_ci_posargs_split_planner_flags_from_pytest_ones(
+    posargs: list[str], plan: list[str], tests: list[str]
+) -> None:
+    assert sessions.split_posargs(posargs) == (plan, tests)
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "spec"),
+    [
+        (None, ["tiered-ci==0.2.0"]),
+        ({"url": "file:///src/tiered-ci", "dir_info": {"editable": True}}, ["-e", "/src/tiered-ci"]),
+        ({"url": "file:///src/tiered%20ci", "dir_info": {}}, ["/src/tiered ci"]),
+        (
+            {"url": "file:///w/tiered_ci-0.2.0-py3-none-any.whl", "archive_info": {}},
+            ["/w/tiered_ci-0.2.0-py3-none-any.whl"],
+        ),
+        (
+            {"url": "https://example.invalid/t.git", "vcs_info": {"vcs": "git", "commit_id": "abc"}},
+            ["tiered-ci @ git+https://example.invalid/t.git@abc"],
+        ),
+    ],
+)
+def test_sessions_install_the_tiered_ci_that_runs_nox(
+    direct_url: dict[str, object] | None, spec: list[str]
+) -> None:
+    assert sessions.self_install_spec("0.2.0", direct_url) == spec
