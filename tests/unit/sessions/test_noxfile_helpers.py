@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+
 from tiered_ci import sessions
 from tiered_ci.config import Tier
-
-
 
 
 def needs(**results: str) -> str:
@@ -200,14 +198,20 @@ def test_ci_posargs_split_planner_flags_from_pytest_ones(
     ("direct_url", "spec"),
     [
         (None, ["tiered-ci==0.2.0"]),
-        ({"url": "file:///src/tiered-ci", "dir_info": {"editable": True}}, ["-e", "/src/tiered-ci"]),
+        (
+            {"url": "file:///src/tiered-ci", "dir_info": {"editable": True}},
+            ["-e", "/src/tiered-ci"],
+        ),
         ({"url": "file:///src/tiered%20ci", "dir_info": {}}, ["/src/tiered ci"]),
         (
             {"url": "file:///w/tiered_ci-0.2.0-py3-none-any.whl", "archive_info": {}},
             ["/w/tiered_ci-0.2.0-py3-none-any.whl"],
         ),
         (
-            {"url": "https://example.invalid/t.git", "vcs_info": {"vcs": "git", "commit_id": "abc"}},
+            {
+                "url": "https://example.invalid/t.git",
+                "vcs_info": {"vcs": "git", "commit_id": "abc"},
+            },
             ["tiered-ci @ git+https://example.invalid/t.git@abc"],
         ),
     ],
