@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, cast
 
@@ -143,6 +143,9 @@ class Config:
     cache: str = "none"
     coverage_fail_under: float | None = None
     unknown_keys: tuple[str, ...] = ()
+    # False when the file has no [tool.tiered-ci] table: plan then runs on defaults
+    # (everything is unmapped, so everything runs) and check-config fails.
+    table_found: bool = True
 
     def tier(self, name: str) -> Tier:
         return self.tiers.get(name) or Tier(name)
@@ -157,7 +160,7 @@ def load(root: Path, config_file: Path | None = None) -> Config:
     if config_file is not None and not path.is_file():
         raise ConfigError(f"{path}: config file not found; pass an existing TOML file to --config")
     if not path.is_file():
-        return Config(root=root, source=None)
+        return Config(root=root, source=None, table_found=False)
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -168,8 +171,11 @@ def load(root: Path, config_file: Path | None = None) -> Config:
         raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
+        # PEP 518 makes `tool` a table; `tool = "x"` is a broken pyproject, not a missing table.
         raise ConfigError(f"{path}: tool: expected a table, got {_type(tool)}")
-    table = tool.get("tiered-ci", {})
+    table = tool.get("tiered-ci")
+    if table is None:
+        return replace(parse({}, root=root, source=path), table_found=False)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {PREFIX}: expected a table, got {_type(table)}")
     return parse(table, root=root, source=path)
