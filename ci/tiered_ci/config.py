@@ -9,6 +9,7 @@ rejected at load, so an older tiered-ci still runs a newer config;
 
 from __future__ import annotations
 
+import graphlib
 import math
 import re
 from collections.abc import Mapping
@@ -406,30 +407,27 @@ def _check_depends_on(services: Mapping[str, Service], *, known_later: bool = Fa
                     f"{PREFIX}.services.{service.name}.depends-on: unknown service {dep!r}; "
                     f"known: {', '.join(sorted(services)) or 'none'}"
                 )
-    cycle = find_cycle({name: s.depends_on for name, s in services.items()})
+    cycle = _cycle({name: s.depends_on for name, s in services.items()})
     if cycle:
         raise _Invalid(
             f"{PREFIX}.services: depends-on cycle {' -> '.join(cycle)}; remove one of the edges"
         )
 
 
-def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """One cycle of `graph` as a closed path (`a -> b -> a`), or [] when acyclic."""
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+def _cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """One cycle of the depends-on `graph` as a closed path (`a -> b -> a`), or [] when acyclic.
 
-    def visit(node: str, stack: list[str]) -> list[str]:
-        state[node] = 1
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt] if nxt in stack else [node, nxt]
-            if nxt not in state and (found := visit(nxt, [*stack, nxt])):
-                return found
-        state[node] = 2
-        return []
-
-    for start in sorted(graph):
-        if start not in state and (found := visit(start, [start])):
-            return found
+    graphlib reports it along the build order (a dependency before its dependant);
+    reversed, it reads along `depends-on`, and it starts at its first name so the
+    message does not depend on which edge the sorter met first.
+    """
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        along = list(reversed(error.args[1][:-1]))
+        first = along.index(min(along))
+        along = along[first:] + along[:first]
+        return [*along, along[0]]
     return []
 
 
