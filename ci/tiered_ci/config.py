@@ -21,6 +21,27 @@ from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
 from tiered_ci.globs import GlobError, compile_glob
 
+__all__ = [
+    "CACHE_MODES",
+    "COMPOSE_FILES",
+    "DEFAULT_INSTALL",
+    "DEFAULT_TRIGGERS",
+    "MAX_DEEPEN_BUDGET",
+    "PREFIX",
+    "SESSION_KINDS",
+    "TRIGGER_KINDS",
+    "UNMAPPED_POLICIES",
+    "Config",
+    "Domain",
+    "Install",
+    "Service",
+    "Tier",
+    "TriggerPolicy",
+    "UnmappedPolicy",
+    "load",
+    "parse",
+]
+
 PREFIX = "tool.tiered-ci"
 
 UnmappedPolicy = Literal["run-all", "warn", "ignore"]

@@ -37,8 +37,38 @@ from typing import Literal, Protocol
 from tiered_ci.config import Service
 from tiered_ci.errors import CommandFailed, UsageError
 
+__all__ = [
+    "BAKE_FILE",
+    "BUILDER_CHOICES",
+    "INSTALL_HINT",
+    "Argv",
+    "Builder",
+    "Choice",
+    "Execute",
+    "Job",
+    "Outcome",
+    "Probe",
+    "SystemProbe",
+    "Tool",
+    "bake_cmd",
+    "bake_file",
+    "bake_target",
+    "build_cmd",
+    "builder_env",
+    "cache_ref",
+    "check_tag",
+    "choose",
+    "image_refs",
+    "in_container",
+    "levels",
+    "make_jobs",
+    "push_cmds",
+    "run",
+    "run_jobs",
+    "write_bake_file",
+]
+
 Tool = Literal["bake", "docker", "podman", "buildah"]
-TOOLS: tuple[Tool, ...] = ("bake", "docker", "podman", "buildah")
 BUILDER_CHOICES = ("docker", "podman", "buildah")  # what --builder accepts
 INSTALL_HINT = "install docker with buildx, podman or buildah"
 BAKE_FILE = "tiered-ci.bake.json"

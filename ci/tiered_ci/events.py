@@ -15,6 +15,16 @@ from typing import cast
 
 from tiered_ci.errors import InputError
 
+__all__ = [
+    "KNOWN_EVENTS",
+    "ZERO_SHA",
+    "Trigger",
+    "from_environment",
+    "from_payload",
+    "local",
+    "read_payload",
+]
+
 ZERO_SHA = "0" * 40
 
 # Events a user may name with --event. Everything not planned specially runs all.

@@ -25,6 +25,8 @@ from tiered_ci.config import Config
 from tiered_ci.globs import PatternList
 from tiered_ci.services import Watch, claims, dependents
 
+__all__ = ["Owner", "Reason", "Rules", "Selection", "compile_rules", "literal_prefix", "select"]
+
 
 class Reason(NamedTuple):
     """Why a target is selected. A NamedTuple: a large diff makes one per changed path."""

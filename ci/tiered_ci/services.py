@@ -32,6 +32,19 @@ from tiered_ci.globs import compile_glob
 if TYPE_CHECKING:
     from tiered_ci.dockerfile import IgnoreFile
 
+__all__ = [
+    "Watch",
+    "build_watch",
+    "claims",
+    "dependents",
+    "discover",
+    "escape_glob",
+    "ignore_files",
+    "load_watches",
+    "resolve",
+    "shared_context",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Watch:
@@ -156,8 +169,12 @@ def _parse_ignore(text: str) -> IgnoreFile:
 
 
 def load_watches(config: Config, root: Path) -> dict[str, Watch]:
-    """The watched inputs of every service (reads Dockerfiles and ignore files under `root`)."""
-    services = discover(config, root) if config.services_from else dict(config.services)
+    """The watched inputs of every service (reads Dockerfiles and ignore files under `root`).
+
+    `config` is the one `resolve` returned: its services already hold the compose-discovered
+    ones, so compose files are read once per run.
+    """
+    services = config.services
     contexts = [s.context for s in services.values()]
     watches: dict[str, Watch] = {}
     for name, service in services.items():
