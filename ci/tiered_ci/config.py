@@ -18,6 +18,7 @@ from typing import Literal, cast
 
 from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
+from tiered_ci.events import is_branch_name
 from tiered_ci.globs import GlobError, compile_glob
 
 PREFIX = "tool.tiered-ci"
@@ -374,7 +375,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
     return Config(
         root=root,
         source=source,
-        default_branch=_str(table, "default-branch", PREFIX) or "main",
+        default_branch=_branch(table, "default-branch", PREFIX) or "main",
         ignore=_globs(table, "ignore", PREFIX),
         run_all=_globs(table, "run-all", PREFIX),
         unmapped=cast("UnmappedPolicy", _choice(table, "unmapped", PREFIX, UNMAPPED_POLICIES)),
@@ -663,6 +664,14 @@ def _count(table: Mapping[str, object], name: str, key: str, default: int, *, ma
     if not 0 <= number <= maximum:
         raise _Invalid(f"{key}.{name}: expected a whole number from 0 to {maximum}, got {number}")
     return number
+
+
+def _branch(table: Mapping[str, object], name: str, key: str) -> str | None:
+    """A branch name: it becomes a git refspec, so it must be one git would create."""
+    value = _str(table, name, key)
+    if value is not None and not is_branch_name(value):
+        raise _Invalid(f'{key}.{name}: {value!r} is not a valid branch name; write e.g. "main"')
+    return value
 
 
 def _check_name(name: str, key: str, what: str) -> None:
