@@ -1,6 +1,7 @@
 # One-line aliases to nox sessions (the sessions hold the logic; see noxfile.py).
-# Needs only python3 (3.11+), git and make: the first target run bootstraps
-# .venv-tools with nox and uv. `make test` is the whole suite (README: Quickstart).
+# Needs only python3 (3.10+), git and make: the first target run bootstraps
+# .venv-tools with the pinned nox and uv (ci/requirements-tools.txt) and this checkout
+# as tiered-ci, which the noxfile imports. `make test` is the whole suite (CONTRIBUTING.md).
 
 PYTHON ?= python3
 # uv trusts the OS certificate store, like pip (matters behind TLS-inspecting proxies).
@@ -23,4 +24,5 @@ coverage: $(NOX) ; $(NOX) -s coverage
 build: $(NOX) ; $(NOX) -s docker-changed-services
 clean: ; rm -rf .nox reports .coverage .coverage.* coverage.xml
 
-$(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet "nox>=2025.2.9" uv
+# Rebuilt when the pins change; touch: pip leaves an up-to-date nox script alone.
+$(NOX): ci/requirements-tools.txt ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet -r ci/requirements-tools.txt -e . && touch $(NOX)
