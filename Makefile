@@ -24,5 +24,6 @@ coverage: $(NOX) ; $(NOX) -s coverage
 build: $(NOX) ; $(NOX) -s docker-changed-services
 clean: ; rm -rf .nox reports .coverage .coverage.* coverage.xml
 
+# The noxfile imports tiered_ci.nox, so the tools env holds this checkout too (editable).
 # Rebuilt when the pins change; touch: pip leaves an up-to-date nox script alone.
 $(NOX): ci/requirements-tools.txt ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet -r ci/requirements-tools.txt -e . && touch $(NOX)

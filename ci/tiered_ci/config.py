@@ -10,7 +10,7 @@ rejected at load, so an older tiered-ci still runs a newer config;
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, cast
 
@@ -129,6 +129,9 @@ class Config:
     cache: str = "none"
     coverage_fail_under: float | None = None
     unknown_keys: tuple[str, ...] = ()
+    # False when the file has no [tool.tiered-ci] table: plan then runs on defaults
+    # (everything is unmapped, so everything runs) and check-config fails.
+    table_found: bool = True
 
     def tier(self, name: str) -> Tier:
         return self.tiers.get(name) or Tier(name)
@@ -143,14 +146,17 @@ def load(root: Path, config_file: Path | None = None) -> Config:
     if config_file is not None and not path.is_file():
         raise ConfigError(f"{path}: config file not found; pass an existing TOML file to --config")
     if not path.is_file():
-        return Config(root=root, source=None)
+        return Config(root=root, source=None, table_found=False)
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    table = document.get("tool", {}).get("tiered-ci", {})
+    tool = document.get("tool", {})
+    table = tool.get("tiered-ci") if isinstance(tool, dict) else None
+    if table is None:
+        return replace(parse({}, root=root, source=path), table_found=False)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {PREFIX}: expected a table, got {_type(table)}")
     return parse(table, root=root, source=path)

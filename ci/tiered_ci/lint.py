@@ -32,6 +32,14 @@ def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:
         Finding(key, "unknown key; check its spelling against the docs")
         for key in config.unknown_keys
     ]
+    findings.extend(
+        Finding(
+            f"{PREFIX}.domains.{name}.tests",
+            "no tests: its domain-shard session runs nothing; list the test folders that cover it",
+        )
+        for name, domain in config.domains.items()
+        if not domain.tests
+    )
     for key, patterns in _glob_lists(config):
         findings.extend(_lint_globs(key, patterns, index))
     for key, paths in _test_path_lists(config):
