@@ -49,6 +49,14 @@ def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:
             if not index.exists(path)
         )
     for name, service in config.services.items():
+        if not index.exists(service.context):
+            findings.append(
+                Finding(
+                    f"{PREFIX}.services.{name}.context",
+                    f"{service.context!r} is not a tracked folder, so nothing would be built "
+                    "from it; fix the path or commit the folder",
+                )
+            )
         if service.dockerfile not in index.files:
             findings.append(
                 Finding(

@@ -8,7 +8,6 @@ failure never leaves half an output behind.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from tiered_ci import github
 from tiered_ci.plan import Plan
@@ -149,10 +148,9 @@ def _md(text: str) -> str:
 
 
 def write_github(plan: Plan, output: str | None, summary: str | None) -> None:
-    """Append the outputs and the summary; both are rendered before anything is written."""
-    path = github.require_output(output)
-    outputs = github_outputs(plan)
-    page = step_summary(plan) if summary else ""
-    github.append(path, outputs)
-    if summary:
-        github.append(Path(summary), page)
+    """Append the outputs and the summary; both are rendered and both files checked and
+    opened before anything is written."""
+    items = [(github.require_output(output), github_outputs(plan))]
+    if (summary_path := github.optional_summary(summary)) is not None:
+        items.append((summary_path, step_summary(plan)))
+    github.append_all(items)

@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("text" if sys.stdout.isatty() else "json")
     output = os.environ.get("GITHUB_OUTPUT")
     if fmt == "github":
-        github.require_output(output)  # before any work: bad input writes nothing anywhere
+        # before any work: a bad path for either file writes nothing anywhere
+        github.require_output(output)
+        github.optional_summary(os.environ.get("GITHUB_STEP_SUMMARY"))
     root, config, trigger = load_context(args)
     changes = detect_changes(args, root, config, trigger)
     rules = mapping.compile_rules(config, services.load_watches(config, root))
