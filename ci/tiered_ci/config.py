@@ -18,6 +18,7 @@ from typing import Literal, cast
 
 from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
+from tiered_ci.globs import GlobError, compile_glob
 
 PREFIX = "tool.tiered-ci"
 
@@ -433,7 +434,18 @@ def _globs(
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item:
             raise _Invalid(f"{key}.{name}[{index}]: expected a non-empty string, got {_type(item)}")
+        if kind == "a list of globs":
+            _check_glob(item, f"{key}.{name}[{index}]")
     return tuple(cast("list[str]", value))
+
+
+def _check_glob(glob: str, key: str) -> None:
+    """Compile a config glob now (cached for the mapper), so a broken one names its key."""
+    try:
+        compile_glob(glob.removeprefix("!"))
+    except GlobError as error:
+        hint = "write ranges low to high, or escape a literal '[' as '\\['"
+        raise _Invalid(f"{key}: {error}; {hint}") from None
 
 
 def _choice(table: Mapping[str, object], name: str, key: str, choices: tuple[str, ...]) -> str:

@@ -162,6 +162,20 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
             "tool.tiered-ci.services.api.args.X: expected a string, got list",
         ),
         (
+            '[tool.tiered-ci.domains.d]\npaths = ["src/[z-a]*"]',
+            (
+                "tool.tiered-ci.domains.d.paths[0]: invalid glob 'src/[z-a]*': bad character "
+                "range z-a; write ranges low to high, or escape a literal '[' as '\\['"
+            ),
+        ),
+        (
+            '[tool.tiered-ci]\nignore = ["docs/**", "![b-a].md"]',
+            (
+                "tool.tiered-ci.ignore[1]: invalid glob '[b-a].md': bad character range b-a; "
+                "write ranges low to high, or escape a literal '[' as '\\['"
+            ),
+        ),
+        (
             "[tool.tiered-ci]\nservices-from = 1",
             'tool.tiered-ci.services-from: expected "compose" or a list of compose files, got int',
         ),
