@@ -226,7 +226,9 @@ def select_for_change(change: Change) -> Selected:
         return Selected(chosen, f"building every service: {reason}", head_sha)
     reasons = [r for r in the_plan.reasons if r.target.startswith("service:")]
     # File names come from the change: one line each (issue 13, S3).
-    lines = [f"{r.target.removeprefix('service:')}: {inline(r.path)} ({r.rule})" for r in reasons]
+    lines = [
+        f"{r.target.removeprefix('service:')}: {inline(r.path or '-')} ({r.rule})" for r in reasons
+    ]
     head = "building the services the change affects"
     why = "\n  ".join([head, *lines]) if lines else "no service's inputs changed"
     return Selected(chosen, why, head_sha)
