@@ -14,6 +14,8 @@ from tiered_ci.config import PREFIX, Config
 from tiered_ci.escape import inline
 from tiered_ci.globs import compile_glob
 
+__all__ = ["Finding", "lint"]
+
 _GLOB_CHARS = frozenset("*?[]{}()!+@")
 
 

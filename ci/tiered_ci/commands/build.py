@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from tiered_ci import docker
     from tiered_ci.pipeline import Change, Context, Request
 
+__all__ = ["HELP", "Selected", "add_arguments", "run", "select_for_change"]
+
 HELP = __doc__ or ""
 
 
