@@ -84,6 +84,8 @@ class Install:
 
 
 DEFAULT_INSTALL = Install(groups=("test",))
+# GitHub Actions refuses a matrix of more entries than this.
+MATRIX_LIMIT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,8 @@ class Tier:
     install: Install | None = None
     python: tuple[str, ...] = ()  # one session per version; () = the Python running nox
     run_pytest: bool = True  # `quick` with false: lint only
+    fan_out: bool = True  # `unit`: run as every domain shard (+ the rest), each in its env
+    max_jobs: int | None = None  # `unit`: pack the shards into at most this many jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +303,8 @@ _TIER_KEYS = frozenset(
         "install",
         "python",
         "run-pytest",
+        "fan-out",
+        "max-jobs",
     }
 )
 _DOMAIN_KEYS = frozenset({"paths", "tests", "install", "python", "depends-on"})
@@ -412,7 +418,20 @@ def _tier(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) ->
         install=_install(sub, key, unknown),
         python=_pythons(sub, key),
         run_pytest=_bool(sub, "run-pytest", key, default=True),
+        fan_out=_bool(sub, "fan-out", key, default=True),
+        max_jobs=_max_jobs(sub, key),
     )
+
+
+def _max_jobs(sub: Mapping[str, object], key: str) -> int | None:
+    value = sub.get("max-jobs")
+    if value is None:
+        return None
+    if not _is_int(value) or not 1 <= cast("int", value) <= MATRIX_LIMIT:
+        raise _Invalid(
+            f"{key}.max-jobs: expected a whole number from 1 to {MATRIX_LIMIT}, got {value!r}"
+        )
+    return cast("int", value)
 
 
 def _bool(sub: Mapping[str, object], name: str, key: str, *, default: bool) -> bool:
