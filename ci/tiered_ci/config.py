@@ -16,6 +16,7 @@ from typing import Literal, cast
 
 from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
+from tiered_ci.tree import Tree, WorkTree
 
 PREFIX = "tool.tiered-ci"
 
@@ -77,8 +78,13 @@ class Service:
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
-    # Keys the config table set; compose discovery (services.discover) fills the others.
+    # Keys the config table set; compose discovery (images.discover) fills the others.
     keys: frozenset[str] = frozenset()
+    # Named build contexts (`COPY --from=<name>`): a repo-relative folder, or a URL,
+    # `docker-image://...`, `service:<name>` (compose's `additional_contexts`).
+    contexts: Mapping[str, str] = field(default_factory=dict)
+    # Why the build inputs cannot be known (an unset compose variable...): watch everything.
+    unresolved: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,10 @@ class Config:
     shard_overhead_seconds: float = 30.0
     deepen_budget: int = 500  # commits `git fetch --deepen` may add in a shallow clone
     services_from: tuple[str, ...] = ()  # compose files to discover services from
+    # Set by tiered_ci.images.discover.resolve: the files compose discovery read, and the
+    # services as configured (before compose filled them in), to redo it at another revision.
+    compose_inputs: tuple[str, ...] = ()
+    declared_services: Mapping[str, Service] | None = None
     cache: str = "none"
     coverage_fail_under: float | None = None
     unknown_keys: tuple[str, ...] = ()
@@ -137,17 +147,27 @@ class Config:
 # --- loading ----------------------------------------------------------------
 
 
-def load(root: Path, config_file: Path | None = None) -> Config:
-    """Read `[tool.tiered-ci]` from `config_file` or `<root>/pyproject.toml`."""
-    path = config_file if config_file is not None else root / "pyproject.toml"
-    if config_file is not None and not path.is_file():
-        raise ConfigError(f"{path}: config file not found; pass an existing TOML file to --config")
-    if not path.is_file():
-        return Config(root=root, source=None)
+def load(root: Path, config_file: Path | None = None, tree: Tree | None = None) -> Config:
+    """Read `[tool.tiered-ci]` from `config_file`, else `pyproject.toml` of `tree` (default:
+    the work tree under `root`; `--head REV` passes REV's tree)."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(
+                f"{config_file}: config file not found; pass an existing TOML file to --config"
+            )
+        try:
+            text = config_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_file}: cannot read: {exc}") from exc
+        path = config_file
+    else:
+        path = root / "pyproject.toml"
+        found = (tree or WorkTree(root)).read_text("pyproject.toml")
+        if found is None:
+            return Config(root=root, source=None)
+        text = found
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     table = document.get("tool", {}).get("tiered-ci", {})
@@ -190,7 +210,16 @@ _TOP_KEYS = frozenset(
 _TIER_KEYS = frozenset({"paths", "markers", "workers", "budget-seconds", "target-seconds"})
 _DOMAIN_KEYS = frozenset({"paths", "tests"})
 _SERVICE_KEYS = frozenset(
-    {"context", "dockerfile", "paths", "image", "target", "args", "depends-on"}
+    {
+        "context",
+        "dockerfile",
+        "paths",
+        "image",
+        "target",
+        "args",
+        "depends-on",
+        "additional-contexts",
+    }
 )
 _TRIGGER_KEYS = frozenset({"always", "affected"})
 _COVERAGE_KEYS = frozenset({"fail-under"})
@@ -275,6 +304,13 @@ def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
     for arg_name, value in args.items():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise _Invalid(f"{key}.args.{arg_name}: expected a string, got {_type(value)}")
+    contexts = _table(sub, "additional-contexts", key)
+    for context_name, value in contexts.items():
+        if not isinstance(value, str) or not value:
+            raise _Invalid(
+                f"{key}.additional-contexts.{context_name}: expected a non-empty string "
+                f"(a folder, docker-image://REF or service:NAME), got {_type(value)}"
+            )
     return Service(
         name=name,
         context=context,
@@ -285,6 +321,7 @@ def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
         args={str(k): str(v) for k, v in args.items()},
         depends_on=_globs(sub, "depends-on", key, kind="a list of service names"),
         keys=frozenset(k for k in sub if k in _SERVICE_KEYS),
+        contexts={str(k): str(v).rstrip("/") or "." for k, v in contexts.items()},
     )
 
 

@@ -5,7 +5,7 @@ Order of evaluation for every path a change touches (a rename touches two):
 1. `ignore` globs: the path triggers nothing.
 2. `run-all` globs: a global input; everything runs.
 3. domain `paths` (ordered, `!` excludes, last match wins) and domain `tests`.
-4. service inputs (context, Dockerfile, extra paths; see tiered_ci.services).
+4. service inputs (context, Dockerfile, extra paths; see tiered_ci.images.watch).
 5. tier test `paths` (`tests/integration`, ...), for a test no domain owns.
 6. nothing claimed it: the `unmapped` policy decides (run-all, warn or ignore).
 
@@ -23,7 +23,7 @@ from typing import NamedTuple
 from tiered_ci.changes import ChangedFile
 from tiered_ci.config import Config
 from tiered_ci.globs import PatternList
-from tiered_ci.services import Watch, claims, dependents
+from tiered_ci.images.watch import Watch, claims, dependents
 
 
 class Reason(NamedTuple):

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from tiered_ci.changes import ChangeSet
 from tiered_ci.config import Config
 from tiered_ci.events import KNOWN_EVENTS, Trigger
+
+if TYPE_CHECKING:
+    from tiered_ci.tree import Tree
 
 
 def add_diff_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,15 +51,32 @@ def add_repo_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
     )
 
 
+def head_tree(args: argparse.Namespace, root: Path) -> Tree:
+    """The files the plan reads: `--head REV`'s tree, else the work tree (same object per run)."""
+    from tiered_ci.tree import open_tree  # noqa: PLC0415
+
+    cached = getattr(args, "_head_tree", None)
+    if cached is None:
+        cached = open_tree(root, getattr(args, "head", None))
+        args._head_tree = cached  # noqa: SLF001 - one Tree per command run, kept on its args
+    return cast("Tree", cached)
+
+
 def load_context(args: argparse.Namespace) -> tuple[Path, Config, Trigger]:
-    """Repository root, its config and the trigger, from the shared flags and the environment."""
+    """Repository root, its config and the trigger, from the shared flags and the environment.
+
+    With `--head REV`, the config, compose files and `.env` are REV's (W7).
+    """
     from tiered_ci import config as config_module  # noqa: PLC0415 - keep --help fast
-    from tiered_ci import events, services  # noqa: PLC0415
+    from tiered_ci import events  # noqa: PLC0415
     from tiered_ci.changes import find_root  # noqa: PLC0415
+    from tiered_ci.images import discover  # noqa: PLC0415
 
     root = find_root(args.repo)
-    # Compose-discovered services join the configured ones here, so plan and build agree.
-    config = services.resolve(config_module.load(root, args.config), root)
+    tree = head_tree(args, root)
+    # Compose-discovered services join the configured ones here (compose is read once per
+    # run), so plan and build agree.
+    config = discover.resolve(config_module.load(root, args.config, tree), tree)
     trigger = events.from_environment(
         os.environ,
         event=args.event,

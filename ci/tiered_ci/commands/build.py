@@ -30,13 +30,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiered_ci.changes import ChangeSet
-from tiered_ci.commands._common import add_diff_arguments, detect_changes, load_context
+from tiered_ci.commands._common import (
+    add_diff_arguments,
+    detect_changes,
+    head_tree,
+    load_context,
+)
 from tiered_ci.config import Config, Service
 from tiered_ci.errors import CheckFailed, InputError, UsageError
 from tiered_ci.events import Trigger
+from tiered_ci.tree import Tree
 
 if TYPE_CHECKING:
-    from tiered_ci import docker
+    from tiered_ci.images import builders
 
 HELP = __doc__ or ""
 
@@ -82,13 +88,13 @@ class Selected:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tiered_ci import docker  # noqa: PLC0415 - keep --help fast and light
+    from tiered_ci.images import builders  # noqa: PLC0415 - keep --help fast and light
 
     if args.services and args.all:
         raise UsageError("--services and --all: pass one of them, not both")
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: expected at least 1")
-    tags = [docker.check_tag(t) for t in args.tag or ()]
+    tags = [builders.check_tag(t) for t in args.tag or ()]
     root, config, trigger = load_context(args)  # services include compose-discovered ones
     selected = _select(args, root, config, trigger)
     _log(selected.why)
@@ -108,69 +114,69 @@ def run(args: argparse.Namespace) -> int:
     return _build(root, choice, selected.services, tags, args=args, cache=config.cache)
 
 
-def _choose_builder(forced: str | None, *, dry_run: bool) -> docker.Choice:
-    from tiered_ci import docker  # noqa: PLC0415
+def _choose_builder(forced: str | None, *, dry_run: bool) -> builders.Choice:
+    from tiered_ci.images import builders  # noqa: PLC0415
 
-    probe = docker.SystemProbe()
+    probe = builders.SystemProbe()
     try:
-        return docker.choose(forced, probe, os.environ, in_container=docker.in_container())
+        return builders.choose(forced, probe, os.environ, in_container=builders.in_container())
     except UsageError:
         if not (dry_run and forced):
             raise
     # --dry-run --builder X prints X's commands even where X is not installed: argv are pure.
-    tools: dict[str | None, docker.Tool] = {"docker": "bake", "podman": "podman"}
-    return docker.Choice(tools.get(forced, "buildah"))
+    tools: dict[str | None, builders.Tool] = {"docker": "bake", "podman": "podman"}
+    return builders.Choice(tools.get(forced, "buildah"))
 
 
 def _print_dry_run(
-    tool: docker.Tool, chosen: Sequence[Service], tags: Sequence[str], *, push: bool, cache: str
+    tool: builders.Tool, chosen: Sequence[Service], tags: Sequence[str], *, push: bool, cache: str
 ) -> None:
-    from tiered_ci import docker  # noqa: PLC0415
+    from tiered_ci.images import builders  # noqa: PLC0415
 
     if tool == "bake":
-        definition = docker.bake_file(chosen, tags, cache=cache)
-        _log(f"bake file {docker.BAKE_FILE}:\n{json.dumps(definition, indent=2)}")
-    for job in docker.make_jobs(tool, chosen, tags, push=push):
+        definition = builders.bake_file(chosen, tags, cache=cache)
+        _log(f"bake file {builders.BAKE_FILE}:\n{json.dumps(definition, indent=2)}")
+    for job in builders.make_jobs(tool, chosen, tags, push=push):
         for argv in job.commands:
             print(shlex.join(argv))
 
 
 def _build(  # noqa: PLR0913 - the pieces of one build run
     root: Path,
-    choice: docker.Choice,
+    choice: builders.Choice,
     chosen: Sequence[Service],
     tags: Sequence[str],
     *,
     args: argparse.Namespace,
     cache: str,
 ) -> int:
-    from tiered_ci import docker  # noqa: PLC0415
+    from tiered_ci.images import builders  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="tiered-ci-") as folder:
-        bake_path = docker.BAKE_FILE
+        bake_path = builders.BAKE_FILE
         if choice.tool == "bake":
-            written = docker.write_bake_file(
-                Path(folder), docker.bake_file(chosen, tags, cache=cache, root=root.resolve())
+            written = builders.write_bake_file(
+                Path(folder), builders.bake_file(chosen, tags, cache=cache, root=root.resolve())
             )
             bake_path = str(written)
-        jobs = docker.make_jobs(choice.tool, chosen, tags, push=args.push, bake_path=bake_path)
+        jobs = builders.make_jobs(choice.tool, chosen, tags, push=args.push, bake_path=bake_path)
         names = ", ".join(s.name for s in chosen)
         _log(f"{choice.tool}: building {names} ({args.jobs} at once)")
 
-        def execute(argv: docker.Argv) -> str:
-            return docker.run(argv, cwd=root, env=choice.env)
+        def execute(argv: builders.Argv) -> str:
+            return builders.run(argv, cwd=root, env=choice.env)
 
-        outcomes = docker.run_jobs(jobs, execute, workers=args.jobs, on_done=_report)
+        outcomes = builders.run_jobs(jobs, execute, workers=args.jobs, on_done=_report)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         what = ", ".join(name for o in failed for name in o.job.services)
         raise CheckFailed(f"{len(failed)} of {len(outcomes)} builds failed: {what}")
-    refs = [ref for s in chosen for ref in docker.image_refs(s, tags)]
+    refs = [ref for s in chosen for ref in builders.image_refs(s, tags)]
     _log(f"built {len(chosen)} image{'s' * (len(chosen) != 1)}: {' '.join(refs)}")
     return 0
 
 
-def _report(outcome: docker.Outcome) -> None:
+def _report(outcome: builders.Outcome) -> None:
     names = ", ".join(outcome.job.services)
     if outcome.ok:
         _log(f"built {names} in {outcome.seconds:.1f}s")
@@ -200,14 +206,23 @@ def _select(args: argparse.Namespace, root: Path, config: Config, trigger: Trigg
         return Selected(chosen, f"building the services named: {', '.join(args.services)}", None)
     if args.all:
         return Selected(tuple(known.values()), "building every service (--all)", None)
-    return select_for_change(root, config, trigger, detect_changes(args, root, config, trigger))
+    changes = detect_changes(args, root, config, trigger)
+    return select_for_change(root, config, trigger, changes, head_tree(args, root))
 
 
-def select_for_change(root: Path, config: Config, trigger: Trigger, changes: ChangeSet) -> Selected:
-    """The plan's services for `changes`: the same pipeline as `tiered-ci plan`, so they agree."""
-    from tiered_ci import mapping, plan, services  # noqa: PLC0415
+def select_for_change(
+    root: Path, config: Config, trigger: Trigger, changes: ChangeSet, tree: Tree | None = None
+) -> Selected:
+    """The plan's services for `changes`: the same pipeline as `tiered-ci plan`, so they agree.
 
-    rules = mapping.compile_rules(config, services.load_watches(config, root))
+    `tree` holds the head's files (default: the work tree).
+    """
+    from tiered_ci import mapping, plan  # noqa: PLC0415
+    from tiered_ci.images import discover  # noqa: PLC0415
+    from tiered_ci.tree import WorkTree  # noqa: PLC0415
+
+    watches = discover.watches_for_change(config, tree or WorkTree(root), changes)
+    rules = mapping.compile_rules(config, watches)
     the_plan = plan.build_plan(trigger, changes, mapping.select(changes.files, rules), config)
     chosen = tuple(config.services[n] for n in the_plan.services)
     if the_plan.mode == "all":
@@ -221,6 +236,11 @@ def select_for_change(root: Path, config: Config, trigger: Trigger, changes: Cha
 
 def _check_dockerfiles(root: Path, chosen: Sequence[Service]) -> None:
     for service in chosen:
+        if service.unresolved:
+            raise InputError(
+                f"service {service.name!r}: cannot build: {service.unresolved}; set the variable, "
+                f"or set context and dockerfile in [tool.tiered-ci.services.{service.name}]"
+            )
         if not (root / service.dockerfile).is_file():
             raise InputError(
                 f"service {service.name!r}: Dockerfile {service.dockerfile} not found in {root}; "

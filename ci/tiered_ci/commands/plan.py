@@ -18,7 +18,12 @@ import os
 import sys
 from pathlib import Path
 
-from tiered_ci.commands._common import add_diff_arguments, detect_changes, load_context
+from tiered_ci.commands._common import (
+    add_diff_arguments,
+    detect_changes,
+    head_tree,
+    load_context,
+)
 from tiered_ci.config import Config
 
 HELP = __doc__ or ""
@@ -67,7 +72,8 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tiered_ci import github, mapping, plan, report, services  # noqa: PLC0415
+    from tiered_ci import github, mapping, plan, report  # noqa: PLC0415
+    from tiered_ci.images import discover  # noqa: PLC0415
 
     fmt = args.format or ("text" if sys.stdout.isatty() else "json")
     output = os.environ.get("GITHUB_OUTPUT")
@@ -75,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         github.require_output(output)  # before any work: bad input writes nothing anywhere
     root, config, trigger = load_context(args)
     changes = detect_changes(args, root, config, trigger)
-    rules = mapping.compile_rules(config, services.load_watches(config, root))
+    watches = discover.watches_for_change(config, head_tree(args, root), changes)
+    rules = mapping.compile_rules(config, watches)
     selection = mapping.select(changes.files, rules)
     the_plan = plan.build_plan(
         trigger, changes, selection, config, shard_counts=shard_counts(config, root)

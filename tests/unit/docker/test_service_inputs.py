@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tiered_ci import config, services
+from tiered_ci import config
 from tiered_ci.changes import ChangedFile
-from tiered_ci.dockerfile import IgnoreFile
+from tiered_ci.images import discover
+from tiered_ci.images import watch as services
+from tiered_ci.images.dockerfile import IgnoreFile
+from tiered_ci.tree import WorkTree
 
 
 def cfg(table: dict[str, object], root: Path = Path("/repo")) -> config.Config:
@@ -33,7 +36,7 @@ API = config.Service(
 
 @pytest.mark.critical
 def test_own_context_counts_whole_with_dockerfile_first() -> None:
-    watch = services.build_watch(API, shared=False, dockerfile=None)
+    watch = discover.service_watch(API, shared=False, dockerfile=None)
     assert claimed(
         watch,
         "services/api/Dockerfile",
@@ -56,7 +59,7 @@ def test_own_context_counts_whole_with_dockerfile_first() -> None:
 @pytest.mark.critical
 def test_dockerignore_removes_context_files_but_never_the_dockerfile_or_itself() -> None:
     ignore = IgnoreFile.parse("*\n!app\n**/*.pyc\nDockerfile\n.dockerignore\n")
-    watch = services.build_watch(API, shared=False, dockerfile=None, ignores=[ignore])
+    watch = discover.service_watch(API, shared=False, dockerfile=None, ignores=[ignore])
     assert claimed(
         watch,
         "services/api/app/main.py",
@@ -81,7 +84,7 @@ def test_extra_paths_are_not_filtered_by_the_ignore_file() -> None:
     service = config.Service(
         "api", "services/api", "services/api/Dockerfile", "api", paths=("services/api/docs/**",)
     )
-    watch = services.build_watch(
+    watch = discover.service_watch(
         service, shared=False, dockerfile=None, ignores=[IgnoreFile.parse("docs\n")]
     )
     assert services.claims(watch, "services/api/docs/a.md") == "services.api.paths[0]"
@@ -90,10 +93,10 @@ def test_extra_paths_are_not_filtered_by_the_ignore_file() -> None:
 def test_a_path_is_ignored_only_when_every_ignore_file_excludes_it() -> None:
     # docker reads Dockerfile.dockerignore, podman .containerignore: watch what either sends.
     ignores = [IgnoreFile.parse("*.md\n"), IgnoreFile.parse("*.txt\n")]
-    watch = services.build_watch(API, shared=False, dockerfile=None, ignores=ignores)
+    watch = discover.service_watch(API, shared=False, dockerfile=None, ignores=ignores)
     assert services.claims(watch, "services/api/a.md") == "services.api.context"
     both = [IgnoreFile.parse("*.md\n"), IgnoreFile.parse("*.md\n*.txt\n")]
-    watch = services.build_watch(API, shared=False, dockerfile=None, ignores=both)
+    watch = discover.service_watch(API, shared=False, dockerfile=None, ignores=both)
     assert services.claims(watch, "services/api/a.md") is None
 
 
@@ -109,7 +112,7 @@ WORKER_DOCKERFILE = (
 
 @pytest.mark.critical
 def test_root_context_is_narrowed_to_copy_sources() -> None:
-    watch = services.build_watch(WORKER, shared=True, dockerfile=WORKER_DOCKERFILE)
+    watch = discover.service_watch(WORKER, shared=True, dockerfile=WORKER_DOCKERFILE)
     assert claimed(
         watch,
         "libs/common/a/b.py",
@@ -139,7 +142,7 @@ def test_root_context_is_narrowed_to_copy_sources() -> None:
 
 def test_copy_sources_still_pass_through_the_dockerignore() -> None:
     ignore = IgnoreFile.parse("**/__pycache__\n")
-    watch = services.build_watch(
+    watch = discover.service_watch(
         WORKER, shared=True, dockerfile=WORKER_DOCKERFILE, ignores=[ignore]
     )
     assert services.claims(watch, "libs/common/__pycache__/a.pyc") is None
@@ -162,13 +165,13 @@ def test_copy_sources_still_pass_through_the_dockerignore() -> None:
     ],
 )
 def test_never_narrow_on_a_guess(dockerfile: str | None, note: str) -> None:
-    watch = services.build_watch(WORKER, shared=True, dockerfile=dockerfile)
+    watch = discover.service_watch(WORKER, shared=True, dockerfile=dockerfile)
     assert services.claims(watch, "src/anything.py") == "services.worker.context"
     assert watch.note == note
 
 
 def test_copy_dot_watches_the_whole_context_under_a_copy_rule() -> None:
-    watch = services.build_watch(WORKER, shared=True, dockerfile="FROM scratch\nCOPY . /app\n")
+    watch = discover.service_watch(WORKER, shared=True, dockerfile="FROM scratch\nCOPY . /app\n")
     assert services.claims(watch, "any/file.py") == "services.worker.copy[0]"
 
 
@@ -187,7 +190,7 @@ def test_shared_context_rule(context: str, others: list[str], shared: bool) -> N
 
 def test_special_characters_in_paths_are_literal() -> None:
     service = config.Service("odd", "svc/[x]", "svc/[x]/Docker{file}", "odd")
-    watch = services.build_watch(service, shared=False, dockerfile=None)
+    watch = discover.service_watch(service, shared=False, dockerfile=None)
     assert services.claims(watch, "svc/[x]/Docker{file}") == "services.odd.dockerfile"
     assert services.claims(watch, "svc/[x]/a.py") == "services.odd.context"
     assert services.claims(watch, "svc/x/a.py") is None
@@ -212,7 +215,7 @@ def test_load_watches_reads_dockerfiles_and_ignore_files(tmp_path: Path) -> None
         },
         root=tmp_path,
     )
-    watches = services.load_watches(config_, tmp_path)
+    watches = discover.load_watches(config_, WorkTree(tmp_path))
     assert services.claims(watches["api"], "services/api/README.md") is None
     assert services.claims(watches["api"], "services/api/notes.txt") == "services.api.context"
     assert services.claims(watches["worker"], "libs/common/x.py") == "services.worker.copy[0]"
@@ -238,7 +241,7 @@ GRAPH = cfg(
     }
 )
 WATCHES = {
-    name: services.build_watch(s, shared=False, dockerfile=None)
+    name: discover.service_watch(s, shared=False, dockerfile=None)
     for name, s in GRAPH.services.items()
 }
 DEPENDS = {name: s.depends_on for name, s in GRAPH.services.items()}
