@@ -34,6 +34,14 @@ def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:
         Finding(key, "unknown key; check its spelling against the docs")
         for key in config.unknown_keys
     ]
+    findings.extend(
+        Finding(
+            f"{PREFIX}.domains.{name}.tests",
+            "no tests: its domain-shard session runs nothing; list the test folders that cover it",
+        )
+        for name, domain in config.domains.items()
+        if not domain.tests
+    )
     for key, patterns in _glob_lists(config):
         findings.extend(_lint_globs(key, patterns, index))
     for key, paths in _test_path_lists(config):
@@ -60,7 +68,8 @@ def _lint_service(name: str, service: Service, index: _Index) -> Iterator[Findin
     if not index.exists(service.context) or service.context in index.files:
         yield Finding(
             f"{key}.context",
-            f"{service.context!r} is not a tracked folder; fix the path or commit its files",
+            f"{service.context!r} is not a tracked folder, so nothing would be built "
+            "from it; fix the path or commit the folder",
         )
     if service.dockerfile not in index.files:
         yield Finding(
