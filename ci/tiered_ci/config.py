@@ -276,7 +276,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         unknown += _unknown(sub, _SERVICE_KEYS, key)
         services[name] = _service(name, sub, key)
     # With compose discovery a depends-on may name a service only the compose file
-    # declares; tiered_ci.services.discover checks the merged set instead.
+    # declares; tiered_ci.images.discover checks the merged set instead.
     _check_depends_on(services, known_later=table.get("services-from") is not None)
     for name, sub in _subtables(table, "triggers").items():
         key = f"{PREFIX}.triggers.{name}"

@@ -65,6 +65,9 @@ class Rules:
     index: _PrefixIndex  # which domains, tests and services a path can possibly concern
     depends_on: Mapping[str, tuple[str, ...]]
     unmapped: str
+    # Compose files and `.env`: the images package compares them between base and head,
+    # so a change to one that alters no service's build is accounted for, not unmapped.
+    compose_inputs: frozenset[str] = frozenset()
 
 
 def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
@@ -79,6 +82,7 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
         watches=watches,
         depends_on={name: s.depends_on for name, s in config.services.items()},
         unmapped=config.unmapped,
+        compose_inputs=frozenset(config.compose_inputs),
         index=_PrefixIndex.build(
             [(("domain", n), d.paths) for n, d in config.domains.items()]
             + [(("tests", n), d.tests) for n, d in config.domains.items()]
@@ -115,6 +119,9 @@ def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
     # A test a domain owns runs in its shard, not as the remainder of its tier.
     in_tier = not owned_test and _map_tiers(path, status, rules, acc)
     if not (in_domain or owned_test or in_service or in_tier):
+        if path in rules.compose_inputs:
+            acc.ignored.append(path)  # compared: it changes no service's build
+            return
         _unmapped(path, status, rules.unmapped, acc)
 
 
