@@ -18,7 +18,11 @@ from typing import Literal, cast
 
 from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
+<<<<<<< HEAD
 from tiered_ci.tree import Tree, WorkTree
+=======
+from tiered_ci.globs import GlobError, compile_glob
+>>>>>>> main
 
 PREFIX = "tool.tiered-ci"
 
@@ -66,6 +70,26 @@ TRIGGER_KINDS = (
 
 
 @dataclass(frozen=True, slots=True)
+class Install:
+    """How a session's environment is installed (`[...install]` of a domain or tier).
+
+    With no table anywhere a session installs `DEFAULT_INSTALL`: the root project,
+    editable, plus its `test` group. A table says everything: its groups default
+    to none.
+    """
+
+    root: bool = True  # install the repository's own project (`-e .`)
+    editable: tuple[str, ...] = ()  # folders installed with `-e`
+    requirements: tuple[str, ...] = ()  # requirement files (`-r`)
+    groups: tuple[str, ...] = ()  # dependency groups: `name` (root) or `folder:name`
+    extras: tuple[str, ...] = ()  # extras of the root project and of each editable folder
+    packages: tuple[str, ...] = ()  # more requirements, as written (`pytest>=8`)
+
+
+DEFAULT_INSTALL = Install(groups=("test",))
+
+
+@dataclass(frozen=True, slots=True)
 class Tier:
     name: str
     paths: tuple[str, ...] = ()  # test folders or files the tier runs (pytest args)
@@ -73,6 +97,8 @@ class Tier:
     workers: int | Literal["auto"] | None = None
     budget_seconds: float | None = None
     target_seconds: float | None = None
+    install: Install | None = None
+    python: tuple[str, ...] = ()  # one session per version; () = the Python running nox
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +106,8 @@ class Domain:
     name: str
     paths: tuple[str, ...]  # globs of the sources it owns
     tests: tuple[str, ...] = ()  # test folders or files that cover it (pytest args)
+    install: Install | None = None  # None: the unit tier's, else the default
+    python: tuple[str, ...] = ()  # (): the unit tier's versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +188,20 @@ class Config:
     def tier(self, name: str) -> Tier:
         return self.tiers.get(name) or Tier(name)
 
+    def domain_install(self, name: str) -> Install:
+        """A domain's install: its own table, else the unit tier's, else the default."""
+        return self.domains[name].install or self.tier("unit").install or DEFAULT_INSTALL
+
+    def domain_python(self, name: str) -> tuple[str, ...]:
+        return self.domains[name].python or self.tier("unit").python
+
+    def versions(self, session: str) -> tuple[str, ...]:
+        """Python versions a planned session runs on (`domain-shard(d)` or a tier name)."""
+        if session.startswith("domain-shard(") and session.endswith(")"):
+            name = session[len("domain-shard(") : -1]
+            return self.domain_python(name) if name in self.domains else ()
+        return self.tiers[session].python if session in self.tiers else ()
+
 
 # --- loading ----------------------------------------------------------------
 
@@ -232,8 +274,11 @@ _TOP_KEYS = frozenset(
         "coverage",
     }
 )
-_TIER_KEYS = frozenset({"paths", "markers", "workers", "budget-seconds", "target-seconds"})
-_DOMAIN_KEYS = frozenset({"paths", "tests"})
+_TIER_KEYS = frozenset(
+    {"paths", "markers", "workers", "budget-seconds", "target-seconds", "install", "python"}
+)
+_DOMAIN_KEYS = frozenset({"paths", "tests", "install", "python"})
+_INSTALL_KEYS = frozenset({"root", "editable", "requirements", "groups", "extras", "packages"})
 _SERVICE_KEYS = frozenset(
     {
         "context",
@@ -256,7 +301,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
     for name, sub in _subtables(table, "tiers").items():
         key = f"{PREFIX}.tiers.{name}"
         unknown += _unknown(sub, _TIER_KEYS, key)
-        tiers[name] = _tier(name, sub, key)
+        tiers[name] = _tier(name, sub, key, unknown)
     for name, sub in _subtables(table, "domains").items():
         key = f"{PREFIX}.domains.{name}"
         _check_name(name, key, "domain")
@@ -269,6 +314,8 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
             name=name,
             paths=paths,
             tests=_globs(sub, "tests", key, kind="a list of test paths"),
+            install=_install(sub, key, unknown),
+            python=_pythons(sub, key),
         )
     for name, sub in _subtables(table, "services").items():
         key = f"{PREFIX}.services.{name}"
@@ -313,7 +360,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
     )
 
 
-def _tier(name: str, sub: Mapping[str, object], key: str) -> Tier:
+def _tier(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) -> Tier:
     workers = sub.get("workers")
     if workers is not None and workers != "auto" and not _is_int(workers):
         raise _Invalid(f'{key}.workers: expected a whole number or "auto", got {_type(workers)}')
@@ -326,7 +373,38 @@ def _tier(name: str, sub: Mapping[str, object], key: str) -> Tier:
         workers=cast("int | Literal['auto'] | None", workers),
         budget_seconds=_optional_number(sub, "budget-seconds", key),
         target_seconds=_optional_number(sub, "target-seconds", key),
+        install=_install(sub, key, unknown),
+        python=_pythons(sub, key),
     )
+
+
+def _install(sub: Mapping[str, object], key: str, unknown: list[str]) -> Install | None:
+    if "install" not in sub:
+        return None
+    table = _table(sub, "install", key)
+    key = f"{key}.install"
+    unknown += _unknown(table, _INSTALL_KEYS, key)
+    root = table.get("root", True)
+    if not isinstance(root, bool):
+        raise _Invalid(f"{key}.root: expected true or false, got {_type(root)}")
+    return Install(
+        root=root,
+        editable=_globs(table, "editable", key, kind="a list of folders"),
+        requirements=_globs(table, "requirements", key, kind="a list of requirement files"),
+        groups=_globs(table, "groups", key, kind="a list of dependency group names"),
+        extras=_globs(table, "extras", key, kind="a list of extra names"),
+        packages=_globs(table, "packages", key, kind="a list of requirements"),
+    )
+
+
+def _pythons(sub: Mapping[str, object], key: str) -> tuple[str, ...]:
+    value = sub.get("python")
+    if isinstance(value, str) and value:
+        return (value,)
+    versions = _globs(sub, "python", key, kind='a version or a list of versions ("3.12")')
+    if len(set(versions)) != len(versions):
+        raise _Invalid(f"{key}.python: a version is listed twice; list each once")
+    return versions
 
 
 def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
@@ -470,7 +548,18 @@ def _globs(
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item:
             raise _Invalid(f"{key}.{name}[{index}]: expected a non-empty string, got {_type(item)}")
+        if kind == "a list of globs":
+            _check_glob(item, f"{key}.{name}[{index}]")
     return tuple(cast("list[str]", value))
+
+
+def _check_glob(glob: str, key: str) -> None:
+    """Compile a config glob now (cached for the mapper), so a broken one names its key."""
+    try:
+        compile_glob(glob.removeprefix("!"))
+    except GlobError as error:
+        hint = "write ranges low to high, or escape a literal '[' as '\\['"
+        raise _Invalid(f"{key}: {error}; {hint}") from None
 
 
 def _choice(table: Mapping[str, object], name: str, key: str, choices: tuple[str, ...]) -> str:

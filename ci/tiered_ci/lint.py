@@ -130,8 +130,8 @@ def _lint_globs(key: str, patterns: tuple[str, ...], index: _Index) -> Iterator[
                 f"write '{folder}/**' to claim what is inside it",
             )
             continue
-        regex = compile_glob(body)
-        if not any(regex.fullmatch(path) for path in index.files):
+        glob = compile_glob(body)
+        if not any(glob.fullmatch(path) for path in index.files):
             yield Finding(
                 f"{key}[{i}]", f"{pattern!r} matches no tracked file; fix the glob or remove it"
             )

@@ -27,9 +27,13 @@ NOT_IN_MATRIX = frozenset({"quick"})
 class MatrixEntry:
     session: str
     args: str = ""
+    python: str | None = None  # the version a per-version session needs (the job's setup)
 
     def to_json(self) -> dict[str, str]:
-        return {"session": self.session, "args": self.args}
+        data = {"session": self.session, "args": self.args}
+        if self.python is not None:
+            data["python"] = self.python
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,8 @@ def build_plan(
     )
     sessions, session_reasons, session_decisions = chooser.choose()
     counts = {s: n for s, n in (shard_counts or {}).items() if s in sessions and n > 1}
+    versioned = versioned_sessions(sessions, config)
+    sessions = tuple(name for name, _ in versioned)
     session_reasons += [
         Reason(f"session:{s}", None, None, f"tiers.{s}.target-seconds: split into {n} shards")
         for s, n in counts.items()
@@ -127,7 +133,7 @@ def build_plan(
         sessions=sessions,
         domains=domains,
         services=services,
-        matrix=_matrix(sessions, counts),
+        matrix=_matrix(versioned, counts),
         reasons=tuple(reasons),
         decisions=(
             *_target_decisions("domain", config.domains, domains, selection.domains, mode, near),
@@ -372,16 +378,46 @@ def _target_decisions(  # noqa: PLR0913, PLR0917 - plain data in, one call per k
     return out
 
 
-def _matrix(sessions: tuple[str, ...], shard_counts: Mapping[str, int]) -> tuple[MatrixEntry, ...]:
-    entries: list[MatrixEntry] = []
+def versioned_sessions(
+    sessions: tuple[str, ...], config: Config
+) -> tuple[tuple[str, str | None], ...]:
+    """(nox session name, Python) per planned session and version, as nox names them.
+
+    `unit` on ["3.11", "3.12"] is `unit-3.11` and `unit-3.12`; a domain's shard is
+    `domain-shard(api-3.12)` (tiered_ci.nox registers the same names).
+    """
+    out: list[tuple[str, str | None]] = []
     for session in sessions:
-        if session in NOT_IN_MATRIX:
+        versions = config.versions(session)
+        if not versions:
+            out.append((session, None))
+        elif session.endswith(")"):
+            out.extend((f"{session[:-1]}-{python})", python) for python in versions)
+        else:
+            out.extend((f"{session}-{python}", python) for python in versions)
+    return tuple(out)
+
+
+def _base_session(name: str, python: str | None) -> str:
+    if python is None:
+        return name
+    if name.endswith(f"-{python})"):
+        return f"{name[: -len(python) - 2]})"
+    return name.removesuffix(f"-{python}")
+
+
+def _matrix(
+    sessions: tuple[tuple[str, str | None], ...], shard_counts: Mapping[str, int]
+) -> tuple[MatrixEntry, ...]:
+    entries: list[MatrixEntry] = []
+    for session, python in sessions:
+        if _base_session(session, python) in NOT_IN_MATRIX:
             continue
-        count = shard_counts.get(session, 1)
+        count = shard_counts.get(_base_session(session, python), 1)
         if count <= 1:
-            entries.append(MatrixEntry(session))
+            entries.append(MatrixEntry(session, python=python))
         else:
             entries.extend(
-                MatrixEntry(session, f"--shard={k}/{count}") for k in range(1, count + 1)
+                MatrixEntry(session, f"--shard={k}/{count}", python) for k in range(1, count + 1)
             )
     return tuple(entries)

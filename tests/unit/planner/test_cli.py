@@ -189,6 +189,35 @@ def test_wrong_config_type_exits_2(project: GitRepo, tmp_path: Path) -> None:
     )
 
 
+def test_reversed_class_range_in_a_glob_exits_2(project: GitRepo, tmp_path: Path) -> None:
+    config = tmp_path / "ci.toml"
+    config.write_text('[tool.tiered-ci.domains.d]\npaths = ["src/[z-a]*"]\n')
+
+    proc = run_cli("plan", "--repo", str(project.path), "--config", str(config))
+
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        (
+            f"tiered-ci plan: error: {config}: tool.tiered-ci.domains.d.paths[0]: invalid glob "
+            "'src/[z-a]*': bad character range z-a; write ranges low to high, or escape a "
+            "literal '[' as '\\['"
+        )
+    ]
+
+
+def test_many_star_glob_against_a_long_path_finishes(project: GitRepo, tmp_path: Path) -> None:
+    # issue 13 C7: on `re` this glob backtracks through every split of the 40 `a`s
+    config = tmp_path / "ci.toml"
+    stars = "*a" * 20 + "*b"
+    config.write_text(f'[tool.tiered-ci.domains.x]\npaths = ["**/{stars}"]\n')
+    project.write("src/" + "a" * 40 + ".py", "x = 1\n")
+
+    proc = run_cli("plan", "--repo", str(project.path), "--config", str(config), "--format", "json")
+
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["mode"] == "all"  # unmapped file, run-all by default
+
+
 def test_not_a_git_repository_exits_2(tmp_path: Path) -> None:
     proc = run_cli("plan", "--repo", str(tmp_path))
 

@@ -162,6 +162,32 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
             "tool.tiered-ci.services.api.args.X: expected a string, got list",
         ),
         (
+            '[tool.tiered-ci.domains.a]\npaths = ["a/**"]\ninstall = { root = "no" }',
+            "tool.tiered-ci.domains.a.install.root: expected true or false, got str",
+        ),
+        (
+            '[tool.tiered-ci.domains.a]\npaths = ["a/**"]\ninstall = { editable = "a" }',
+            "tool.tiered-ci.domains.a.install.editable: expected a list of folders, got str",
+        ),
+        (
+            '[tool.tiered-ci.tiers.unit]\npython = ["3.12", "3.12"]',
+            "tool.tiered-ci.tiers.unit.python: a version is listed twice; list each once",
+        ),
+        (
+            '[tool.tiered-ci.domains.d]\npaths = ["src/[z-a]*"]',
+            (
+                "tool.tiered-ci.domains.d.paths[0]: invalid glob 'src/[z-a]*': bad character "
+                "range z-a; write ranges low to high, or escape a literal '[' as '\\['"
+            ),
+        ),
+        (
+            '[tool.tiered-ci]\nignore = ["docs/**", "![b-a].md"]',
+            (
+                "tool.tiered-ci.ignore[1]: invalid glob '[b-a].md': bad character range b-a; "
+                "write ranges low to high, or escape a literal '[' as '\\['"
+            ),
+        ),
+        (
             "[tool.tiered-ci]\nservices-from = 1",
             'tool.tiered-ci.services-from: expected "compose" or a list of compose files, got int',
         ),
@@ -169,6 +195,49 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
 )
 def test_validation_names_the_key(text: str, message: str) -> None:
     assert error_of(text) == message
+
+
+def test_install_tables_and_versions() -> None:
+    cfg = parse(
+        """
+[tool.tiered-ci.tiers.unit]
+python = ["3.11", "3.12"]
+install = { groups = ["test"], packages = ["pytest-randomly"] }
+
+[tool.tiered-ci.domains.billing]
+paths = ["packages/billing/**"]
+tests = ["packages/billing/tests"]
+python = "3.12"
+
+[tool.tiered-ci.domains.billing.install]
+root = false
+editable = ["packages/billing"]
+requirements = ["packages/billing/requirements-test.txt"]
+groups = ["packages/billing:test"]
+extras = ["test"]
+packages = ["pytest"]
+colour = "blue"
+
+[tool.tiered-ci.domains.core]
+paths = ["packages/core/**"]
+"""
+    )
+    assert cfg.domain_install("billing") == config.Install(
+        root=False,
+        editable=("packages/billing",),
+        requirements=("packages/billing/requirements-test.txt",),
+        groups=("packages/billing:test",),
+        extras=("test",),
+        packages=("pytest",),
+    )
+    assert cfg.domain_install("core") == config.Install(
+        groups=("test",), packages=("pytest-randomly",)
+    )
+    assert (cfg.domain_python("billing"), cfg.domain_python("core")) == (
+        ("3.12",),
+        ("3.11", "3.12"),
+    )
+    assert cfg.unknown_keys == ("tool.tiered-ci.domains.billing.install.colour",)
 
 
 # Reliability pass (issue 13, item 14): each of these crashed with exit 3 or was accepted.
