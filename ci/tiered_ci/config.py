@@ -18,11 +18,8 @@ from typing import Literal, cast
 
 from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
-<<<<<<< HEAD
-from tiered_ci.tree import Tree, WorkTree
-=======
 from tiered_ci.globs import GlobError, compile_glob
->>>>>>> main
+from tiered_ci.tree import Tree, WorkTree
 
 PREFIX = "tool.tiered-ci"
 

@@ -235,9 +235,23 @@ def service_watch(
             extra=whole_named,
         )
     rules, extra, unsure = _source_rules(service, found.sources, tree)
+    if (bad := _first_invalid([*rules, *extra])) is not None:
+        # A source pattern no glob can express (`[z-a]`): watch the whole context instead.
+        unsure, extra = f"COPY source glob {bad!r} cannot match anything", whole_named
     return build_watch(
         service, shared=shared, sources=rules, unsure=unsure, ignores=ignores, extra=extra
     )
+
+
+def _first_invalid(rules: Sequence[Rule]) -> str | None:
+    from tiered_ci.globs import GlobError, compile_glob  # noqa: PLC0415
+
+    for _, glob in rules:
+        try:
+            compile_glob(glob)
+        except GlobError:
+            return glob
+    return None
 
 
 def _source_rules(

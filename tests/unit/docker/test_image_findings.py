@@ -290,3 +290,17 @@ def test_w7_build_selects_from_the_head_rev_too(
     args = ["build", "--repo", str(repo.path), "--base", base, "--head", head]
     assert main([*args, "--dry-run", "--builder", "buildah", "--tag", "t"]) == 0
     assert capsys.readouterr().out.split()[:2] == ["buildah", "bud"]
+
+
+def test_a_copy_source_no_glob_can_express_widens_to_the_context(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write_many(
+        {"svc/Dockerfile": "FROM scratch\nCOPY [z-a] /c\n", "pyproject.toml": ROOT_SERVICE}
+    )
+    repo.commit("base")
+    repo.branch("f")
+    repo.write("any/file.py", "x\n")
+    repo.commit("change")
+    assert service_rules(plan(capsys, repo, "--base", "main")) == ["services.w.context"]
