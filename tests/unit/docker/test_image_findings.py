@@ -304,3 +304,28 @@ def test_a_copy_source_no_glob_can_express_widens_to_the_context(
     repo.write("any/file.py", "x\n")
     repo.commit("change")
     assert service_rules(plan(capsys, repo, "--base", "main")) == ["services.w.context"]
+
+
+def test_check_config_flags_upper_case_names_and_untracked_named_contexts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write_many(
+        {
+            "api/Dockerfile": "FROM scratch\n",
+            "pyproject.toml": (
+                '[tool.tiered-ci.services.Api]\ncontext = "api"\nimage = "api"\n'
+                'additional-contexts = { common = "libs/common", base = "docker-image://alpine" }\n'
+            ),
+        }
+    )
+    repo.commit("base")
+    assert main(["check-config", "--repo", str(repo.path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    source = f"{repo.path}/pyproject.toml"
+    assert out[:2] == [
+        f"{source}: tool.tiered-ci.services.Api: 'Api' has upper-case letters, which Compose "
+        "rejects in service names; rename it to 'api'",
+        f"{source}: tool.tiered-ci.services.Api.additional-contexts.common: 'libs/common' is "
+        "not a tracked folder; fix the path or commit its files",
+    ]
