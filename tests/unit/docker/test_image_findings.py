@@ -324,8 +324,12 @@ def test_check_config_flags_upper_case_names_and_untracked_named_contexts(
     out = capsys.readouterr().out.splitlines()
     source = f"{repo.path}/pyproject.toml"
     assert out[:2] == [
-        f"{source}: tool.tiered-ci.services.Api: 'Api' has upper-case letters, which Compose "
-        "rejects in service names; rename it to 'api'",
-        f"{source}: tool.tiered-ci.services.Api.additional-contexts.common: 'libs/common' is "
-        "not a tracked folder; fix the path or commit its files",
+        (
+            f"{source}: tool.tiered-ci.services.Api: 'Api' has upper-case letters, which Compose "
+            "rejects in service names; rename it to 'api'"
+        ),
+        (
+            f"{source}: tool.tiered-ci.services.Api.additional-contexts.common: 'libs/common' is "
+            "not a tracked folder; fix the path or commit its files"
+        ),
     ]
