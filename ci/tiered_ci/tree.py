@@ -17,16 +17,11 @@ import posixpath
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
-
-if TYPE_CHECKING:
-    import git
+from typing import Literal, Protocol
 
 __all__ = ["GitTree", "Kind", "Tree", "WorkTree", "open_tree"]
 
 Kind = Literal["file", "dir", "link"]
-
-_LINK_MODE = 0o120000
 
 
 class Tree(Protocol):
@@ -99,77 +94,128 @@ def _entry_kind(entry: os.DirEntry[str]) -> Kind:
     return "dir" if entry.is_dir() else "file"
 
 
-@dataclass(frozen=True, slots=True)
 class GitTree:
-    """The tree of commit `sha` in the repository at `root` (blobs read through GitPython)."""
+    """The tree of commit `sha` in the repository at `root`.
 
-    root: Path
-    sha: str
+    Objects come from one long-running `git cat-file --batch` (GitPython's), and
+    folders are parsed here and cached: GitPython's own tree objects validate every
+    entry name, which costs seconds on a folder of 50,000 files.
+    """
+
+    __slots__ = ("_folders", "root", "sha")
+
+    def __init__(self, root: Path, sha: str) -> None:
+        self.root = root
+        self.sha = sha
+        self._folders: dict[str, dict[str, tuple[int, str]] | None] = {}
+
+    def __repr__(self) -> str:
+        return f"GitTree({self.root!r}, {self.sha!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GitTree) and (other.root, other.sha) == (self.root, self.sha)
+
+    def __hash__(self) -> int:
+        return hash((self.root, self.sha))
 
     @property
     def label(self) -> str:
         return f"commit {self.sha[:12]}"
 
-    def _tree(self) -> git.Tree:
+    def _data(self, ref: str) -> tuple[str, bytes] | None:
         from tiered_ci.changes import open_repo  # noqa: PLC0415 - GitPython only when a rev is read
 
-        return open_repo(self.root).commit(self.sha).tree
+        try:
+            _, kind, _, data = open_repo(self.root).git.get_object_data(ref)
+        except ValueError:
+            return None  # git answered "missing"
+        return kind.decode() if isinstance(kind, bytes) else str(kind), bytes(data)
 
-    def _object(self, path: str) -> git.Blob | git.Tree | None:
+    def _entries(self, folder: str) -> dict[str, tuple[int, str]] | None:
+        """name -> (mode, object id) of the folder `folder` ("" is the root); None: no folder."""
+        if folder in self._folders:
+            return self._folders[folder]
+        found = self._data(f"{self.sha}^{{tree}}" if not folder else f"{self.sha}:{folder}")
+        size = len(self.sha) // 2  # object ids are as long as the commit's (SHA-1 or SHA-256)
+        entries = _parse_tree(found[1], size) if found is not None and found[0] == "tree" else None
+        self._folders[folder] = entries
+        return entries
+
+    def _entry(self, path: str) -> tuple[int, str] | None:
         parts = [p for p in path.split("/") if p not in ("", ".")]
         if not parts:
-            return self._tree()
-        try:
-            found = self._tree() / "/".join(parts)
-        except (KeyError, ValueError):
-            return None  # missing, or a path through a symlink (git stores no folder there)
-        return found if found.type in ("blob", "tree") else None
+            return None
+        entries = self._entries("/".join(parts[:-1]))
+        return None if entries is None else entries.get(parts[-1])
 
     def read_text(self, path: str) -> str | None:
-        found = self._object(path)
         for _ in range(_MAX_LINKS):
-            if found is None or found.type != "blob":
+            entry = self._entry(path)
+            if entry is None or entry[0] in (_TREE_MODE, _GITLINK_MODE):
                 return None
-            data: bytes = found.data_stream.read()
-            if found.mode != _LINK_MODE:
+            found = self._data(entry[1])
+            if found is None:
+                return None
+            if entry[0] != _LINK_MODE:
                 try:
-                    return data.decode("utf-8")
+                    return found[1].decode("utf-8")
                 except UnicodeDecodeError:
                     return None
             # A symlink: follow it inside the tree, as the work tree's open() would.
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), data.decode()))
+            target = found[1].decode("utf-8", errors="replace")
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
             if path.startswith(("/", "..")):
                 return None
-            found = self._object(path)
         return None
 
     def kind(self, path: str) -> Kind | None:
-        found = self._object(path)
-        return None if found is None else _object_kind(found)
+        if path in ("", "."):
+            return "dir"
+        entry = self._entry(path)
+        return None if entry is None else _mode_kind(entry[0])
 
     def children(self, folder: str) -> dict[str, Kind] | None:
-        found = self._object(folder)
-        if found is None or found.type != "tree":
+        entries = self._entries("" if folder in ("", ".") else folder.strip("/"))
+        if entries is None:
             return None
-        return {item.name: _object_kind(item) for item in found}
+        return {name: _mode_kind(mode) for name, (mode, _) in entries.items()}
 
     def readlink(self, path: str) -> str | None:
-        found = self._object(path)
-        if found is None or found.mode != _LINK_MODE:
+        entry = self._entry(path)
+        if entry is None or entry[0] != _LINK_MODE:
             return None
+        found = self._data(entry[1])
         try:
-            return bytes(found.data_stream.read()).decode("utf-8")
+            return None if found is None else found[1].decode("utf-8")
         except UnicodeDecodeError:
             return None
 
 
-_MAX_LINKS = 40  # what Linux allows in one path lookup
+_LINK_MODE = 0o120000
+_TREE_MODE = 0o040000
+_GITLINK_MODE = 0o160000  # a submodule
 
 
-def _object_kind(found: git.Blob | git.Tree | git.Submodule) -> Kind:
-    if found.mode == _LINK_MODE:
+def _mode_kind(mode: int) -> Kind:
+    if mode == _LINK_MODE:
         return "link"
-    return "dir" if found.type in ("tree", "submodule") else "file"
+    return "dir" if mode in (_TREE_MODE, _GITLINK_MODE) else "file"
+
+
+def _parse_tree(data: bytes, size: int) -> dict[str, tuple[int, str]]:
+    """A raw git tree object: `<octal mode> <name>\\0<id of size bytes>` entries."""
+    entries: dict[str, tuple[int, str]] = {}
+    i = 0
+    while i < len(data):
+        space = data.index(b" ", i)
+        nul = data.index(b"\0", space)
+        name = data[space + 1 : nul].decode("utf-8", errors="surrogateescape")
+        entries[name] = (int(data[i:space], 8), data[nul + 1 : nul + 1 + size].hex())
+        i = nul + 1 + size
+    return entries
+
+
+_MAX_LINKS = 40  # what Linux allows in one path lookup
 
 
 def open_tree(root: Path, rev: str | None) -> Tree:
