@@ -16,6 +16,17 @@ from tiered_ci.config import SESSION_KINDS, Config, TriggerPolicy
 from tiered_ci.events import Trigger
 from tiered_ci.mapping import Reason, Selection, literal_prefix
 
+__all__ = [
+    "NOT_IN_MATRIX",
+    "PLAN_VERSION",
+    "Decision",
+    "MatrixEntry",
+    "Mode",
+    "Plan",
+    "build_plan",
+    "versioned_sessions",
+]
+
 Mode = Literal["partial", "all", "none"]
 PLAN_VERSION = 1
 
@@ -148,7 +159,7 @@ def build_plan(
             for r in selection.unmapped
             if config.unmapped == "warn"
         ),
-        notes=changes.notes,
+        notes=(*changes.notes, *_gone_domains(selection, config)),
         ignored=frozenset(selection.ignored),
     )
 
@@ -258,7 +269,9 @@ class _SessionChooser:
         if kind == "integration":
             if hit := _first_path("an integration test changed", sel.tiers.get("integration")):
                 return hit
-            if self.domains or self.services:
+            # The tier-wide session follows a domain or service only when the repository
+            # declares an integration tier: without one there is nothing it could be for.
+            if (self.domains or self.services) and "integration" in self.config.tiers:
                 return "a domain or service is selected; integration tests cross them"
             return None
         # quick / full-e2e named in `affected`: run when anything is selected.
@@ -271,6 +284,8 @@ class _SessionChooser:
             return "no service's inputs changed"
         if kind == "unit":
             return "no unit test outside a domain changed (domain shards cover the rest)"
+        if kind == "integration" and "integration" not in self.config.tiers:
+            return "no [tool.tiered-ci.tiers.integration] table and no integration test changed"
         if kind == "integration":
             return "no domain, service or integration test is selected"
         return "the change selects nothing"
@@ -289,6 +304,16 @@ class _SessionChooser:
                     why="unit runs it (the union of every shard)",
                 )
             )
+
+
+def _gone_domains(selection: Selection, config: Config) -> list[str]:
+    """Domains a family names by folder that do not exist at head (a deleted package)."""
+    return [
+        f"domain {name}: {reasons[0].path} ({reasons[0].status}) is in its folder "
+        f"({reasons[0].rule}), which has no package at head: nothing of its own to run"
+        for name, reasons in selection.domains.items()
+        if name not in config.domains
+    ]
 
 
 def _first_path(what: str, reasons: tuple[Reason, ...] | None) -> str | None:

@@ -129,7 +129,10 @@ class GitTree:
             _, kind, _, data = open_repo(self.root).git.get_object_data(ref)
         except ValueError:
             return None  # git answered "missing"
-        return kind.decode() if isinstance(kind, bytes) else str(kind), bytes(data)
+        # GitPython types the object kind as str but hands over the bytes git printed.
+        kind_bytes: object = kind
+        name = kind_bytes.decode() if isinstance(kind_bytes, bytes) else str(kind_bytes)
+        return name, bytes(data)
 
     def _entries(self, folder: str) -> dict[str, tuple[int, str]] | None:
         """name -> (mode, object id) of the folder `folder` ("" is the root); None: no folder."""

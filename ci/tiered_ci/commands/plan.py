@@ -18,13 +18,10 @@ import os
 import sys
 from pathlib import Path
 
-from tiered_ci.commands._common import (
-    add_diff_arguments,
-    detect_changes,
-    head_tree,
-    load_context,
-)
+from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config
+
+__all__ = ["EXPLAIN", "FORMATS", "HELP", "SHARDABLE_TIERS", "add_arguments", "run", "shard_counts"]
 
 HELP = __doc__ or ""
 FORMATS = ("text", "json", "github")
@@ -76,8 +73,7 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tiered_ci import github, mapping, plan, report  # noqa: PLC0415
-    from tiered_ci.images import discover  # noqa: PLC0415
+    from tiered_ci import github, pipeline, report  # noqa: PLC0415
 
     fmt = args.format or ("text" if sys.stdout.isatty() else "json")
     output = os.environ.get("GITHUB_OUTPUT")
@@ -85,14 +81,8 @@ def run(args: argparse.Namespace) -> int:
         # before any work: a bad path for either file writes nothing anywhere
         github.require_output(output)
         github.optional_summary(os.environ.get("GITHUB_STEP_SUMMARY"))
-    root, config, trigger = load_context(args)
-    changes = detect_changes(args, root, config, trigger)
-    watches = discover.watches_for_change(config, head_tree(args, root), changes)
-    rules = mapping.compile_rules(config, watches)
-    selection = mapping.select(changes.files, rules)
-    the_plan = plan.build_plan(
-        trigger, changes, selection, config, shard_counts=shard_counts(config, root)
-    )
+    change = pipeline.read_change(pipeline.Request.from_args(args), os.environ)
+    the_plan = pipeline.plan_for(change, shard_counts=shard_counts(change.config, change.root))
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
     if fmt == "github":
