@@ -23,8 +23,20 @@ from tiered_ci.events import ZERO_SHA, Trigger
 if TYPE_CHECKING:
     import git
 
+__all__ = [
+    "ChangeSet",
+    "ChangedFile",
+    "Status",
+    "detect",
+    "find_root",
+    "head_commit",
+    "is_session_output",
+    "open_repo",
+    "parse_name_status",
+    "tracked_files",
+]
+
 Status = Literal["added", "modified", "deleted", "renamed", "copied"]
-STATUSES: tuple[Status, ...] = ("added", "modified", "deleted", "renamed", "copied")
 
 # git's one-letter statuses; T (type change), U (unmerged), X and B count as modified.
 _STATUS_LETTERS: dict[str, Status] = {
@@ -59,10 +71,6 @@ class ChangeSet:
     files: tuple[ChangedFile, ...] = ()
     fallback_reason: str | None = None  # set: the diff cannot be trusted, run everything
     notes: tuple[str, ...] = ()  # how the base was found (fetches, deepening)
-
-    @property
-    def certain(self) -> bool:
-        return self.fallback_reason is None
 
 
 class _Uncertain(Exception):

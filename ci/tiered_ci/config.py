@@ -9,6 +9,7 @@ rejected at load, so an older tiered-ci still runs a newer config;
 
 from __future__ import annotations
 
+import graphlib
 import math
 import re
 from collections.abc import Mapping
@@ -20,6 +21,28 @@ from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
 from tiered_ci.events import is_branch_name
 from tiered_ci.globs import GlobError, compile_glob
+from tiered_ci.tree import Tree, WorkTree
+
+__all__ = [
+    "CACHE_MODES",
+    "COMPOSE_FILES",
+    "DEFAULT_INSTALL",
+    "DEFAULT_TRIGGERS",
+    "MAX_DEEPEN_BUDGET",
+    "PREFIX",
+    "SESSION_KINDS",
+    "TRIGGER_KINDS",
+    "UNMAPPED_POLICIES",
+    "Config",
+    "Domain",
+    "Install",
+    "Service",
+    "Tier",
+    "TriggerPolicy",
+    "UnmappedPolicy",
+    "load",
+    "parse",
+]
 
 PREFIX = "tool.tiered-ci"
 
@@ -144,8 +167,13 @@ class Service:
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
-    # Keys the config table set; compose discovery (services.discover) fills the others.
+    # Keys the config table set; compose discovery (images.discover) fills the others.
     keys: frozenset[str] = frozenset()
+    # Named build contexts (`COPY --from=<name>`): a repo-relative folder, or a URL,
+    # `docker-image://...`, `service:<name>` (compose's `additional_contexts`).
+    contexts: Mapping[str, str] = field(default_factory=dict)
+    # Why the build inputs cannot be known (an unset compose variable...): watch everything.
+    unresolved: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +222,10 @@ class Config:
     shard_overhead_seconds: float = 30.0
     deepen_budget: int = 500  # commits `git fetch --deepen` may add in a shallow clone
     services_from: tuple[str, ...] = ()  # compose files to discover services from
+    # Set by tiered_ci.images.discover.resolve: the files compose discovery read, and the
+    # services as configured (before compose filled them in), to redo it at another revision.
+    compose_inputs: tuple[str, ...] = ()
+    declared_services: Mapping[str, Service] | None = None
     cache: str = "none"
     coverage_fail_under: float | None = None
     unknown_keys: tuple[str, ...] = ()
@@ -222,17 +254,27 @@ class Config:
 # --- loading ----------------------------------------------------------------
 
 
-def load(root: Path, config_file: Path | None = None) -> Config:
-    """Read `[tool.tiered-ci]` from `config_file` or `<root>/pyproject.toml`."""
-    path = config_file if config_file is not None else root / "pyproject.toml"
-    if config_file is not None and not path.is_file():
-        raise ConfigError(f"{path}: config file not found; pass an existing TOML file to --config")
-    if not path.is_file():
-        return Config(root=root, source=None, table_found=False)
+def load(root: Path, config_file: Path | None = None, tree: Tree | None = None) -> Config:
+    """Read `[tool.tiered-ci]` from `config_file`, else `pyproject.toml` of `tree` (default:
+    the work tree under `root`; `--head REV` passes REV's tree)."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(
+                f"{config_file}: config file not found; pass an existing TOML file to --config"
+            )
+        try:
+            text = config_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_file}: cannot read: {exc}") from exc
+        path = config_file
+    else:
+        path = root / "pyproject.toml"
+        found = (tree or WorkTree(root)).read_text("pyproject.toml")
+        if found is None:
+            return Config(root=root, source=None, table_found=False)
+        text = found
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except RecursionError:
@@ -246,17 +288,17 @@ def load(root: Path, config_file: Path | None = None) -> Config:
         return replace(parse({}, root=root, source=path), table_found=False)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {PREFIX}: expected a table, got {_type(table)}")
-    return _expand_families(parse(table, root=root, source=path), root, path)
+    return _expand_families(parse(table, root=root, source=path), tree or WorkTree(root), path)
 
 
-def _expand_families(config: Config, root: Path, path: Path) -> Config:
-    """Generated domains from the work tree (replay expands against each commit)."""
+def _expand_families(config: Config, tree: Tree, path: Path) -> Config:
+    """Generated domains from the tree the config was read from (work tree or `--head`)."""
     if not config.families:
         return config
     from tiered_ci import families  # noqa: PLC0415 - only generated domains need it
 
     try:
-        return families.expand(config, families.FileTree(root))
+        return families.expand(config, tree)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
@@ -323,7 +365,16 @@ _FAMILY_KEYS = frozenset(
 )
 _INSTALL_KEYS = frozenset({"root", "editable", "requirements", "groups", "extras", "packages"})
 _SERVICE_KEYS = frozenset(
-    {"context", "dockerfile", "paths", "image", "target", "args", "depends-on"}
+    {
+        "context",
+        "dockerfile",
+        "paths",
+        "image",
+        "target",
+        "args",
+        "depends-on",
+        "additional-contexts",
+    }
 )
 _TRIGGER_KEYS = frozenset({"always", "affected"})
 _COVERAGE_KEYS = frozenset({"fail-under"})
@@ -364,7 +415,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         unknown += _unknown(sub, _SERVICE_KEYS, key)
         services[name] = _service(name, sub, key)
     # With compose discovery a depends-on may name a service only the compose file
-    # declares; tiered_ci.services.discover checks the merged set instead.
+    # declares; tiered_ci.images.discover checks the merged set instead.
     _check_depends_on(services, known_later=table.get("services-from") is not None)
     for name, sub in _subtables(table, "triggers").items():
         key = f"{PREFIX}.triggers.{name}"
@@ -509,6 +560,13 @@ def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
     for arg_name, value in args.items():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise _Invalid(f"{key}.args.{arg_name}: expected a string, got {_type(value)}")
+    contexts = _table(sub, "additional-contexts", key)
+    for context_name, value in contexts.items():
+        if not isinstance(value, str) or not value:
+            raise _Invalid(
+                f"{key}.additional-contexts.{context_name}: expected a non-empty string "
+                f"(a folder, docker-image://REF or service:NAME), got {_type(value)}"
+            )
     image = _str(sub, "image", key)
     _check_image(image, name, key)
     return Service(
@@ -521,6 +579,7 @@ def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
         args={str(k): str(v) for k, v in args.items()},
         depends_on=_globs(sub, "depends-on", key, kind="a list of service names"),
         keys=frozenset(k for k in sub if k in _SERVICE_KEYS),
+        contexts={str(k): str(v).rstrip("/") or "." for k, v in contexts.items()},
     )
 
 
@@ -532,30 +591,27 @@ def _check_depends_on(services: Mapping[str, Service], *, known_later: bool = Fa
                     f"{PREFIX}.services.{service.name}.depends-on: unknown service {dep!r}; "
                     f"known: {', '.join(sorted(services)) or 'none'}"
                 )
-    cycle = find_cycle({name: s.depends_on for name, s in services.items()})
+    cycle = _cycle({name: s.depends_on for name, s in services.items()})
     if cycle:
         raise _Invalid(
             f"{PREFIX}.services: depends-on cycle {' -> '.join(cycle)}; remove one of the edges"
         )
 
 
-def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """One cycle of `graph` as a closed path (`a -> b -> a`), or [] when acyclic."""
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+def _cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """One cycle of the depends-on `graph` as a closed path (`a -> b -> a`), or [] when acyclic.
 
-    def visit(node: str, stack: list[str]) -> list[str]:
-        state[node] = 1
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt] if nxt in stack else [node, nxt]
-            if nxt not in state and (found := visit(nxt, [*stack, nxt])):
-                return found
-        state[node] = 2
-        return []
-
-    for start in sorted(graph):
-        if start not in state and (found := visit(start, [start])):
-            return found
+    graphlib reports it along the build order (a dependency before its dependant);
+    reversed, it reads along `depends-on`, and it starts at its first name so the
+    message does not depend on which edge the sorter met first.
+    """
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        along = list(reversed(error.args[1][:-1]))
+        first = along.index(min(along))
+        along = along[first:] + along[:first]
+        return [*along, along[0]]
     return []
 
 

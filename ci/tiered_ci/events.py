@@ -16,6 +16,16 @@ from typing import cast
 
 from tiered_ci.errors import InputError
 
+__all__ = [
+    "KNOWN_EVENTS",
+    "ZERO_SHA",
+    "Trigger",
+    "from_environment",
+    "from_payload",
+    "local",
+    "read_payload",
+]
+
 ZERO_SHA = "0" * 40
 
 # A full commit id: SHA-1 (40 hex digits) or SHA-256 (64). GitHub always writes one of

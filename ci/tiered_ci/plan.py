@@ -17,6 +17,17 @@ from tiered_ci.config import MATRIX_LIMIT, SESSION_KINDS, Config, TriggerPolicy
 from tiered_ci.events import Trigger
 from tiered_ci.mapping import Reason, Selection, literal_prefix
 
+__all__ = [
+    "NOT_IN_MATRIX",
+    "PLAN_VERSION",
+    "Decision",
+    "MatrixEntry",
+    "Mode",
+    "Plan",
+    "build_plan",
+    "versioned_sessions",
+]
+
 Mode = Literal["partial", "all", "none"]
 PLAN_VERSION = 1
 

@@ -35,6 +35,19 @@ from tiered_ci.errors import InputError
 if TYPE_CHECKING:
     from tiered_ci.filters import FileChange, FilterResult
 
+__all__ = [
+    "FORMATS",
+    "HELP",
+    "add_arguments",
+    "changed_files",
+    "load_yaml",
+    "read_files_json",
+    "read_filters",
+    "run",
+    "summary",
+    "write_github_output",
+]
+
 HELP = __doc__ or ""
 FORMATS = ("json", "github")
 
@@ -200,10 +213,6 @@ def changed_files(args: argparse.Namespace) -> tuple[list[FileChange], str | Non
 
 
 # --- outputs -----------------------------------------------------------------------
-
-
-def github_output_text(values: dict[str, str], delimiter: str | None = None) -> str:
-    return github.output_text(values, delimiter)
 
 
 def write_github_output(path: Path, values: dict[str, str]) -> None:

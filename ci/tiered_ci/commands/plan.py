@@ -21,6 +21,8 @@ from pathlib import Path
 from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config
 
+__all__ = ["EXPLAIN", "FORMATS", "HELP", "SHARDABLE_TIERS", "add_arguments", "run", "shard_counts"]
+
 HELP = __doc__ or ""
 FORMATS = ("text", "json", "github")
 EXPLAIN = ("compact", "all")

@@ -396,13 +396,31 @@ def test_errors_from_a_file_are_prefixed_with_it(tmp_path: Path) -> None:
     )
 
 
+def _services(graph: dict[str, tuple[str, ...]]) -> str:
+    return "\n".join(
+        f"[tool.tiered-ci.services.{name}]\ndepends-on = {list(deps)!r}"
+        for name, deps in graph.items()
+    ).replace("'", '"')
+
+
 @pytest.mark.parametrize(
     ("graph", "cycle"),
     [
-        ({"a": ("b",), "b": ()}, []),
-        ({"a": ("a",)}, ["a", "a"]),
-        ({"a": ("b",), "b": ("a",)}, ["a", "b", "a"]),
+        ({"a": ("a",)}, "a -> a"),
+        ({"a": ("b",), "b": ("a",)}, "a -> b -> a"),
+        ({"b": ("a",), "a": ("b",)}, "a -> b -> a"),
+        ({"c": ("a",), "a": ("b",), "b": ("c",)}, "a -> b -> c -> a"),
+        ({"x": ("c",), "c": ("b",), "b": ("a",), "a": ("c",)}, "a -> c -> b -> a"),
     ],
 )
-def test_find_cycle(graph: dict[str, tuple[str, ...]], cycle: list[str]) -> None:
-    assert config.find_cycle(graph) == cycle
+def test_depends_on_cycle_is_named_along_depends_on(
+    graph: dict[str, tuple[str, ...]], cycle: str
+) -> None:
+    assert error_of(_services(graph)) == (
+        f"tool.tiered-ci.services: depends-on cycle {cycle}; remove one of the edges"
+    )
+
+
+def test_a_depends_on_chain_is_fine() -> None:
+    loaded = parse(_services({"a": ("b",), "b": ("c",), "c": ()}))
+    assert loaded.services["a"].depends_on == ("b",)

@@ -107,7 +107,7 @@ def test_local_mode_sees_staged_unstaged_and_untracked(project: GitRepo) -> None
         ("src/app/d0/a.py", "modified"),
         ("src/app/d1/b.py", "modified"),
     ]
-    assert found.certain
+    assert found.fallback_reason is None
 
 
 def test_awkward_names_survive(project: GitRepo) -> None:
