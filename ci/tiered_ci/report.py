@@ -109,8 +109,9 @@ def github_outputs(plan: Plan, delimiter: str | None = None) -> str:
     return github.output_text(values, delimiter)
 
 
-def step_summary(plan: Plan) -> str:
-    """A Markdown page: the decision table and a mermaid diagram trigger -> tiers -> sessions."""
+def step_summary(plan: Plan, estimate: str | None = None) -> str:
+    """A Markdown page: the decision table and a mermaid diagram trigger -> tiers -> sessions;
+    `estimate` (tiered_ci.estimate) is the runner time against running everything."""
     lines = [
         f"## tiered-ci plan: `{plan.mode}`",
         "",
@@ -121,6 +122,8 @@ def step_summary(plan: Plan) -> str:
     ]
     if plan.fallback_reason:
         lines += ["", f"> Running everything: {_md(plan.fallback_reason)}"]
+    if estimate:
+        lines += ["", f"Runner time: {_md(estimate)}."]
     lines += ["", "| target | runs | why |", "|---|---|---|"]
     lines += [
         f"| `{_md(d.target)}` | {'yes' if d.selected else 'no'} | {_md(d.why)} |"
@@ -157,10 +160,12 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def write_github(plan: Plan, output: str | None, summary: str | None) -> None:
+def write_github(
+    plan: Plan, output: str | None, summary: str | None, estimate: str | None = None
+) -> None:
     """Append the outputs and the summary; both are rendered and both files checked and
     opened before anything is written."""
     items = [(github.require_output(output), github_outputs(plan))]
     if (summary_path := github.optional_summary(summary)) is not None:
-        items.append((summary_path, step_summary(plan)))
+        items.append((summary_path, step_summary(plan, estimate)))
     github.append_all(items)
