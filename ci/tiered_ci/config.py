@@ -107,6 +107,8 @@ class Install:
 
 
 DEFAULT_INSTALL = Install(groups=("test",))
+# GitHub Actions refuses a matrix of more entries than this.
+MATRIX_LIMIT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,8 @@ class Tier:
     install: Install | None = None
     python: tuple[str, ...] = ()  # one session per version; () = the Python running nox
     run_pytest: bool = True  # `quick` with false: lint only
+    fan_out: bool = True  # `unit`: run as every domain shard (+ the rest), each in its env
+    max_jobs: int | None = None  # `unit`: pack the shards into at most this many jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,17 +288,17 @@ def load(root: Path, config_file: Path | None = None, tree: Tree | None = None) 
         return replace(parse({}, root=root, source=path), table_found=False)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {PREFIX}: expected a table, got {_type(table)}")
-    return _expand_families(parse(table, root=root, source=path), root, path)
+    return _expand_families(parse(table, root=root, source=path), tree or WorkTree(root), path)
 
 
-def _expand_families(config: Config, root: Path, path: Path) -> Config:
-    """Generated domains from the work tree (replay expands against each commit)."""
+def _expand_families(config: Config, tree: Tree, path: Path) -> Config:
+    """Generated domains from the tree the config was read from (work tree or `--head`)."""
     if not config.families:
         return config
     from tiered_ci import families  # noqa: PLC0415 - only generated domains need it
 
     try:
-        return families.expand(config, families.FileTree(root))
+        return families.expand(config, tree)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
@@ -341,6 +345,8 @@ _TIER_KEYS = frozenset(
         "install",
         "python",
         "run-pytest",
+        "fan-out",
+        "max-jobs",
     }
 )
 _DOMAIN_KEYS = frozenset({"paths", "tests", "install", "python", "depends-on"})
@@ -463,7 +469,20 @@ def _tier(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) ->
         install=_install(sub, key, unknown),
         python=_pythons(sub, key),
         run_pytest=_bool(sub, "run-pytest", key, default=True),
+        fan_out=_bool(sub, "fan-out", key, default=True),
+        max_jobs=_max_jobs(sub, key),
     )
+
+
+def _max_jobs(sub: Mapping[str, object], key: str) -> int | None:
+    value = sub.get("max-jobs")
+    if value is None:
+        return None
+    if not _is_int(value) or not 1 <= cast("int", value) <= MATRIX_LIMIT:
+        raise _Invalid(
+            f"{key}.max-jobs: expected a whole number from 1 to {MATRIX_LIMIT}, got {value!r}"
+        )
+    return cast("int", value)
 
 
 def _bool(sub: Mapping[str, object], name: str, key: str, *, default: bool) -> bool:

@@ -134,22 +134,35 @@ def read_changes(context: Context, request: Request) -> ChangeSet:
     )
 
 
-def plan_change(
+def plan_change(  # noqa: PLR0913 - plain data in, keyword-only extras
     config: Config,
     trigger: Trigger,
     changes: ChangeSet,
     watches: Mapping[str, Watch],
     *,
     shard_counts: Mapping[str, int] | None = None,
+    domain_seconds: Mapping[str, float] | None = None,
 ) -> Plan:
     """Pure: map the changed files through the config's rules and decide the plan."""
     from tiered_ci import mapping, plan  # noqa: PLC0415 - only commands that plan pay for them
 
     selection = mapping.select(changes.files, mapping.compile_rules(config, watches))
-    return plan.build_plan(trigger, changes, selection, config, shard_counts=shard_counts)
+    return plan.build_plan(
+        trigger,
+        changes,
+        selection,
+        config,
+        shard_counts=shard_counts,
+        domain_seconds=domain_seconds,
+    )
 
 
-def plan_for(change: Change, *, shard_counts: Mapping[str, int] | None = None) -> Plan:
+def plan_for(
+    change: Change,
+    *,
+    shard_counts: Mapping[str, int] | None = None,
+    domain_seconds: Mapping[str, float] | None = None,
+) -> Plan:
     """The plan of a change read from disk: its services' watch rules come from the head's
     files (Dockerfiles, ignore files; compose inputs compared with the base's)."""
     from tiered_ci.images import discover  # noqa: PLC0415
@@ -158,5 +171,10 @@ def plan_for(change: Change, *, shard_counts: Mapping[str, int] | None = None) -
     tree = change.tree or WorkTree(change.root)
     watches = discover.watches_for_change(change.config, tree, change.changes)
     return plan_change(
-        change.config, change.trigger, change.changes, watches, shard_counts=shard_counts
+        change.config,
+        change.trigger,
+        change.changes,
+        watches,
+        shard_counts=shard_counts,
+        domain_seconds=domain_seconds,
     )
