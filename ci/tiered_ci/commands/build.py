@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config, Service
 from tiered_ci.errors import CheckFailed, InputError, UsageError
+from tiered_ci.escape import inline
 
 if TYPE_CHECKING:
     from tiered_ci.images import builders
@@ -229,9 +230,13 @@ def select_for_change(change: Change) -> Selected:
     chosen = tuple(change.config.services[n] for n in the_plan.services)
     head_sha = change.changes.head
     if the_plan.mode == "all":
-        return Selected(chosen, f"building every service: {the_plan.fallback_reason}", head_sha)
+        reason = inline(the_plan.fallback_reason or "")
+        return Selected(chosen, f"building every service: {reason}", head_sha)
     reasons = [r for r in the_plan.reasons if r.target.startswith("service:")]
-    lines = [f"{r.target.removeprefix('service:')}: {r.path} ({r.rule})" for r in reasons]
+    # File names come from the change: one line each (issue 13, S3).
+    lines = [
+        f"{r.target.removeprefix('service:')}: {inline(r.path or '-')} ({r.rule})" for r in reasons
+    ]
     head = "building the services the change affects"
     why = "\n  ".join([head, *lines]) if lines else "no service's inputs changed"
     return Selected(chosen, why, head_sha)
