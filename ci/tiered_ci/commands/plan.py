@@ -16,10 +16,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config
+
+if TYPE_CHECKING:
+    from tiered_ci import pipeline
+    from tiered_ci.plan import Plan
 
 __all__ = ["EXPLAIN", "FORMATS", "HELP", "SHARDABLE_TIERS", "add_arguments", "run", "shard_counts"]
 
@@ -98,6 +104,21 @@ def domain_seconds(config: Config, root: Path) -> dict[str, float]:
     return out
 
 
+def _estimate(change: pipeline.Change, the_plan: Plan) -> str:
+    """Runner time of this plan against running everything (the step summary's line)."""
+    from tiered_ci import durations, estimate, pipeline  # noqa: PLC0415
+    from tiered_ci.changes import ChangeSet  # noqa: PLC0415
+
+    found = change.changes
+    forced = ChangeSet(found.base, found.head, found.files, "for comparison: everything")
+    everything = pipeline.plan_for(replace(change, changes=forced))
+    path = change.root / change.config.durations
+    recorded = durations.read(path) if path.is_file() else None
+    return estimate.estimate(
+        the_plan, everything, estimate.costs(change.config, recorded)
+    ).summary()
+
+
 def run(args: argparse.Namespace) -> int:
     from tiered_ci import github, pipeline, report  # noqa: PLC0415
 
@@ -116,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
     if fmt == "github":
-        report.write_github(the_plan, output, os.environ.get("GITHUB_STEP_SUMMARY"))
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        guess = _estimate(change, the_plan) if summary else None
+        report.write_github(the_plan, output, summary, guess)
         sys.stdout.write(report.to_text(the_plan, explain=args.explain))
     elif fmt == "json":
         sys.stdout.write(report.to_json(the_plan))
