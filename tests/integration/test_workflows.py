@@ -424,7 +424,8 @@ def like_this_repo(repo: GitRepo) -> GitRepo:
     [
         ("ci/tiered_ci/plan.py", "push", {"domain-shard(planner)", "integration"}),
         ("tests/unit/sessions/test_b.py", "push", {"unit"}),
-        ("pyproject.toml", "push", {"unit", "integration"}),
+        # The file becomes "# changed": no table, so no domains and no integration tier.
+        ("pyproject.toml", "push", {"unit"}),
         ("ci/tiered_ci/plan.py", "schedule", {"full-e2e"}),
     ],
 )
@@ -456,7 +457,9 @@ def test_plan_matrix_names_runnable_sessions(
     sessions = sorted({entry["session"] for entry in matrix["include"]})
     assert set(sessions) >= expected
     assert "quick" not in sessions  # the workflow's own quick job runs it
-    assert all(re.fullmatch(r"(--shard=\d+/\d+)?", e["args"]) for e in matrix["include"])
+    # The unit remainder of a fanned-out tier --ignore's the domains' tests.
+    pattern = r"(--ignore=\S+ ?)*(--shard=\d+/\d+)?"
+    assert all(re.fullmatch(pattern, e["args"]) for e in matrix["include"])
     assert sorted(listed_sessions(sessions)) == sessions
     assert json.loads(outputs["matrix"])["include"][0] is not None  # the run job's `if:`
 
@@ -469,7 +472,8 @@ def test_sharded_matrix_entries_run_as_nox_session_with_posargs(
     text = config.read_text(encoding="utf-8")
     unit_table = "[tool.tiered-ci.tiers.unit]\n"
     config.write_text(text.replace(unit_table, unit_table + "target-seconds = 60\n"), "utf-8")
-    durations = {f"tests/unit/planner/test_a.py::test_{i}": 40.0 for i in range(6)}
+    # Tests no domain owns: the fanned-out unit tier's remainder is what gets split.
+    durations = {f"tests/unit/sessions/test_b.py::test_{i}": 40.0 for i in range(6)}
     like_this_repo.write(".test_durations", json.dumps(durations))
     like_this_repo.commit("slow unit tier")
     output = tmp_path / "github_output"
@@ -485,7 +489,10 @@ def test_sharded_matrix_entries_run_as_nox_session_with_posargs(
     matrix = json.loads(read_github_output(output.read_text(encoding="utf-8"))["matrix"])
     shards = [e["args"] for e in matrix["include"] if e["session"] == "unit"]
     assert len(shards) > 1
-    assert shards == [f"--shard={k}/{len(shards)}" for k in range(1, len(shards) + 1)]
+    assert [a.rsplit(" ", 1)[-1] for a in shards] == [
+        f"--shard={k}/{len(shards)}" for k in range(1, len(shards) + 1)
+    ]
+    assert all(a.startswith("--ignore=tests/unit/planner ") for a in shards)
     assert listed_sessions(["unit"]) == ["unit"]
 
 
