@@ -16,10 +16,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config
+
+if TYPE_CHECKING:
+    from tiered_ci import pipeline
+    from tiered_ci.plan import Plan
 
 __all__ = ["EXPLAIN", "FORMATS", "HELP", "SHARDABLE_TIERS", "add_arguments", "run", "shard_counts"]
 
@@ -66,10 +72,51 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
     for name, tier in targets.items():
         assert tier.target_seconds is not None  # noqa: S101 - narrowed by the filter above
         tests = shard.tier_durations(recorded, tier.paths)
+        if name == "unit" and tier.fan_out and config.domains:
+            # Fanned out, `unit` runs only the tests no domain owns (plan.unit_remainder).
+            owned = (
+                shard.tier_durations(
+                    recorded, [t for d in config.domains.values() for t in d.tests]
+                )
+                if any(d.tests for d in config.domains.values())
+                else {}
+            )
+            tests = {node: s for node, s in tests.items() if node not in owned}
         counts[name] = shard.shards_needed(
             tests, tier.target_seconds, config.shard_overhead_seconds
         )
     return counts
+
+
+def domain_seconds(config: Config, root: Path) -> dict[str, float]:
+    """Recorded seconds of each domain's tests (the sum over its test paths), if any."""
+    path = root / config.durations
+    if not config.domains or not path.is_file():
+        return {}
+    from tiered_ci import durations, shard  # noqa: PLC0415
+
+    recorded = durations.read(path)
+    out = {}
+    for name, domain in config.domains.items():
+        tests = shard.tier_durations(recorded, domain.tests) if domain.tests else {}
+        if tests:
+            out[name] = sum(tests.values())
+    return out
+
+
+def _estimate(change: pipeline.Change, the_plan: Plan) -> str:
+    """Runner time of this plan against running everything (the step summary's line)."""
+    from tiered_ci import durations, estimate, pipeline  # noqa: PLC0415
+    from tiered_ci.changes import ChangeSet  # noqa: PLC0415
+
+    found = change.changes
+    forced = ChangeSet(found.base, found.head, found.files, "for comparison: everything")
+    everything = pipeline.plan_for(replace(change, changes=forced))
+    path = change.root / change.config.durations
+    recorded = durations.read(path) if path.is_file() else None
+    return estimate.estimate(
+        the_plan, everything, estimate.costs(change.config, recorded)
+    ).summary()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,11 +129,17 @@ def run(args: argparse.Namespace) -> int:
         github.require_output(output)
         github.optional_summary(os.environ.get("GITHUB_STEP_SUMMARY"))
     change = pipeline.read_change(pipeline.Request.from_args(args), os.environ)
-    the_plan = pipeline.plan_for(change, shard_counts=shard_counts(change.config, change.root))
+    the_plan = pipeline.plan_for(
+        change,
+        shard_counts=shard_counts(change.config, change.root),
+        domain_seconds=domain_seconds(change.config, change.root),
+    )
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
     if fmt == "github":
-        report.write_github(the_plan, output, os.environ.get("GITHUB_STEP_SUMMARY"))
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        guess = _estimate(change, the_plan) if summary else None
+        report.write_github(the_plan, output, summary, guess)
         sys.stdout.write(report.to_text(the_plan, explain=args.explain))
     elif fmt == "json":
         sys.stdout.write(report.to_json(the_plan))
