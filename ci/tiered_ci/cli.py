@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "shard": "shard",
     "durations": "durations",
     "build": "build",
+    "impact": "impact",
 }
 
 

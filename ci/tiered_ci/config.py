@@ -111,6 +111,15 @@ DEFAULT_TRIGGERS: Mapping[str, TriggerPolicy] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Impact:
+    """`[tool.tiered-ci.impact]`: test impact selection (tiered_ci.impact)."""
+
+    enabled: bool = False
+    map: str = ".impact/map.json.gz"  # where CI restores the recorded map, repo-relative
+    max_age_days: float = 30.0  # an older map (head's commit date - the map's) is not used
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     root: Path  # the repository the config describes
     source: Path | None  # the file it was read from (None: defaults only)
@@ -128,6 +137,7 @@ class Config:
     services_from: tuple[str, ...] = ()  # compose files to discover services from
     cache: str = "none"
     coverage_fail_under: float | None = None
+    impact: Impact = field(default_factory=Impact)
     unknown_keys: tuple[str, ...] = ()
 
     def tier(self, name: str) -> Tier:
@@ -185,6 +195,7 @@ _TOP_KEYS = frozenset(
         "services-from",
         "cache",
         "coverage",
+        "impact",
     }
 )
 _TIER_KEYS = frozenset({"paths", "markers", "workers", "budget-seconds", "target-seconds"})
@@ -194,6 +205,7 @@ _SERVICE_KEYS = frozenset(
 )
 _TRIGGER_KEYS = frozenset({"always", "affected"})
 _COVERAGE_KEYS = frozenset({"fail-under"})
+_IMPACT_KEYS = frozenset({"enabled", "map", "max-age-days"})
 
 
 def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> Config:
@@ -230,6 +242,8 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         )
     coverage = _table(table, "coverage", PREFIX)
     unknown += _unknown(coverage, _COVERAGE_KEYS, f"{PREFIX}.coverage")
+    impact = _table(table, "impact", PREFIX)
+    unknown += _unknown(impact, _IMPACT_KEYS, f"{PREFIX}.impact")
     return Config(
         root=root,
         source=source,
@@ -247,6 +261,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         services_from=_services_from(table),
         cache=_choice(table, "cache", PREFIX, CACHE_MODES),
         coverage_fail_under=_optional_number(coverage, "fail-under", f"{PREFIX}.coverage"),
+        impact=_impact(impact, f"{PREFIX}.impact"),
         unknown_keys=tuple(unknown),
     )
 
@@ -264,6 +279,20 @@ def _tier(name: str, sub: Mapping[str, object], key: str) -> Tier:
         workers=cast("int | Literal['auto'] | None", workers),
         budget_seconds=_optional_number(sub, "budget-seconds", key),
         target_seconds=_optional_number(sub, "target-seconds", key),
+    )
+
+
+_DEFAULT_IMPACT = Impact()
+
+
+def _impact(table: Mapping[str, object], key: str) -> Impact:
+    enabled = table.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise _Invalid(f"{key}.enabled: expected true or false, got {_type(enabled)}")
+    return Impact(
+        enabled=enabled,
+        map=_str(table, "map", key) or _DEFAULT_IMPACT.map,
+        max_age_days=_number(table, "max-age-days", key, _DEFAULT_IMPACT.max_age_days),
     )
 
 

@@ -1,0 +1,231 @@
+"""The impact map file: what every test executed of the repository's own code.
+
+Format (version 1), a JSON object, gzip-compressed when written by tiered-ci
+(reading accepts plain JSON too):
+
+    {"format": "tiered-ci-impact-map", "version": 1,
+     "commit": sha, "clean": bool, "python": "3.12.4", "tiered_ci": "0.2.0",
+     "units": ["fn:src/a.py::f", "mod:src/a.py", "file:data/x.csv", "spawn", ...],
+     "spans": {"src/a.py": [[start, end, unit], ...]},
+     "footprints": [[unit deltas...], ...],
+     "tests": {"tests/test_a.py::test_f": footprint},
+     "global": footprint,
+     "imports": {"src/a.py": ["json", "pkg.b", ...]},
+     "distributions": {"requests": ["requests"]},
+     "requires": {"requests": ["urllib3", ...]}, "plugins": ["pytest-xdist"]}
+
+A *unit* is what a footprint is made of: a function body (`fn:`), the
+module-level code of a file (`mod:`), a non-Python file opened (`file:`), or
+`spawn` (the test started a Python subprocess, whose execution the map cannot
+see). Footprints are deduplicated (parametrized tests share one) and stored
+as sorted deltas, which keeps a 60,000-test map small (see bench_impact).
+`global` is what ran outside any test and any collector: a change there can
+affect every test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+
+from tiered_ci.errors import InputError
+
+__all__ = [
+    "FORMAT",
+    "SPAWN",
+    "VERSION",
+    "ImpactMap",
+    "merge",
+    "read",
+    "write",
+]
+
+FORMAT = "tiered-ci-impact-map"
+VERSION = 1
+SPAWN = "spawn"
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactMap:
+    commit: str
+    clean: bool
+    python: str
+    tiered_ci: str
+    units: tuple[str, ...]
+    spans: Mapping[str, tuple[tuple[int, int, int], ...]]
+    tests: Mapping[str, frozenset[int]]
+    global_units: frozenset[int] = frozenset()
+    imports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    distributions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    plugins: tuple[str, ...] = ()
+
+    def named_tests(self) -> dict[str, set[str]]:
+        """Footprints as unit names (for merging maps with different unit tables)."""
+        return {test: {self.units[u] for u in units} for test, units in self.tests.items()}
+
+    def to_json(self) -> dict[str, object]:
+        footprints: dict[frozenset[int], int] = {}
+        tests = {
+            t: footprints.setdefault(u, len(footprints)) for t, u in sorted(self.tests.items())
+        }
+        glob = footprints.setdefault(self.global_units, len(footprints))
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "commit": self.commit,
+            "clean": self.clean,
+            "python": self.python,
+            "tiered_ci": self.tiered_ci,
+            "units": list(self.units),
+            "spans": {path: [list(s) for s in spans] for path, spans in sorted(self.spans.items())},
+            "footprints": [_deltas(units) for units in footprints],
+            "tests": tests,
+            "global": glob,
+            "imports": {path: list(names) for path, names in sorted(self.imports.items())},
+            "distributions": {d: list(m) for d, m in sorted(self.distributions.items())},
+            "requires": {d: list(r) for d, r in sorted(self.requires.items())},
+            "plugins": sorted(self.plugins),
+        }
+
+
+def _deltas(units: frozenset[int]) -> list[int]:
+    ordered = sorted(units)
+    return [b - a for a, b in zip([0, *ordered], ordered, strict=False)]
+
+
+def write(path: Path, impact_map: ImpactMap) -> None:
+    """Write atomically (a reader never sees half a map), gzip-compressed."""
+    data = json.dumps(impact_map.to_json(), separators=(",", ":")).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+    partial.replace(path)
+
+
+def read(path: Path) -> ImpactMap:
+    """Read and check a map; InputError names the file and what is wrong with it."""
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        document = json.loads(raw)
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: impact map not found; record one with pytest --impact-record={path}"
+        ) from None
+    except (OSError, EOFError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable impact map ({exc}); record it again") from None
+    try:
+        return _parse(document)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InputError(
+            f"{path}: not a tiered-ci impact map version {VERSION} ({exc!r}); record it again"
+        ) from None
+
+
+def _parse(doc: dict[str, object]) -> ImpactMap:
+    if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+        raise ValueError(f"format {doc.get('format')!r} version {doc.get('version')!r}")
+    units = tuple(str(u) for u in _list(doc["units"]))
+    footprints = [
+        frozenset(accumulate(_int(d) for d in _list(f))) for f in _list(doc["footprints"])
+    ]
+    for footprint in footprints:
+        if footprint and (min(footprint) < 0 or max(footprint) >= len(units)):
+            raise ValueError("a footprint names a unit the map does not have")
+    tests = {str(t): footprints[_int(f)] for t, f in _dict(doc["tests"]).items()}
+    return ImpactMap(
+        commit=str(doc["commit"]),
+        clean=bool(doc["clean"]),
+        python=str(doc["python"]),
+        tiered_ci=str(doc["tiered_ci"]),
+        units=units,
+        spans={
+            str(p): tuple(_span(s) for s in _list(spans))
+            for p, spans in _dict(doc["spans"]).items()
+        },
+        tests=tests,
+        global_units=footprints[_int(doc["global"])],
+        imports={str(p): tuple(str(n) for n in _list(v)) for p, v in _dict(doc["imports"]).items()},
+        distributions={
+            str(d): tuple(str(m) for m in _list(v)) for d, v in _dict(doc["distributions"]).items()
+        },
+        requires={
+            str(d): tuple(str(r) for r in _list(v)) for d, v in _dict(doc["requires"]).items()
+        },
+        plugins=tuple(str(p) for p in _list(doc["plugins"])),
+    )
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {type(value).__name__}")
+    return value
+
+
+def _span(value: object) -> tuple[int, int, int]:
+    start, end, unit = _list(value)
+    return _int(start), _int(end), _int(unit)
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _dict(value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def merge(maps: Iterable[ImpactMap]) -> ImpactMap:
+    """One map from the partial maps of xdist workers or `--shard=K/N` jobs.
+
+    They must describe the same commit: a map mixes the code of one tree only. A
+    test recorded in several maps keeps the union of its footprints.
+    """
+    maps = list(maps)
+    if not maps:
+        raise InputError("impact merge: no maps given")
+    first = maps[0]
+    for other in maps[1:]:
+        if other.commit != first.commit:
+            raise InputError(
+                f"impact merge: maps from different commits ({first.commit[:12]} and "
+                f"{other.commit[:12]}); merge only the maps of one run"
+            )
+    units: dict[str, int] = {}
+    tests: dict[str, set[int]] = {}
+    spans: dict[str, set[tuple[int, int, str]]] = {}
+    global_units: set[int] = set()
+    for one in maps:
+        index = [units.setdefault(name, len(units)) for name in one.units]
+        for test, footprint in one.tests.items():
+            tests.setdefault(test, set()).update(index[u] for u in footprint)
+        global_units.update(index[u] for u in one.global_units)
+        for path, found in one.spans.items():
+            spans.setdefault(path, set()).update((a, b, one.units[u]) for a, b, u in found)
+    for named in spans.values():
+        for _, _, name in named:
+            units.setdefault(name, len(units))
+    return ImpactMap(
+        commit=first.commit,
+        clean=all(m.clean for m in maps),
+        python=first.python,
+        tiered_ci=first.tiered_ci,
+        units=tuple(units),
+        spans={p: tuple(sorted((a, b, units[n]) for a, b, n in s)) for p, s in spans.items()},
+        tests={t: frozenset(u) for t, u in tests.items()},
+        global_units=frozenset(global_units),
+        imports={k: v for m in maps for k, v in m.imports.items()},
+        distributions={k: v for m in maps for k, v in m.distributions.items()},
+        requires={k: v for m in maps for k, v in m.requires.items()},
+        plugins=tuple(sorted({p for m in maps for p in m.plugins})),
+    )
