@@ -23,4 +23,5 @@ coverage: $(NOX) ; $(NOX) -s coverage
 build: $(NOX) ; $(NOX) -s docker-changed-services
 clean: ; rm -rf .nox reports .coverage .coverage.* coverage.xml
 
-$(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet "nox>=2025.2.9" uv
+# The noxfile imports tiered_ci.nox, so the tools env holds this checkout too (editable).
+$(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet "nox>=2025.2.9" uv -e .

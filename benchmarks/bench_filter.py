@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ci"))
 
 from tiered_ci.commands.filter import load_yaml
 from tiered_ci.filters import FileChange, Filter, match, parse_filters
-from tiered_ci.picomatch import compile_picomatch
+from tiered_ci.globs import compile_picomatch
 
 N_PATHS = 100_000
 N_FILTERS = 50

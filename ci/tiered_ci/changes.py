@@ -9,6 +9,7 @@ a ChangeSet with `fallback_reason` set, which the planner turns into
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,8 +345,26 @@ class _Detector:
             untracked = self.repo.git.ls_files(
                 "-z", "--others", "--exclude-standard", strip_newline_in_stdout=False
             )
-            files.extend(ChangedFile(p, "added") for p in untracked.split("\0") if p)
+            files.extend(
+                ChangedFile(p, "added")
+                for p in untracked.split("\0")
+                if p and not is_session_output(p)
+            )
         return tuple(files)
+
+
+# What tiered-ci's own sessions write into the work tree (venvs, junit XML, coverage
+# data, pytest's cache). Untracked, they are never an input, whether or not the
+# repository's .gitignore lists them; tracked files under the same names still count.
+_OUTPUT_FOLDERS = (".nox/", "reports/", ".pytest_cache/", ".hypothesis/")
+_OUTPUT_NAMES = re.compile(
+    r"(?:^|/)(?:\.coverage(?:\..*)?|coverage\.xml|__pycache__/.*|[^/]*\.py[co])$"
+)
+
+
+def is_session_output(path: str) -> bool:
+    """Whether an untracked `path` is an output of the sessions (never a change). Pure."""
+    return path.startswith(_OUTPUT_FOLDERS) or _OUTPUT_NAMES.search(path) is not None
 
 
 def parse_name_status(output: str) -> Iterator[ChangedFile]:

@@ -9,13 +9,16 @@ rejected at load, so an older tiered-ci still runs a newer config;
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, cast
 
 from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
+from tiered_ci.globs import GlobError, compile_glob
 
 PREFIX = "tool.tiered-ci"
 
@@ -24,6 +27,18 @@ UNMAPPED_POLICIES: tuple[UnmappedPolicy, ...] = ("run-all", "warn", "ignore")
 CACHE_MODES = ("none", "registry")
 # `services-from = "compose"`: the first of these that exists (Compose's own lookup order).
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+# `git fetch --deepen` takes an int; a budget past this is a typo, not a plan.
+MAX_DEEPEN_BUDGET = 1_000_000
+
+# An image repository as builders parse it: an optional registry host (it has a '.' or
+# a ':port', or is localhost), then lower-case path components. Upper case is rejected
+# by docker, podman and buildah alike, so it is an error here and not at build time.
+_IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_NAME = re.compile(
+    r"(?:(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::[0-9]+)?/|[A-Za-z0-9-]+:[0-9]+/)?"
+    rf"{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*"
+)
 
 # Sessions a trigger can name (DESIGN section 6). `domain-shard` stands for
 # every `domain-shard(<domain>)` the change selects.
@@ -139,6 +154,9 @@ class Config:
     coverage_fail_under: float | None = None
     impact: Impact = field(default_factory=Impact)
     unknown_keys: tuple[str, ...] = ()
+    # False when the file has no [tool.tiered-ci] table: plan then runs on defaults
+    # (everything is unmapped, so everything runs) and check-config fails.
+    table_found: bool = True
 
     def tier(self, name: str) -> Tier:
         return self.tiers.get(name) or Tier(name)
@@ -153,14 +171,22 @@ def load(root: Path, config_file: Path | None = None) -> Config:
     if config_file is not None and not path.is_file():
         raise ConfigError(f"{path}: config file not found; pass an existing TOML file to --config")
     if not path.is_file():
-        return Config(root=root, source=None)
+        return Config(root=root, source=None, table_found=False)
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    table = document.get("tool", {}).get("tiered-ci", {})
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        # PEP 518 makes `tool` a table; `tool = "x"` is a broken pyproject, not a missing table.
+        raise ConfigError(f"{path}: tool: expected a table, got {_type(tool)}")
+    table = tool.get("tiered-ci")
+    if table is None:
+        return replace(parse({}, root=root, source=path), table_found=False)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {PREFIX}: expected a table, got {_type(table)}")
     return parse(table, root=root, source=path)
@@ -217,14 +243,20 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         tiers[name] = _tier(name, sub, key)
     for name, sub in _subtables(table, "domains").items():
         key = f"{PREFIX}.domains.{name}"
+        _check_name(name, key, "domain")
         unknown += _unknown(sub, _DOMAIN_KEYS, key)
+        paths = _globs(sub, "paths", key, required=True)
+        if not paths:
+            # An empty list claims nothing: the domain's shard would never be selected.
+            raise _Invalid(f"{key}.paths: empty; list at least one glob of the sources it owns")
         domains[name] = Domain(
             name=name,
-            paths=_globs(sub, "paths", key, required=True),
+            paths=paths,
             tests=_globs(sub, "tests", key, kind="a list of test paths"),
         )
     for name, sub in _subtables(table, "services").items():
         key = f"{PREFIX}.services.{name}"
+        _check_name(name, key, "service")
         unknown += _unknown(sub, _SERVICE_KEYS, key)
         services[name] = _service(name, sub, key)
     # With compose discovery a depends-on may name a service only the compose file
@@ -257,10 +289,12 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         triggers=triggers,
         durations=_str(table, "durations", PREFIX) or ".test_durations",
         shard_overhead_seconds=_number(table, "shard-overhead-seconds", PREFIX, 30.0),
-        deepen_budget=int(_number(table, "deepen-budget", PREFIX, 500)),
+        deepen_budget=_count(table, "deepen-budget", PREFIX, 500, maximum=MAX_DEEPEN_BUDGET),
         services_from=_services_from(table),
         cache=_choice(table, "cache", PREFIX, CACHE_MODES),
-        coverage_fail_under=_optional_number(coverage, "fail-under", f"{PREFIX}.coverage"),
+        coverage_fail_under=_optional_number(
+            coverage, "fail-under", f"{PREFIX}.coverage", maximum=100.0
+        ),
         impact=_impact(impact, f"{PREFIX}.impact"),
         unknown_keys=tuple(unknown),
     )
@@ -304,11 +338,13 @@ def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
     for arg_name, value in args.items():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise _Invalid(f"{key}.args.{arg_name}: expected a string, got {_type(value)}")
+    image = _str(sub, "image", key)
+    _check_image(image, name, key)
     return Service(
         name=name,
         context=context,
         dockerfile=dockerfile,
-        image=_str(sub, "image", key) or name,
+        image=image or name,
         paths=_globs(sub, "paths", key),
         target=_str(sub, "target", key),
         args={str(k): str(v) for k, v in args.items()},
@@ -427,7 +463,18 @@ def _globs(
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item:
             raise _Invalid(f"{key}.{name}[{index}]: expected a non-empty string, got {_type(item)}")
+        if kind == "a list of globs":
+            _check_glob(item, f"{key}.{name}[{index}]")
     return tuple(cast("list[str]", value))
+
+
+def _check_glob(glob: str, key: str) -> None:
+    """Compile a config glob now (cached for the mapper), so a broken one names its key."""
+    try:
+        compile_glob(glob.removeprefix("!"))
+    except GlobError as error:
+        hint = "write ranges low to high, or escape a literal '[' as '\\['"
+        raise _Invalid(f"{key}: {error}; {hint}") from None
 
 
 def _choice(table: Mapping[str, object], name: str, key: str, choices: tuple[str, ...]) -> str:
@@ -438,15 +485,66 @@ def _choice(table: Mapping[str, object], name: str, key: str, choices: tuple[str
     return str(value)
 
 
-def _optional_number(table: Mapping[str, object], name: str, key: str) -> float | None:
+def _optional_number(
+    table: Mapping[str, object], name: str, key: str, *, maximum: float | None = None
+) -> float | None:
     value = table.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Invalid(f"{key}.{name}: expected a number, got {_type(value)}")
-    if value < 0:
-        raise _Invalid(f"{key}.{name}: expected a number >= 0, got {value}")
+    # TOML has nan and inf literals; either would make every comparison downstream lie.
+    if not math.isfinite(value):
+        raise _Invalid(f"{key}.{name}: expected a finite number, got {value}")
+    if value < 0 or (maximum is not None and value > maximum):
+        bound = f"between 0 and {maximum:g}" if maximum is not None else ">= 0"
+        raise _Invalid(f"{key}.{name}: expected a number {bound}, got {value}")
     return float(value)
+
+
+def _count(table: Mapping[str, object], name: str, key: str, default: int, *, maximum: int) -> int:
+    """A whole number 0..maximum; a float (1.5, nan, inf) is an error, never truncated."""
+    value = table.get(name, default)
+    if not _is_int(value):
+        shown = value if isinstance(value, float) else _type(value)
+        raise _Invalid(f"{key}.{name}: expected a whole number, got {shown}")
+    number = cast("int", value)
+    if not 0 <= number <= maximum:
+        raise _Invalid(f"{key}.{name}: expected a whole number from 0 to {maximum}, got {number}")
+    return number
+
+
+def _check_name(name: str, key: str, what: str) -> None:
+    """A domain or service name becomes a session id, a matrix value and a summary label."""
+    if not name.strip():
+        raise _Invalid(f'{key.rpartition(".")[0]}."": empty {what} name; name the {what}')
+    if any(not char.isprintable() for char in name):
+        raise _Invalid(
+            f"{key}: the {what} name {name!r} holds a control character (a newline, a tab); "
+            "rename it"
+        )
+
+
+def _check_image(image: str | None, name: str, key: str) -> None:
+    """The image name builders accept: lower-case path components, an optional registry."""
+    if image is None:
+        if not _IMAGE_NAME.fullmatch(name):
+            raise _Invalid(
+                f"{key}: the image name defaults to the service name {name!r}, which is not a "
+                "valid image name (lower-case letters, digits, '.', '_', '-'); "
+                f'set {key}.image (e.g. image = "{_suggest_image(name)}")'
+            )
+        return
+    if not _IMAGE_NAME.fullmatch(image):
+        raise _Invalid(
+            f"{key}.image: {image!r} is not a valid image name (an optional registry host, then "
+            "lower-case path components of letters, digits, '.', '_', '-', without a tag); "
+            "tags come from the commit"
+        )
+
+
+def _suggest_image(name: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("._-") or "app"
 
 
 def _number(table: Mapping[str, object], name: str, key: str, default: float) -> float:

@@ -20,6 +20,10 @@ from tiered_ci.errors import InputError
 
 RECORD_HINT = "record one with `pytest --record-durations`"
 
+# No test runs for 115 days; a bigger value is corrupt, and 1e308 would overflow the sums
+# that shard and plan take (math.fsum raises OverflowError).
+MAX_SECONDS = 1e7
+
 
 def parse(text: str, source: str) -> dict[str, float]:
     """Validate a durations document; `source` names it in error messages."""
@@ -29,6 +33,10 @@ def parse(text: str, source: str) -> dict[str, float]:
         raise InputError(
             f"{source}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
             'expected an object {"<node id>": seconds}'
+        ) from None
+    except RecursionError:
+        raise InputError(
+            f'{source}: nested too deeply; expected an object {{"<node id>": seconds}}'
         ) from None
     if isinstance(document, list):
         # pytest-split wrote a list of [node_id, seconds] pairs before 0.4; accept it.
@@ -55,8 +63,10 @@ def _pairs(document: list[object], source: str) -> dict[object, object]:
 def _seconds(value: object, node_id: str, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{source}: {node_id!r}: expected a number of seconds, got {_kind(value)}")
-    if not math.isfinite(value) or value < 0:
-        raise InputError(f"{source}: {node_id!r}: expected seconds >= 0, got {value}")
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise InputError(
+            f"{source}: {node_id!r}: expected seconds from 0 to {MAX_SECONDS:g}, got {value}"
+        )
     return float(value)
 
 

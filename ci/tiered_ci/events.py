@@ -91,6 +91,12 @@ def read_payload(path: Path, *, flag: bool = True) -> dict[str, object]:
             f"{source} {path}: not valid JSON (line {exc.lineno}, column {exc.colno}); "
             "pass the JSON file GitHub wrote for this event"
         ) from exc
+    except RecursionError:
+        # json's decoder recurses per nesting level; GitHub's payloads are a few levels deep.
+        raise InputError(
+            f"{source} {path}: nested too deeply to be a GitHub event payload; "
+            "pass the JSON file GitHub wrote for this event"
+        ) from None
     if not isinstance(payload, dict):
         raise InputError(f"{source} {path}: expected a JSON object, got {type(payload).__name__}")
     return cast("dict[str, object]", payload)

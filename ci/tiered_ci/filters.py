@@ -26,7 +26,7 @@ from typing import Literal
 
 from tiered_ci.changes import ChangedFile
 from tiered_ci.errors import InputError
-from tiered_ci.picomatch import compile_picomatch
+from tiered_ci.globs import compile_picomatch
 
 Quantifier = Literal["some", "every"]
 QUANTIFIERS: tuple[Quantifier, ...] = ("some", "every")
@@ -239,7 +239,7 @@ class _Index:
             hits = self._subtree(shortcut)
         else:
             candidates = self.paths[lo:hi]
-            positions = compress(count(lo), map(compiled.regex.fullmatch, candidates))
+            positions = compress(count(lo), map(compiled.fullmatch, candidates))
             hits = _mask(positions, len(self.paths))
         if compiled.negated:
             hits = self.full & ~hits

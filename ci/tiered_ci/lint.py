@@ -32,6 +32,14 @@ def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:
         Finding(key, "unknown key; check its spelling against the docs")
         for key in config.unknown_keys
     ]
+    findings.extend(
+        Finding(
+            f"{PREFIX}.domains.{name}.tests",
+            "no tests: its domain-shard session runs nothing; list the test folders that cover it",
+        )
+        for name, domain in config.domains.items()
+        if not domain.tests
+    )
     for key, patterns in _glob_lists(config):
         findings.extend(_lint_globs(key, patterns, index))
     for key, paths in _test_path_lists(config):
@@ -41,6 +49,14 @@ def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:
             if not index.exists(path)
         )
     for name, service in config.services.items():
+        if not index.exists(service.context):
+            findings.append(
+                Finding(
+                    f"{PREFIX}.services.{name}.context",
+                    f"{service.context!r} is not a tracked folder, so nothing would be built "
+                    "from it; fix the path or commit the folder",
+                )
+            )
         if service.dockerfile not in index.files:
             findings.append(
                 Finding(
@@ -96,8 +112,8 @@ def _lint_globs(key: str, patterns: tuple[str, ...], index: _Index) -> Iterator[
                 f"write '{folder}/**' to claim what is inside it",
             )
             continue
-        regex = compile_glob(body)
-        if not any(regex.fullmatch(path) for path in index.files):
+        glob = compile_glob(body)
+        if not any(glob.fullmatch(path) for path in index.files):
             yield Finding(
                 f"{key}[{i}]", f"{pattern!r} matches no tracked file; fix the glob or remove it"
             )

@@ -69,7 +69,9 @@ class Rules:
 
 def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
     return Rules(
-        ignore=PatternList(config.ignore),
+        # The recorded durations steer sharding, never what a test checks; sessions
+        # rewrite the file (`--record-durations`), which must not make the next plan run all.
+        ignore=PatternList((*config.ignore, config.durations)),
         run_all=PatternList(config.run_all),
         domains={name: PatternList(d.paths) for name, d in config.domains.items()},
         domain_tests={name: d.tests for name, d in config.domains.items()},
@@ -209,7 +211,7 @@ class _PrefixIndex:
         for order, (owner, globs) in enumerate(owners):
             for glob in globs:
                 if not glob.startswith("!"):
-                    by_key.setdefault(_literal_key(glob), {})[owner] = order
+                    by_key.setdefault(literal_prefix(glob), {})[owner] = order
         self._by_key = by_key
         self._folders: dict[str, tuple[Owner, ...]] = {}
 
@@ -242,7 +244,7 @@ class _PrefixIndex:
         return found + tuple(extra) if extra else found
 
 
-def _literal_key(glob: str) -> str:
+def literal_prefix(glob: str) -> str:
     """The leading folders of `glob` that hold no glob character (`./` ignored)."""
     parts = glob.removeprefix("./").rstrip("/").split("/")
     if parts in ([""], ["."]):

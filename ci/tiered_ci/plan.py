@@ -14,7 +14,7 @@ from typing import Literal
 from tiered_ci.changes import ChangedFile, ChangeSet
 from tiered_ci.config import SESSION_KINDS, Config, TriggerPolicy
 from tiered_ci.events import Trigger
-from tiered_ci.mapping import Reason, Selection
+from tiered_ci.mapping import Reason, Selection, literal_prefix
 
 Mode = Literal["partial", "all", "none"]
 PLAN_VERSION = 1
@@ -39,6 +39,7 @@ class Decision:
     target: str
     selected: bool
     why: str
+    near_miss: bool = False  # not selected, but a changed file sits in a folder its rules name
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,7 @@ def build_plan(
     reasons = [*session_reasons, *_selection_reasons(selection, domains, services, mode)]
     if fallback is not None and mode == "all":
         reasons.insert(0, Reason("mode:all", None, None, fallback))
+    near = _NearMisses(changes.files, config, selection.ignored) if mode != "all" else None
     return Plan(
         event=trigger.event,
         trigger=trigger.kind,
@@ -128,8 +130,10 @@ def build_plan(
         matrix=_matrix(sessions, counts),
         reasons=tuple(reasons),
         decisions=(
-            *_target_decisions("domain", config.domains, domains, selection.domains, mode),
-            *_target_decisions("service", config.services, services, selection.services, mode),
+            *_target_decisions("domain", config.domains, domains, selection.domains, mode, near),
+            *_target_decisions(
+                "service", config.services, services, selection.services, mode, near
+            ),
             *session_decisions,
         ),
         warnings=tuple(
@@ -300,12 +304,52 @@ def _selection_reasons(
     return out
 
 
-def _target_decisions(
+class _NearMisses:
+    """Targets a change came close to: a changed file lies in a folder their globs name.
+
+    `--explain` shows these next to what was selected, so a glob that is one
+    folder or one extension off is visible without listing every other domain.
+    """
+
+    # A plan of thousands of files needs no more examples than this.
+    _MAX_FILES = 2000
+
+    def __init__(
+        self, files: tuple[ChangedFile, ...], config: Config, ignored: tuple[str, ...]
+    ) -> None:
+        folders: dict[str, str] = {}
+        skip = frozenset(ignored)
+        for changed in files[: self._MAX_FILES]:
+            for path in changed.paths():
+                if path in skip:
+                    continue
+                parts = path.split("/")
+                for depth in range(1, len(parts)):
+                    folders.setdefault("/".join(parts[:depth]), path)
+        self._folders = folders
+        self._globs = {
+            ("domain", name): domain.paths for name, domain in config.domains.items()
+        } | {
+            ("service", name): (*((s.context,) if s.context != "." else ()), *s.paths)
+            for name, s in config.services.items()
+        }
+
+    def example(self, kind: str, name: str) -> tuple[str, str] | None:
+        """(changed path, folder) for the first glob of `name` whose folder holds a change."""
+        for glob in self._globs.get((kind, name), ()):
+            prefix = "" if glob.startswith("!") else literal_prefix(glob)
+            if prefix and (path := self._folders.get(prefix)) is not None:
+                return path, prefix
+        return None
+
+
+def _target_decisions(  # noqa: PLR0913, PLR0917 - plain data in, one call per kind
     kind: str,
     configured: Mapping[str, object],
     chosen: tuple[str, ...],
     selected: Mapping[str, tuple[Reason, ...]],
     mode: Mode,
+    near: _NearMisses | None,
 ) -> list[Decision]:
     out: list[Decision] = []
     for name in configured:
@@ -318,6 +362,9 @@ def _target_decisions(
             out.append(Decision(f"{kind}:{name}", selected=True, why=why))
         elif name in chosen and mode == "all":
             out.append(Decision(f"{kind}:{name}", selected=True, why="mode is all"))
+        elif near is not None and (hit := near.example(kind, name)) is not None:
+            why = f"near miss: {hit[0]} is under {hit[1]}/ but matches none of its rules"
+            out.append(Decision(f"{kind}:{name}", selected=False, why=why, near_miss=True))
         else:
             out.append(
                 Decision(f"{kind}:{name}", selected=False, why="no changed file matches its rules")

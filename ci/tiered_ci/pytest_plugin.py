@@ -48,8 +48,10 @@ def parse_shard(text: str) -> tuple[int, int]:
             f"--shard={text}: expected K/N with whole numbers, 1 <= K <= N (e.g. --shard=1/4)"
         )
     k, n = int(k_text), int(n_text)
-    if n < 1:
-        raise pytest.UsageError(f"--shard={text}: N must be >= 1, got {n}")
+    if not 1 <= n <= shard.MAX_SHARDS:
+        raise pytest.UsageError(
+            f"--shard={text}: N must be between 1 and {shard.MAX_SHARDS}, got {n}"
+        )
     if not 1 <= k <= n:
         raise pytest.UsageError(f"--shard={text}: K must be between 1 and {n}, got {k}")
     return k, n

@@ -8,7 +8,6 @@ failure never leaves half an output behind.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from tiered_ci import github
 from tiered_ci.plan import Plan
@@ -23,7 +22,7 @@ def to_json(plan: Plan, *, pretty: bool = False) -> str:
     return json.dumps(plan.to_json(), indent=indent, ensure_ascii=False) + "\n"
 
 
-def to_text(plan: Plan, *, explain: bool = False) -> str:
+def to_text(plan: Plan, *, explain: bool | str = False) -> str:
     lines = [
         f"tiered-ci plan: {plan.event} ({plan.trigger}), mode {plan.mode}",
         f"  base {_short(plan.base)}  head {_short(plan.head)}  changed files {len(plan.changed)}",
@@ -33,7 +32,7 @@ def to_text(plan: Plan, *, explain: bool = False) -> str:
     lines += ["", *_table(plan)]
     lines += [f"warning: {w}" for w in plan.warnings]
     if explain:
-        lines += ["", *explain_lines(plan)]
+        lines += ["", *explain_lines(plan, every=explain == "all")]
     return "\n".join(lines) + "\n"
 
 
@@ -51,12 +50,24 @@ def _table(plan: Plan) -> list[str]:
     return [f"  {name:<{width}}  {value}" for name, value in rows]
 
 
-def explain_lines(plan: Plan) -> list[str]:
-    """For every domain, service and session: selected or not, and why."""
+def explain_lines(plan: Plan, *, every: bool = False) -> list[str]:
+    """What runs and why, the near misses and every session; `every`: each target too.
+
+    The compact form leaves out domains and services no changed file came near: in
+    a 70-package repository those are almost all lines and say nothing.
+    """
     lines = ["why:"]
+    quiet: dict[str, int] = {}
     for decision in plan.decisions:
-        mark = "+" if decision.selected else "-"
+        kind = decision.target.partition(":")[0]
+        if not (every or decision.selected or decision.near_miss or kind == "session"):
+            quiet[kind] = quiet.get(kind, 0) + 1
+            continue
+        mark = "+" if decision.selected else "~" if decision.near_miss else "-"
         lines.append(f"  {mark} {decision.target}: {decision.why}")
+    if quiet:
+        counts = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in quiet.items())
+        lines.append(f"  ({counts} not shown: no changed file is near them; --explain=all)")
     if plan.notes:
         lines.append("git:")
         lines += [f"  {note}" for note in plan.notes]
@@ -137,10 +148,9 @@ def _md(text: str) -> str:
 
 
 def write_github(plan: Plan, output: str | None, summary: str | None) -> None:
-    """Append the outputs and the summary; both are rendered before anything is written."""
-    path = github.require_output(output)
-    outputs = github_outputs(plan)
-    page = step_summary(plan) if summary else ""
-    github.append(path, outputs)
-    if summary:
-        github.append(Path(summary), page)
+    """Append the outputs and the summary; both are rendered and both files checked and
+    opened before anything is written."""
+    items = [(github.require_output(output), github_outputs(plan))]
+    if (summary_path := github.optional_summary(summary)) is not None:
+        items.append((summary_path, step_summary(plan)))
+    github.append_all(items)

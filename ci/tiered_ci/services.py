@@ -265,7 +265,7 @@ def claims(watch: Watch, path: str) -> str | None:
     if any(compile_glob(glob).fullmatch(path) for glob in watch.excludes):
         return None
     for rule, glob in watch.rules:
-        if compile_glob(glob).fullmatch(path) is None:
+        if not compile_glob(glob).fullmatch(path):
             continue
         if rule in watch.filtered and _ignored(watch, path):
             continue

@@ -34,6 +34,10 @@ GROUP_BY: tuple[GroupBy, ...] = ("test", "file", "class")
 
 UNKNOWN_DEFAULT_SECONDS = 1.0  # nothing is known at all: balance by test count
 
+# More shards than this is a typo: a GitHub matrix holds 256 jobs, and every shard costs
+# a list here, so 10,000,000 would exhaust memory instead of failing with a message.
+MAX_SHARDS = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class Shard:

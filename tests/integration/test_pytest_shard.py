@@ -223,7 +223,11 @@ def test_an_empty_selection_still_exits_5(suite: Path) -> None:
     [
         (["--shard=0/4"], "ERROR: --shard=0/4: K must be between 1 and 4, got 0"),
         (["--shard=5/4"], "ERROR: --shard=5/4: K must be between 1 and 4, got 5"),
-        (["--shard=1/0"], "ERROR: --shard=1/0: N must be >= 1, got 0"),
+        (["--shard=1/0"], "ERROR: --shard=1/0: N must be between 1 and 1000, got 0"),
+        (
+            ["--shard=1/10000000"],
+            "ERROR: --shard=1/10000000: N must be between 1 and 1000, got 10000000",
+        ),
         (
             ["--shard=two"],
             "ERROR: --shard=two: expected K/N with whole numbers, 1 <= K <= N (e.g. --shard=1/4)",
@@ -237,7 +241,7 @@ def test_an_empty_selection_still_exits_5(suite: Path) -> None:
         ),
         (
             ["--shard=1/2", "--shard-durations=bad.json"],
-            "ERROR: bad.json: 'tests/a.py::t': expected seconds >= 0, got -3",
+            "ERROR: bad.json: 'tests/a.py::t': expected seconds from 0 to 1e+07, got -3",
         ),
         (
             ["--shard=1/2", "--shard-durations=text.json"],
@@ -247,7 +251,16 @@ def test_an_empty_selection_still_exits_5(suite: Path) -> None:
             ),
         ),
     ],
-    ids=["k-zero", "k-above-n", "n-zero", "not-k-n", "separate-path", "negative", "not-json"],
+    ids=[
+        "k-zero",
+        "k-above-n",
+        "n-zero",
+        "n-too-many",
+        "not-k-n",
+        "separate-path",
+        "negative",
+        "not-json",
+    ],
 )
 def test_bad_input_is_a_usage_error(suite: Path, args: list[str], message: str) -> None:
     (suite / "bad.json").write_text('{"tests/a.py::t": -3}')

@@ -221,3 +221,20 @@ def test_domain_shard_split_in_two_runs_its_one_test_once(small_repo: GitRepo) -
     ]
     assert len(cases) == 1
     assert 'name="test_beta"' in cases[0]
+
+
+@pytest.mark.slow
+def test_ci_session_gives_planner_flags_to_the_planner_only(small_repo: GitRepo) -> None:
+    """`nox -s ci -- --base main` (the README's command) once made every pytest exit 4."""
+    small_repo.branch("feature")
+    small_repo.write("src/beta/core.py", 'VALUE = "beta"  # reviewed\n')
+    small_repo.commit("beta")
+
+    result = nox(small_repo.path, "-s", "ci", "--", "--base", "main", "--", "-x")
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 0, output
+    assert "nox > * domain-shard(beta): success" in output
+    assert "domain-shard(alpha)" not in output
+    assert "--junitxml=reports/junit-domain-shard-beta.xml -x" in output
+    assert "--base" not in output.split("tiered-ci plan --format json --base main")[1]

@@ -1,9 +1,11 @@
 """Validate and lint the [tool.tiered-ci] table.
 
 Validation errors (a wrong type, an unknown trigger or session) exit 2. Lint
-findings exit 1: unknown keys, globs that match no tracked file, a folder
-name without `/**` (it matches only the folder's own path), a pattern list
-made only of negations, test paths and Dockerfiles that do not exist.
+findings exit 1: no [tool.tiered-ci] table at all (plan would run everything
+on defaults; `tiered-ci init` writes one), a domain with no tests, unknown
+keys, globs that match no tracked file, a folder name without `/**` (it
+matches only the folder's own path), a pattern list made only of negations,
+test paths and Dockerfiles that do not exist.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ def run(args: argparse.Namespace) -> int:
     # Lint what plan and build will use: configured plus compose-discovered services.
     loaded = services.resolve(config.load(root, args.config), root)
     source = loaded.source or root / "pyproject.toml"
+    if not loaded.table_found:
+        # Exit 1, not 2: the file is valid and plan still works (it plans everything),
+        # but the check the user asked for, "is this repository configured?", fails.
+        print(
+            f"{source}: no [tool.tiered-ci] table: every change would run everything; "
+            "run `tiered-ci init` to write one"
+        )
+        return 1
     findings = lint.lint(loaded, changes.tracked_files(root))
     for finding in findings:
         print(f"{source}: {finding}")

@@ -128,6 +128,8 @@ def load_yaml(text: str, source: str) -> object:
         raise InputError(f"{source}: not valid YAML ({where}{exc.problem}); fix the YAML") from exc
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML ({exc}); fix the YAML") from exc
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to be a filter file; fix the YAML") from None
 
 
 def _loader() -> type:
@@ -177,6 +179,8 @@ def read_files_json(path: Path) -> list[FileChange]:
         raise InputError(
             f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno})"
         ) from exc
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply; expected a list of files") from None
     return model.from_github_files(rows, source)
 
 

@@ -23,6 +23,7 @@ from tiered_ci.config import Config
 
 HELP = __doc__ or ""
 FORMATS = ("text", "json", "github")
+EXPLAIN = ("compact", "all")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--explain",
-        action="store_true",
-        help="say for every domain, service and session whether it runs and why",
+        nargs="?",
+        const="compact",
+        choices=EXPLAIN,
+        help="say why: what runs, near misses (~) and every session; "
+        "--explain=all lists every domain and service too",
     )
 
 
@@ -72,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("text" if sys.stdout.isatty() else "json")
     output = os.environ.get("GITHUB_OUTPUT")
     if fmt == "github":
-        github.require_output(output)  # before any work: bad input writes nothing anywhere
+        # before any work: a bad path for either file writes nothing anywhere
+        github.require_output(output)
+        github.optional_summary(os.environ.get("GITHUB_STEP_SUMMARY"))
     root, config, trigger = load_context(args)
     changes = detect_changes(args, root, config, trigger)
     rules = mapping.compile_rules(config, services.load_watches(config, root))
@@ -88,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     elif fmt == "json":
         sys.stdout.write(report.to_json(the_plan))
         if args.explain:
-            sys.stderr.write("\n".join(report.explain_lines(the_plan)) + "\n")
+            every = args.explain == "all"
+            sys.stderr.write("\n".join(report.explain_lines(the_plan, every=every)) + "\n")
     else:
         sys.stdout.write(report.to_text(the_plan, explain=args.explain))
     return 0

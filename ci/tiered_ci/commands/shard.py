@@ -34,8 +34,10 @@ def _shard_count(text: str) -> int:
         value = int(text)
     except ValueError:
         value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    if not 1 <= value <= shard.MAX_SHARDS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 1 to {shard.MAX_SHARDS}, got {text!r}"
+        )
     return value
 
 

@@ -37,7 +37,7 @@ from typing import Literal
 
 from tiered_ci.changes import ChangedFile
 from tiered_ci.config import Config
-from tiered_ci.globs import pattern_list
+from tiered_ci.globs import PatternList
 from tiered_ci.impact import deps, source
 from tiered_ci.impact.store import SPAWN, ImpactMap
 
@@ -140,8 +140,8 @@ class _Judge:
         self.map = impact_map
         self.inputs = inputs
         self.config = inputs.config
-        self.ignore = pattern_list(inputs.config.ignore)
-        self.run_all = pattern_list(inputs.config.run_all)
+        self.ignore = PatternList(tuple(inputs.config.ignore))
+        self.run_all = PatternList(tuple(inputs.config.run_all))
         self.acc = _Acc()
         self.unit_ids = {name: i for i, name in enumerate(impact_map.units)}
         self.spawn = self.unit_ids.get(SPAWN)
@@ -347,7 +347,7 @@ class _Judge:
             return
         what = "never read by a recorded test" if status == "modified" else f"{status} file"
         for domain in self.config.domains.values():
-            if domain.tests and pattern_list(domain.paths).claims(path):
+            if domain.tests and PatternList(tuple(domain.paths)).claims(path):
                 self.acc.folders.update(t.rstrip("/") for t in domain.tests)
                 self.reason(path, f"{what}: the tests of domain {domain.name} (rule: data-domain)")
                 return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiered_ci.picomatch import compile_picomatch, picomatch_matches
+from tiered_ci.globs import compile_picomatch, picomatch_matches
 
 TRUTH_TABLE = [
     ("src/**", "src", True),

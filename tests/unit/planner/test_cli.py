@@ -64,11 +64,11 @@ def test_github_format_writes_outputs_and_summary(project: GitRepo, tmp_path: Pa
     assert 'tier_unit --> s1["domain-shard(d0)"]' in page
 
 
-def test_text_format_with_explain(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_format_with_explain_all(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
     project.write("src/app/d1/b.py", "B = 10\n")
     project.commit("d1")
 
-    assert main(["plan", "--format", "text", "--explain", "--repo", str(project.path)]) == 0
+    assert main(["plan", "--format", "text", "--explain=all", "--repo", str(project.path)]) == 0
 
     out = capsys.readouterr().out
     assert "sessions  quick, domain-shard(d1), integration" in out
@@ -78,6 +78,51 @@ def test_text_format_with_explain(project: GitRepo, capsys: pytest.CaptureFixtur
     assert "  - session:docker-changed-services: no service's inputs changed" in out
     assert "  - session:full-e2e: not in triggers.local (always or affected)" in out
     assert "  modified src/app/d1/b.py" in out
+    assert "not shown" not in out
+
+
+def test_explain_is_compact_by_default_and_shows_near_misses(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("src/app/d1/b.py", "B = 10\n")
+    project.commit("d1")
+
+    assert main(["plan", "--format", "text", "--explain", "--repo", str(project.path)]) == 0
+
+    why = capsys.readouterr().out.split("why:\n")[1].split("changed:\n")[0].splitlines()
+    assert why == [
+        "  + domain:d1: src/app/d1/b.py (modified) matches domains.d1.paths[0]",
+        "  + session:quick: triggers.local.always",
+        "  + session:domain-shard(d1): domain d1 is selected",
+        "  - session:unit: no unit test outside a domain changed (domain shards cover the rest)",
+        "  + session:integration: a domain or service is selected; integration tests cross them",
+        "  - session:docker-changed-services: no service's inputs changed",
+        "  - session:full-e2e: not in triggers.local (always or affected)",
+        "  (1 domain, 1 service not shown: no changed file is near them; --explain=all)",
+    ]
+
+
+def test_explain_marks_a_near_miss(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    project.write("services/api/notes.txt", "n\n")
+    project.write("src/app/d0/data.csv", "a,b\n")
+    config = (project.path / "pyproject.toml").read_text()
+    config = config.replace('"src/app/d0/**"', '"src/app/d0/**/*.py"')
+    project.write(
+        "pyproject.toml",
+        config.replace("[tool.tiered-ci]\n", '[tool.tiered-ci]\nunmapped = "warn"\n'),
+    )
+    project.commit("config")
+    project.git.branch("-f", "main", "HEAD")
+    project.write("src/app/d0/data.csv", "a,b,c\n")
+    project.commit("data")
+
+    assert main(["plan", "--format", "text", "--explain", "--repo", str(project.path)]) == 0
+
+    out = capsys.readouterr().out
+    assert (
+        "  ~ domain:d0: near miss: src/app/d0/data.csv is under src/app/d0/ but matches none "
+        "of its rules" in out
+    )
 
 
 def test_plan_from_a_subfolder_uses_the_repository_root(project: GitRepo) -> None:
@@ -142,6 +187,35 @@ def test_wrong_config_type_exits_2(project: GitRepo, tmp_path: Path) -> None:
         proc.stderr
         == f"tiered-ci plan: error: {config}: tool.tiered-ci.services.api.paths: expected a list of globs, got str\n"
     )
+
+
+def test_reversed_class_range_in_a_glob_exits_2(project: GitRepo, tmp_path: Path) -> None:
+    config = tmp_path / "ci.toml"
+    config.write_text('[tool.tiered-ci.domains.d]\npaths = ["src/[z-a]*"]\n')
+
+    proc = run_cli("plan", "--repo", str(project.path), "--config", str(config))
+
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        (
+            f"tiered-ci plan: error: {config}: tool.tiered-ci.domains.d.paths[0]: invalid glob "
+            "'src/[z-a]*': bad character range z-a; write ranges low to high, or escape a "
+            "literal '[' as '\\['"
+        )
+    ]
+
+
+def test_many_star_glob_against_a_long_path_finishes(project: GitRepo, tmp_path: Path) -> None:
+    # issue 13 C7: on `re` this glob backtracks through every split of the 40 `a`s
+    config = tmp_path / "ci.toml"
+    stars = "*a" * 20 + "*b"
+    config.write_text(f'[tool.tiered-ci.domains.x]\npaths = ["**/{stars}"]\n')
+    project.write("src/" + "a" * 40 + ".py", "x = 1\n")
+
+    proc = run_cli("plan", "--repo", str(project.path), "--config", str(config), "--format", "json")
+
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["mode"] == "all"  # unmapped file, run-all by default
 
 
 def test_not_a_git_repository_exits_2(tmp_path: Path) -> None:
@@ -223,6 +297,50 @@ dockerfile = "services/api/Containerfile"
         f"{prefix}tool.tiered-ci.services.api.dockerfile: 'services/api/Containerfile' is not a tracked file; fix the path or commit it",
         f"7 finding(s) in {project.path / 'pyproject.toml'} (1 domains, 1 services, 0 tiers)",
     ]
+
+
+@pytest.mark.parametrize(
+    "text", ['[project]\nname = "x"\n', "[tool.ruff]\nline-length = 100\n", ""], ids=str.strip
+)
+def test_check_config_fails_without_a_table(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    repo.write("pyproject.toml", text)
+    repo.commit("no table")
+
+    assert main(["check-config", "--repo", str(repo.path)]) == 1
+
+    assert capsys.readouterr().out == (
+        f"{repo.path / 'pyproject.toml'}: no [tool.tiered-ci] table: every change would run "
+        "everything; run `tiered-ci init` to write one\n"
+    )
+
+
+def test_check_config_fails_without_a_pyproject(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write("setup.py", "")
+    repo.commit("no pyproject")
+
+    assert main(["check-config", "--repo", str(repo.path)]) == 1
+    assert "no [tool.tiered-ci] table" in capsys.readouterr().out
+
+
+def test_check_config_flags_a_domain_without_tests(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = (project.path / "pyproject.toml").read_text()
+    project.write(
+        "pyproject.toml", config + '\n[tool.tiered-ci.domains.lonely]\npaths = ["src/**"]\n'
+    )
+
+    assert main(["check-config", "--repo", str(project.path)]) == 1
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        f"{project.path / 'pyproject.toml'}: tool.tiered-ci.domains.lonely.tests: no tests: its "
+        "domain-shard session runs nothing; list the test folders that cover it"
+    )
 
 
 def test_unmapped_warn_plans_the_rest_and_warns(project: GitRepo) -> None:

@@ -162,6 +162,20 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
             "tool.tiered-ci.services.api.args.X: expected a string, got list",
         ),
         (
+            '[tool.tiered-ci.domains.d]\npaths = ["src/[z-a]*"]',
+            (
+                "tool.tiered-ci.domains.d.paths[0]: invalid glob 'src/[z-a]*': bad character "
+                "range z-a; write ranges low to high, or escape a literal '[' as '\\['"
+            ),
+        ),
+        (
+            '[tool.tiered-ci]\nignore = ["docs/**", "![b-a].md"]',
+            (
+                "tool.tiered-ci.ignore[1]: invalid glob '[b-a].md': bad character range b-a; "
+                "write ranges low to high, or escape a literal '[' as '\\['"
+            ),
+        ),
+        (
             "[tool.tiered-ci]\nservices-from = 1",
             'tool.tiered-ci.services-from: expected "compose" or a list of compose files, got int',
         ),
@@ -169,6 +183,123 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
 )
 def test_validation_names_the_key(text: str, message: str) -> None:
     assert error_of(text) == message
+
+
+# Reliability pass (issue 13, item 14): each of these crashed with exit 3 or was accepted.
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[tool.tiered-ci]\ndeepen-budget = nan",
+            "tool.tiered-ci.deepen-budget: expected a whole number, got nan",
+        ),
+        (
+            "[tool.tiered-ci]\ndeepen-budget = inf",
+            "tool.tiered-ci.deepen-budget: expected a whole number, got inf",
+        ),
+        (
+            "[tool.tiered-ci]\ndeepen-budget = 1.5",
+            "tool.tiered-ci.deepen-budget: expected a whole number, got 1.5",
+        ),
+        (
+            "[tool.tiered-ci]\ndeepen-budget = -1",
+            "tool.tiered-ci.deepen-budget: expected a whole number from 0 to 1000000, got -1",
+        ),
+        (
+            '[tool.tiered-ci]\ndeepen-budget = "50"',
+            "tool.tiered-ci.deepen-budget: expected a whole number, got str",
+        ),
+        (
+            "[tool.tiered-ci]\nshard-overhead-seconds = nan",
+            "tool.tiered-ci.shard-overhead-seconds: expected a finite number, got nan",
+        ),
+        (
+            "[tool.tiered-ci.tiers.quick]\nbudget-seconds = inf",
+            "tool.tiered-ci.tiers.quick.budget-seconds: expected a finite number, got inf",
+        ),
+        (
+            "[tool.tiered-ci.tiers.unit]\ntarget-seconds = -inf",
+            "tool.tiered-ci.tiers.unit.target-seconds: expected a finite number, got -inf",
+        ),
+        (
+            "[tool.tiered-ci.coverage]\nfail-under = nan",
+            "tool.tiered-ci.coverage.fail-under: expected a finite number, got nan",
+        ),
+        (
+            "[tool.tiered-ci.coverage]\nfail-under = 1000",
+            "tool.tiered-ci.coverage.fail-under: expected a number between 0 and 100, got 1000",
+        ),
+        (
+            "[tool.tiered-ci.domains.data]\npaths = []",
+            (
+                "tool.tiered-ci.domains.data.paths: empty; list at least one glob of the sources "
+                "it owns"
+            ),
+        ),
+        (
+            '[tool.tiered-ci.domains.""]\npaths = ["src/**"]',
+            'tool.tiered-ci.domains."": empty domain name; name the domain',
+        ),
+        (
+            '[tool.tiered-ci.domains." "]\npaths = ["src/**"]',
+            'tool.tiered-ci.domains."": empty domain name; name the domain',
+        ),
+        (
+            '[tool.tiered-ci.domains."x\\n```"]\npaths = ["src/**"]',
+            (
+                "tool.tiered-ci.domains.x\n```: the domain name 'x\\n```' holds a control "
+                "character (a newline, a tab); rename it"
+            ),
+        ),
+        (
+            "[tool.tiered-ci.services.Api]",
+            (
+                "tool.tiered-ci.services.Api: the image name defaults to the service name 'Api', "
+                "which is not a valid image name (lower-case letters, digits, '.', '_', '-'); "
+                'set tool.tiered-ci.services.Api.image (e.g. image = "api")'
+            ),
+        ),
+        (
+            '[tool.tiered-ci.services.api]\nimage = "ghcr.io/Acme/api"',
+            (
+                "tool.tiered-ci.services.api.image: 'ghcr.io/Acme/api' is not a valid image name "
+                "(an optional registry host, then lower-case path components of letters, digits, "
+                "'.', '_', '-', without a tag); tags come from the commit"
+            ),
+        ),
+    ],
+)
+def test_hostile_values_exit_2_naming_the_key(text: str, message: str) -> None:
+    assert error_of(text) == message
+
+
+@pytest.mark.parametrize(
+    "image", ["api", "ghcr.io/acme/api", "localhost/monorepo-api", "localhost:5000/a/b_c"]
+)
+def test_valid_image_names_load(image: str) -> None:
+    cfg = parse(f'[tool.tiered-ci.services.Api]\nimage = "{image}"')
+    assert cfg.services["Api"].image == image
+
+
+def test_a_whole_deepen_budget_loads() -> None:
+    assert parse("[tool.tiered-ci]\ndeepen-budget = 0").deepen_budget == 0
+    assert parse("[tool.tiered-ci]\ndeepen-budget = 2000").deepen_budget == 2000
+
+
+def test_tool_that_is_not_a_table_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('tool = "x"\n')
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path)
+    assert str(info.value) == f"{path}: tool: expected a table, got str"
+
+
+def test_toml_nested_too_deeply_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path)
+    assert str(info.value) == f"{path}: not valid TOML: arrays or tables nested too deeply"
 
 
 def test_unknown_keys_are_kept_for_the_lint() -> None:
