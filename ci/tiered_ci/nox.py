@@ -38,6 +38,8 @@ from tiered_ci.sessions import (
     coverage_enforced,
     data_slug,
     gate_problems,
+    impact_fallback_line,
+    impact_summary_line,
     self_install_spec,
     shard_index,
     split_posargs,
@@ -61,6 +63,7 @@ TIER_SESSIONS = (
     "lint",
     "bench",
     "gate",
+    "impact-record",
 )
 # Variables through which coverage follows subprocesses (see _run_pytest).
 _COVERAGE_VARIABLES = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE")
@@ -164,11 +167,19 @@ def _install(
 
 
 def _run_pytest(
-    session: nox.Session, project: _Project, args: list[str], *, cover: bool = True
+    session: nox.Session,
+    project: _Project,
+    args: list[str],
+    *,
+    cover: bool = True,
+    impact: bool = False,
 ) -> None:
-    """pytest with junit XML under reports/ and, if `cover`, its own coverage data."""
+    """pytest with junit XML under reports/ and, if `cover`, its own coverage data;
+    with `impact`, only the tests the change can break (tiered_ci.impact)."""
     slug = data_slug(session.name, session.posargs)
     project.reports.mkdir(exist_ok=True)
+    if impact:
+        args = [*args, *_impact_args(session, project, slug)]
     env: dict[str, str] = {}
     if cover:
         _remove_coverage_data(project.root, f".coverage.{slug}")
@@ -190,9 +201,33 @@ def _remove_coverage_data(root: Path, prefix: str) -> None:
             stale.unlink()
 
 
-def _run_tests(session: nox.Session, project: _Project, args: list[str]) -> None:
+def _run_tests(
+    session: nox.Session, project: _Project, args: list[str], *, impact: bool = False
+) -> None:
     _install(session, project, "test", install_project=True, tools=True)
-    _run_pytest(session, project, args)
+    _run_pytest(session, project, args, impact=impact)
+
+
+def _impact_args(session: nox.Session, project: _Project, slug: str) -> list[str]:
+    """`--impact-select=FILE` from the map CI restored, or nothing, said out loud."""
+    settings = project.config.impact
+    if not settings.enabled:
+        return []
+    if os.environ.get("TIERED_CI_IMPACT") == "off":
+        session.log("impact: TIERED_CI_IMPACT=off: running the tier's tests as planned")
+        return []
+    impact_map = project.root / settings.map
+    if not impact_map.is_file():
+        message = impact_fallback_line(session.name, settings.map)
+        session.log(message)
+        _append_summary(f"{message}\n\n")
+        return []
+    selection = project.reports / f"impact-{slug}.json"
+    command = ["tiered-ci", "impact", "select", "--map", str(impact_map)]
+    session.run(*command, f"--output={selection}", "--format", "text")
+    document = json.loads(selection.read_text(encoding="utf-8"))
+    _append_summary(f"{impact_summary_line(session.name, document)}\n\n")
+    return [f"--impact-select={selection}"]
 
 
 def _unit(project: _Project) -> Tier:
@@ -244,14 +279,15 @@ def _unit_session(project: _Project) -> None:
     @nox.session
     def unit(session: nox.Session) -> None:
         """Every unit test: the union of all domain shards and the tests no domain owns."""
-        _run_tests(session, project, tier_args(_unit(project)))
+        _run_tests(session, project, tier_args(_unit(project)), impact=True)
 
 
 def _integration(project: _Project) -> None:
     @nox.session
     def integration(session: nox.Session) -> None:
         """The integration tier (its paths and markers, limited workers)."""
-        _run_tests(session, project, tier_args(project.tier("integration", markers="integration")))
+        tier = project.tier("integration", markers="integration")
+        _run_tests(session, project, tier_args(tier), impact=True)
 
 
 def _domain_shard(project: _Project) -> None:
@@ -266,7 +302,7 @@ def _domain_shard(project: _Project) -> None:
         tests = list(project.config.domains[domain].tests)
         if not tests:
             session.skip(f"tool.tiered-ci.domains.{domain}.tests is empty: nothing to run")
-        _run_tests(session, project, tier_args(_unit(project), paths=tests))
+        _run_tests(session, project, tier_args(_unit(project), paths=tests), impact=True)
 
 
 def _docker(project: _Project) -> None:
@@ -387,6 +423,25 @@ def _gate(_project: _Project) -> None:
         session.log("gate: every needed job passed or was skipped by the plan")
 
 
+def _impact_record(project: _Project) -> None:
+    @nox.session(name="impact-record")
+    def impact_record(session: nox.Session) -> None:
+        """Record the impact map: every test, what it executes (default branch, nightly)."""
+        _install(session, project, "test", install_project=True, tools=True)
+        session.install("coverage>=7.6")  # the recorder measures with coverage.py
+        target = project.root / project.config.impact.map
+        workers = _unit(project).workers
+        args = ["-n", str(workers)] if workers is not None else []
+        # No coverage data of our own: the recorder is the measurement, and a second
+        # one would pause it. pytest-randomly stays off so the map does not depend on order.
+        _run_pytest(
+            session,
+            project,
+            [*args, "-p", "no:randomly", f"--impact-record={target}"],
+            cover=False,
+        )
+
+
 _SESSIONS: dict[str, Callable[[_Project], None]] = {
     "quick": _quick,
     "unit": _unit_session,
@@ -400,4 +455,5 @@ _SESSIONS: dict[str, Callable[[_Project], None]] = {
     "lint": _lint,
     "bench": _bench,
     "gate": _gate,
+    "impact-record": _impact_record,
 }

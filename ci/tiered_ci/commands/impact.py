@@ -22,6 +22,8 @@ from tiered_ci.commands._common import add_diff_arguments, load_context
 
 if TYPE_CHECKING:
     from tiered_ci.changes import ChangedFile
+    from tiered_ci.config import Config
+    from tiered_ci.events import Trigger
     from tiered_ci.impact.select import Selection
     from tiered_ci.impact.store import ImpactMap
 
@@ -87,19 +89,26 @@ def run_select(args: argparse.Namespace) -> int:
 
 
 def select_from_args(args: argparse.Namespace) -> Selection:
+    """The selection for the command's flags."""
+    root, config, trigger = load_context(args)
+    return select_for(root, config, trigger, args.map, args.head)
+
+
+def select_for(
+    root: Path, config: Config, trigger: Trigger, map_path: Path, head_rev: str | None
+) -> Selection:
     """Read the map and the diff from its commit to head, then judge (the pure part)."""
     from tiered_ci import changes  # noqa: PLC0415
     from tiered_ci.errors import InputError  # noqa: PLC0415
     from tiered_ci.impact import select, store  # noqa: PLC0415
 
-    root, config, trigger = load_context(args)
     try:
-        impact_map = store.read(args.map)
+        impact_map = store.read(map_path)
     except InputError as exc:
         return select.fallback(None, f"the impact map cannot be used: {exc}")
     # Locally (no --head) the work tree is what runs, uncommitted edits included.
-    head = changes.head_commit(root, args.head)
-    work_tree = trigger.kind == "local" and args.head is None
+    head = changes.head_commit(root, head_rev)
+    work_tree = trigger.kind == "local" and head_rev is None
     problem = _unusable(root, impact_map, head, config.impact.max_age_days)
     if problem is not None:
         return select.fallback(impact_map, problem)
@@ -114,6 +123,19 @@ def select_from_args(args: argparse.Namespace) -> Selection:
         config=config,
     )
     return select.judge(impact_map, inputs)
+
+
+def plan_note(root: Path, config: Config, trigger: Trigger, head_rev: str | None) -> str | None:
+    """The plan's line about impact selection, when `[tool.tiered-ci.impact]` enables it."""
+    if not config.impact.enabled:
+        return None
+    map_path = root / config.impact.map
+    if not map_path.is_file():
+        return (
+            f"impact: no map at {config.impact.map}: the plan falls back to the domain rules "
+            "(every test of the planned sessions runs)"
+        )
+    return f"impact: {select_for(root, config, trigger, map_path, head_rev).headline()}"
 
 
 def _unusable(

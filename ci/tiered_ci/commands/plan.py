@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tiered_ci.commands._common import add_diff_arguments, detect_changes, load_context
 from tiered_ci.config import Config
+from tiered_ci.events import Trigger
 
 HELP = __doc__ or ""
 FORMATS = ("text", "json", "github")
@@ -70,6 +71,18 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
     return counts
 
 
+def _impact_note(
+    args: argparse.Namespace, root: Path, config: Config, trigger: Trigger, mode: str
+) -> str | None:
+    """What impact selection will make of the planned test sessions (they select again
+    from the same restored map, so the matrix stays the domain plan)."""
+    if mode == "none" or not config.impact.enabled:
+        return None
+    from tiered_ci.commands.impact import plan_note  # noqa: PLC0415
+
+    return plan_note(root, config, trigger, args.head)
+
+
 def run(args: argparse.Namespace) -> int:
     from tiered_ci import github, mapping, plan, report, services  # noqa: PLC0415
 
@@ -88,8 +101,15 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
+    note = _impact_note(args, root, config, trigger, the_plan.mode)
+    if note is not None:
+        print(f"tiered-ci plan: {note}", file=sys.stderr)
     if fmt == "github":
-        report.write_github(the_plan, output, os.environ.get("GITHUB_STEP_SUMMARY"))
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        report.write_github(the_plan, output, summary)
+        if note is not None and summary:
+            with Path(summary).open("a", encoding="utf-8") as handle:
+                handle.write(f"\n{note}\n")
         sys.stdout.write(report.to_text(the_plan, explain=args.explain))
     elif fmt == "json":
         sys.stdout.write(report.to_json(the_plan))

@@ -62,9 +62,13 @@ class Selector:
         if self.counts is None and counts:
             self.counts = (int(counts[0]), int(counts[1]))
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if hasattr(session.config, "workerinput") and self.counts is not None:
             session.config.workeroutput[WORKER_OUTPUT] = list(self.counts)  # type: ignore[attr-defined]
+        ran, total = self.counts or (0, 0)
+        if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and total and not ran:
+            # Nothing the change can break in this session: that is a pass, not exit 5.
+            session.exitstatus = pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.counts is None:
