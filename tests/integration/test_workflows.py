@@ -38,6 +38,9 @@ PINS = {
     "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
     "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
     "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
+    "actions/cache/restore": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
+    "actions/cache/save": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
 }
 # `nox -s a b` up to `--`, a shell separator or the end of the line.
 NOX_CALL = re.compile(
@@ -172,7 +175,12 @@ def test_ci_workflow_shape() -> None:
     assert triggers["push"] == {"branches": ["main"]}
     assert "merge_group" in triggers
     jobs = workflow["jobs"]
-    assert set(jobs) == {"plan", "quick", "run", "coverage", "gate"}
+    assert set(jobs) == {"plan", "quick", "run", "coverage", "gate", "impact-record"}
+    # Default-branch pushes record the impact map; the matrix jobs restore the newest one.
+    assert jobs["impact-record"]["if"] == "github.event_name == 'push'"
+    assert {"run": "nox -s impact-record"} in jobs["impact-record"]["steps"]
+    restore = next(s for s in jobs["run"]["steps"] if "cache/restore" in s.get("uses", ""))
+    assert restore["with"]["restore-keys"] == "impact-map-"
     assert jobs["plan"]["steps"][-1] == {"id": "plan", "run": "nox -s plan -- --format github"}
     assert jobs["plan"]["steps"][0]["with"]["fetch-depth"] == 0
     assert jobs["run"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"

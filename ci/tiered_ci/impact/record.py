@@ -85,7 +85,10 @@ def start(rootdir: Path, path: Path) -> Recorder:
             "--impact-record: coverage is already measuring this run (pytest-cov, "
             "coverage run, or COVERAGE_PROCESS_START); record without it (e.g. -p no:cov)"
         )
-    recorder = Recorder(_repo_root(rootdir), path, coverage)
+    root = _repo_root(rootdir)
+    recorder = Recorder(root, path, coverage)
+    relative = rootdir.resolve().relative_to(root).as_posix()
+    recorder.rootdir = "" if relative == "." else relative
     recorder.begin()
     return recorder
 
@@ -112,6 +115,7 @@ class Recorder:
             include=[f"{root}{os.sep}*"],
             omit=[f"*{os.sep}{name}{os.sep}*" for name in _NOT_OURS],
         )
+        self.rootdir = ""  # pytest's rootdir, repository-relative
         self.stack: list[str] = [GLOBAL]
         self.extra: dict[str, set[str]] = {}  # context -> file:/spawn units (audit hook)
         self.test_contexts: dict[str, list[str]] = {}  # test -> collect/test contexts
@@ -418,6 +422,7 @@ def _build_map(
         distributions=distributions,
         requires=requires,
         plugins=plugins,
+        rootdir=recorder.rootdir,
     )
 
 

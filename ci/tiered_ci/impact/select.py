@@ -145,9 +145,8 @@ class _Judge:
         self.acc = _Acc()
         self.unit_ids = {name: i for i, name in enumerate(impact_map.units)}
         self.spawn = self.unit_ids.get(SPAWN)
-        self.tests_by_file: dict[str, list[str]] = {}
-        for test in impact_map.tests:
-            self.tests_by_file.setdefault(test.split("::", 1)[0], []).append(test)
+        self._tests_by_file: dict[str, list[str]] | None = None
+        self._groups: list[tuple[frozenset[int], list[str]]] | None = None
         self._file_units: dict[str, set[int]] | None = None
         self._graph: _Graph | None = None
 
@@ -168,13 +167,40 @@ class _Judge:
             unit = self.map.units[min(global_hit)]
             raise _All(f"{_describe(unit)} ran outside any test (plugins, conftest at start)")
 
+    @property
+    def tests_by_file(self) -> dict[str, list[str]]:
+        """Repository-relative test file -> its tests (node ids are relative to the rootdir)."""
+        if self._tests_by_file is None:
+            self._tests_by_file = {}
+            root = f"{self.map.rootdir}/" if self.map.rootdir else ""
+            for test in self.map.tests:
+                file = f"{root}{test[: test.find('::')] if '::' in test else test}"
+                self._tests_by_file.setdefault(file, []).append(test)
+        return self._tests_by_file
+
+    def groups(self) -> list[tuple[frozenset[int], list[str]]]:
+        """Tests grouped by footprint: parametrized tests share one, so scans are shorter."""
+        if self._groups is None:
+            by_id: dict[int, tuple[frozenset[int], list[str]]] = {}
+            for test, footprint in self.map.tests.items():
+                key = id(footprint)
+                if key in by_id:
+                    by_id[key][1].append(test)
+                else:
+                    by_id[key] = (footprint, [test])
+            self._groups = list(by_id.values())
+        return self._groups
+
+    def count(self, unit: int) -> int:
+        return sum(len(tests) for footprint, tests in self.groups() if unit in footprint)
+
     def result(self) -> Selection:
         acc = self.acc
         selected = set(acc.named)
         wanted = acc.units
-        for test, footprint in self.map.tests.items():
+        for footprint, group in self.groups():
             if not wanted.isdisjoint(footprint):
-                selected.add(test)
+                selected.update(group)
         for file in acc.files:
             selected.update(self.tests_by_file.get(file, ()))
         for folder in acc.folders:
@@ -183,7 +209,8 @@ class _Judge:
                 if file.startswith(prefix):
                     selected.update(in_file)
         tests = tuple(sorted(selected))
-        files = tuple(sorted(set(_files_of(tests)) | acc.new_test_files))
+        new_files = {self.node_path(f) for f in acc.new_test_files}
+        files = tuple(sorted(set(_files_of(tests)) | new_files))
         return Selection(
             mode="partial" if files else "none",
             fallback_reason=None,
@@ -192,8 +219,13 @@ class _Judge:
             test_files=files,
             total_tests=len(self.map.tests),
             reasons=tuple(acc.reasons),
-            unaffected=tuple(sorted(set(self.map.tests) - selected)),
+            unaffected=tuple(sorted(t for t in self.map.tests if t not in selected)),
         )
+
+    def node_path(self, path: str) -> str:
+        """A repository path as pytest names it under the map's rootdir."""
+        root = self.map.rootdir
+        return path[len(root) + 1 :] if root and path.startswith(f"{root}/") else path
 
     def reason(self, path: str, why: str) -> None:
         self.acc.reasons.append({"path": path, "why": why})
@@ -227,7 +259,7 @@ class _Judge:
         if unit is None:
             return 0
         self.acc.units.add(unit)
-        return sum(1 for fp in self.map.tests.values() if unit in fp)
+        return self.count(unit)
 
     def subprocesses(self) -> None:
         if self.spawn is not None:
@@ -286,7 +318,7 @@ class _Judge:
         self.acc.units.add(unit)
         name = self.map.units[unit]
         qualname = name.split("::", 1)[1].rsplit("@", 1)[0]
-        runs = sum(1 for fp in self.map.tests.values() if unit in fp)
+        runs = self.count(unit)
         for test in self.tests_by_file.get(path, ()):
             if _test_qualname(test) == qualname:
                 self.acc.named.add(test)  # a changed test runs even if its body never ran

@@ -8,7 +8,7 @@ Format (version 1), a JSON object, gzip-compressed when written by tiered-ci
      "units": ["fn:src/a.py::f", "mod:src/a.py", "file:data/x.csv", "spawn", ...],
      "spans": {"src/a.py": [[start, end, unit], ...]},
      "footprints": [[unit deltas...], ...],
-     "tests": {"tests/test_a.py::test_f": footprint},
+     "tests": {"tests/test_a.py": {"test_f": footprint, "TestA::test_g[1]": footprint}},
      "global": footprint,
      "imports": {"src/a.py": ["json", "pkg.b", ...]},
      "distributions": {"requests": ["requests"]},
@@ -63,6 +63,13 @@ class ImpactMap:
     distributions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: tuple[str, ...] = ()
+    # pytest's rootdir, repository-relative ("" at the top): node ids are relative to it.
+    rootdir: str = ""
+
+    def test_path(self, test: str) -> str:
+        """The repository-relative file of a test node id."""
+        file = test.split("::", 1)[0]
+        return f"{self.rootdir}/{file}" if self.rootdir else file
 
     def named_tests(self) -> dict[str, set[str]]:
         """Footprints as unit names (for merging maps with different unit tables)."""
@@ -70,9 +77,11 @@ class ImpactMap:
 
     def to_json(self) -> dict[str, object]:
         footprints: dict[frozenset[int], int] = {}
-        tests = {
-            t: footprints.setdefault(u, len(footprints)) for t, u in sorted(self.tests.items())
-        }
+        # Grouped by file: a file's path is written once, not once per test.
+        tests: dict[str, dict[str, int]] = {}
+        for test, units in sorted(self.tests.items()):
+            file, _, rest = test.partition("::")
+            tests.setdefault(file, {})[rest] = footprints.setdefault(units, len(footprints))
         glob = footprints.setdefault(self.global_units, len(footprints))
         return {
             "format": FORMAT,
@@ -90,6 +99,7 @@ class ImpactMap:
             "distributions": {d: list(m) for d, m in sorted(self.distributions.items())},
             "requires": {d: list(r) for d, r in sorted(self.requires.items())},
             "plugins": sorted(self.plugins),
+            "rootdir": self.rootdir,
         }
 
 
@@ -138,7 +148,11 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
     for footprint in footprints:
         if footprint and (min(footprint) < 0 or max(footprint) >= len(units)):
             raise ValueError("a footprint names a unit the map does not have")
-    tests = {str(t): footprints[_int(f)] for t, f in _dict(doc["tests"]).items()}
+    tests = {
+        f"{file}::{rest}" if rest else file: footprints[_int(f)]
+        for file, in_file in _dict(doc["tests"]).items()
+        for rest, f in _dict(in_file).items()
+    }
     return ImpactMap(
         commit=str(doc["commit"]),
         clean=bool(doc["clean"]),
@@ -159,6 +173,7 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
             str(d): tuple(str(r) for r in _list(v)) for d, v in _dict(doc["requires"]).items()
         },
         plugins=tuple(str(p) for p in _list(doc["plugins"])),
+        rootdir=str(doc.get("rootdir", "")),
     )
 
 
@@ -196,6 +211,11 @@ def merge(maps: Iterable[ImpactMap]) -> ImpactMap:
         raise InputError("impact merge: no maps given")
     first = maps[0]
     for other in maps[1:]:
+        if other.rootdir != first.rootdir:
+            raise InputError(
+                f"impact merge: maps of two pytest rootdirs ({first.rootdir or '.'} and "
+                f"{other.rootdir or '.'}); merge only the maps of one run"
+            )
         if other.commit != first.commit:
             raise InputError(
                 f"impact merge: maps from different commits ({first.commit[:12]} and "
@@ -228,4 +248,5 @@ def merge(maps: Iterable[ImpactMap]) -> ImpactMap:
         distributions={k: v for m in maps for k, v in m.distributions.items()},
         requires={k: v for m in maps for k, v in m.requires.items()},
         plugins=tuple(sorted({p for m in maps for p in m.plugins})),
+        rootdir=first.rootdir,
     )
