@@ -23,5 +23,7 @@ coverage: $(NOX) ; $(NOX) -s coverage
 build: $(NOX) ; $(NOX) -s docker-changed-services
 clean: ; rm -rf .nox reports .coverage .coverage.* coverage.xml
 
-# The noxfile imports tiered_ci.nox, so the tools env holds this checkout too (editable).
-$(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet "nox>=2025.2.9" uv -e .
+# The noxfile imports tiered_ci.nox, so the tools env holds tiered-ci: this checkout,
+# the checkout around an example (examples/*), else the released package.
+TIERED_CI ?= $(or $(if $(wildcard ci/tiered_ci),-e .),$(if $(wildcard ../../ci/tiered_ci),-e ../..),tiered-ci)
+$(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet "nox>=2025.2.9" uv $(TIERED_CI)

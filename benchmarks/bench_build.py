@@ -41,6 +41,7 @@ from tiered_ci import config as config_module  # noqa: E402 - after the path twe
 from tiered_ci import events  # noqa: E402
 from tiered_ci.changes import detect  # noqa: E402
 from tiered_ci.commands.build import select_for_change  # noqa: E402
+from tiered_ci.pipeline import Change  # noqa: E402
 
 SERVICES = 12
 COMMITS = 500
@@ -212,7 +213,7 @@ def main() -> None:
             diff_times.append(time_git_diff(repo, parent, commit))
             start = time.perf_counter()
             changes = detect(repo, trigger, base=parent, head=commit)
-            selected = select_for_change(repo, config, trigger, changes)
+            selected = select_for_change(Change(repo, config, trigger, changes))
             selection_times.append(time.perf_counter() - start)
             built += len(selected.services)
             mode = "all" if selected.why.startswith("building every") else (

@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,13 +53,24 @@ from tiered_ci.events import Trigger  # noqa: E402
 from tiered_ci.impact import select, source, store  # noqa: E402
 
 SUBSET = ("tests/unit/shard", "tests/unit/filter", "tests/unit/impact")
-TIERED_SOURCES = ("ci/tiered_ci/shard.py", "ci/tiered_ci/durations.py", "ci/tiered_ci/filters.py",
-                  "ci/tiered_ci/picomatch.py", "ci/tiered_ci/globs.py", "ci/tiered_ci/impact/deps.py",
-                  "ci/tiered_ci/impact/source.py", "ci/tiered_ci/impact/store.py")
+TIERED_SOURCES = (
+    "ci/tiered_ci/shard.py",
+    "ci/tiered_ci/durations.py",
+    "ci/tiered_ci/filters.py",
+    "ci/tiered_ci/picomatch.py",
+    "ci/tiered_ci/globs.py",
+    "ci/tiered_ci/impact/deps.py",
+    "ci/tiered_ci/impact/source.py",
+    "ci/tiered_ci/impact/store.py",
+)
 FLIPS = {ast.Gt: "<=", ast.GtE: "<", ast.Lt: ">=", ast.LtE: ">", ast.Eq: "!=", ast.NotEq: "=="}
 SYMBOLS = {ast.Gt: ">", ast.GtE: ">=", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
-IDENTITY = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+}
 
 
 @dataclass(frozen=True)
@@ -86,14 +97,18 @@ def _env(subject: Subject) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "GITHUB_"))}
     env.update(IDENTITY)
     # The subject's own tiered_ci (a mutated clone) comes before the installed one.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(subject.root / "ci"), str(ROOT / "ci")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(subject.root / "ci"), str(ROOT / "ci")) if p
+    )
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
 def _git(root: Path, *args: str) -> str:
     env = {**os.environ, **IDENTITY}
-    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _children_cpu() -> float:
@@ -106,10 +121,25 @@ def pytest_run(subject: Subject, *extra: str) -> tuple[float, set[str], str]:
 
     CPU time, not wall time: this machine is shared, and a ratio of wall times
     measures the neighbours' load as much as the recorder."""
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-            "-rfE", "-W", "ignore", *subject.tests, *extra]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "-rfE",
+        "-W",
+        "ignore",
+        *subject.tests,
+        *extra,
+    ]
     started = _children_cpu()
-    out = subprocess.run(argv, cwd=subject.root, env=_env(subject), capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        argv, cwd=subject.root, env=_env(subject), capture_output=True, text=True, check=False
+    )
     seconds = _children_cpu() - started
     failing = set()
     for line in out.stdout.splitlines():
@@ -120,8 +150,19 @@ def pytest_run(subject: Subject, *extra: str) -> tuple[float, set[str], str]:
 
 
 def collected(subject: Subject) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", "-q", "--collect-only", "-p", "no:randomly", *subject.tests]
-    out = subprocess.run(argv, cwd=subject.root, env=_env(subject), capture_output=True, text=True, check=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "--collect-only",
+        "-p",
+        "no:randomly",
+        *subject.tests,
+    ]
+    out = subprocess.run(
+        argv, cwd=subject.root, env=_env(subject), capture_output=True, text=True, check=True
+    )
     return [line for line in out.stdout.splitlines() if "::" in line]
 
 
@@ -159,8 +200,16 @@ def _mutate(node: ast.AST, line: str) -> str | None:
         segment = line[start:end]
         word = " and " if isinstance(node.op, ast.And) else " or "
         other = " or " if word == " and " else " and "
-        return line[:start] + segment.replace(word, other) + line[end:] if segment.count(word) == 1 else None
-    if isinstance(node, ast.Return) and node.value is not None and line.strip().startswith("return "):
+        return (
+            line[:start] + segment.replace(word, other) + line[end:]
+            if segment.count(word) == 1
+            else None
+        )
+    if (
+        isinstance(node, ast.Return)
+        and node.value is not None
+        and line.strip().startswith("return ")
+    ):
         indent = line[: len(line) - len(line.lstrip())]
         return None if line.strip() == "return None" else f"{indent}return None"
     return None
@@ -185,11 +234,18 @@ def impact_selection(subject: Subject, map_path: Path) -> set[str]:
     result = select_for(subject.root, config, Trigger(event="local", kind="local"), map_path, None)
     if result.mode == "all":
         return set(collected_cache[subject.name])
-    return set(result.tests) | {t for t in collected_cache[subject.name] if t.split("::")[0] in result.test_files and t not in result.unaffected}
+    return set(result.tests) | {
+        t
+        for t in collected_cache[subject.name]
+        if t.split("::")[0] in result.test_files and t not in result.unaffected
+    }
 
 
 def import_graph_selection(subject: Subject, impact_map: store.ImpactMap, path: str) -> set[str]:
-    judge = select._Judge(impact_map, select.Inputs((ChangedFile(path, "modified"),), {}, {}, {}, config_module.load(subject.root)))  # noqa: SLF001
+    inputs = select.Inputs(
+        (ChangedFile(path, "modified"),), {}, {}, {}, config_module.load(subject.root)
+    )
+    judge = select._Judge(impact_map, inputs)  # noqa: SLF001 - the same graph impact uses
     files = judge.graph().dependents([path])
     return {t for t in collected_cache[subject.name] if impact_map.test_path(t) in files}
 
@@ -204,7 +260,9 @@ def domain_selection(subject: Subject, path: str) -> set[str]:
     if chosen.run_all or (chosen.unmapped and config.unmapped == "run-all"):
         return everything
     roots = [t.rstrip("/") for name in chosen.domains for t in config.domains[name].tests]
-    return {t for t in everything if any(t == r or t.startswith(f"{r}/") or t.startswith(f"{r}::") for r in roots)}
+    return {
+        t for t in everything if any(t == r or t.startswith((f"{r}/", f"{r}::")) for r in roots)
+    }
 
 
 collected_cache: dict[str, list[str]] = {}
@@ -215,12 +273,24 @@ collected_cache: dict[str, list[str]] = {}
 
 def make_example(tmp: Path) -> Subject:
     root = tmp / "example"
-    shutil.copytree(ROOT / "examples" / "monorepo", root, ignore=shutil.ignore_patterns(".nox", ".venv*", "__pycache__", "reports"))
+    shutil.copytree(
+        ROOT / "examples" / "monorepo",
+        root,
+        ignore=shutil.ignore_patterns(".nox", ".venv*", "__pycache__", "reports"),
+    )
     _git(root, "init", "-q", "-b", "main")
-    (root / ".gitignore").write_text(".impact/\n__pycache__/\n.pytest_cache/\nreports/\n.coverage*\n", encoding="utf-8")
+    (root / ".gitignore").write_text(
+        ".impact/\n__pycache__/\n.pytest_cache/\nreports/\n.coverage*\n", encoding="utf-8"
+    )
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "example")
-    sources = tuple(sorted(p for p in _git(root, "ls-files", "src", "libs").split() if p.endswith(".py") and "/tests/" not in p))
+    sources = tuple(
+        sorted(
+            p
+            for p in _git(root, "ls-files", "src", "libs").split()
+            if p.endswith(".py") and "/tests/" not in p
+        )
+    )
     return Subject("example", root, ("tests", "-m", "not e2e"), sources)
 
 
@@ -233,16 +303,24 @@ def make_tiered(tmp: Path) -> Subject:
 # --- measuring ------------------------------------------------------------------------------
 
 
+STRATEGIES = ("impact", "import graph", "domains")
+
+
 @dataclass
 class Tally:
     caught: int = 0
-    hit: dict[str, int] | None = None
-    all_hit: dict[str, int] | None = None
-    tests: dict[str, list[float]] | None = None
-    files: dict[str, list[float]] | None = None
+    hit: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STRATEGIES, 0))
+    all_hit: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STRATEGIES, 0))
+    tests: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STRATEGIES})
+    files: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STRATEGIES})
 
-
-STRATEGIES = ("impact", "import graph", "domains")
+    def add(self, other: Tally) -> None:
+        self.caught += other.caught
+        for s in STRATEGIES:
+            self.hit[s] += other.hit[s]
+            self.all_hit[s] += other.all_hit[s]
+            self.tests[s] += other.tests[s]
+            self.files[s] += other.files[s]
 
 
 def measure(subject: Subject, mutant_count: int, rng: random.Random) -> Tally:
@@ -253,16 +331,28 @@ def measure(subject: Subject, mutant_count: int, rng: random.Random) -> Tally:
     plain = statistics.median(pytest_run(subject)[0] for _ in range(2))
     recorded = [pytest_run(subject, f"--impact-record={map_path}")[0] for _ in range(2)]
     impact_map = store.read(map_path)
-    print(f"\n== {subject.name}: {len(total)} tests in {len(total_files)} files ({' '.join(subject.tests)})")
-    print(f"record overhead: {statistics.median(recorded) / plain:.2f}x (recording {statistics.median(recorded):.1f} s / plain {plain:.1f} s CPU, medians of 2; target <= 2x)")
+    print(
+        f"\n== {subject.name}: {len(total)} tests in {len(total_files)} files "
+        f"({' '.join(subject.tests)})"
+    )
+    print(
+        f"record overhead: {statistics.median(recorded) / plain:.2f}x (recording "
+        f"{statistics.median(recorded):.1f} s / plain {plain:.1f} s CPU, medians of 2; "
+        "target <= 2x)"
+    )
     sizes = [len(fp) for fp in impact_map.tests.values()]
-    print(f"map: {map_path.stat().st_size / 1024:.0f} KiB, {len(impact_map.units)} units, {len(impact_map.tests)} tests, "
-          f"{statistics.mean(sizes):.0f} units per test on average (max {max(sizes)})")
+    print(
+        f"map: {map_path.stat().st_size / 1024:.0f} KiB, {len(impact_map.units)} units, "
+        f"{len(impact_map.tests)} tests, "
+        f"{statistics.mean(sizes):.0f} units per test on average (max {max(sizes)})"
+    )
     candidates = [m for path in subject.sources for m in mutants_of(subject.root, path)]
     sample = rng.sample(candidates, min(mutant_count, len(candidates)))
-    print(f"mutants: {len(sample)} sampled of {len(candidates)} (seeded) in {len(subject.sources)} files")
-    tally = Tally(0, dict.fromkeys(STRATEGIES, 0), dict.fromkeys(STRATEGIES, 0),
-                  {s: [] for s in STRATEGIES}, {s: [] for s in STRATEGIES})
+    print(
+        f"mutants: {len(sample)} sampled of {len(candidates)} (seeded) "
+        f"in {len(subject.sources)} files"
+    )
+    tally = Tally()
     for mutant in sample:
         original = apply(subject.root, mutant)
         try:
@@ -274,10 +364,11 @@ def measure(subject: Subject, mutant_count: int, rng: random.Random) -> Tally:
             }
         finally:
             (subject.root / mutant.path).write_text(original, encoding="utf-8")
-        failing = {f for f in failing if "::" in f} | {t for t in total if t.split("::")[0] in failing}
+        failing = {f for f in failing if "::" in f} | {
+            t for t in total if t.split("::")[0] in failing
+        }
         shown = f"{mutant.path}:{mutant.line} {mutant.kind}"
         for strategy, chosen in selections.items():
-            assert tally.tests is not None and tally.files is not None
             tally.tests[strategy].append(len(chosen) / len(total))
             tally.files[strategy].append(len({t.split("::")[0] for t in chosen}) / len(total_files))
         if not failing:
@@ -286,16 +377,17 @@ def measure(subject: Subject, mutant_count: int, rng: random.Random) -> Tally:
         tally.caught += 1
         marks = []
         for strategy, chosen in selections.items():
-            assert tally.hit is not None and tally.all_hit is not None
             tally.hit[strategy] += bool(failing & chosen)
             tally.all_hit[strategy] += failing <= chosen
             marks.append(f"{strategy} {'ok' if failing & chosen else 'MISSED'}")
-        print(f"  {shown}: {len(failing)} failing; impact selects {len(selections['impact'])}; " + ", ".join(marks))
+        print(
+            f"  {shown}: {len(failing)} failing; impact selects {len(selections['impact'])}; "
+            + ", ".join(marks)
+        )
     return tally
 
 
 def report(name: str, tally: Tally) -> None:
-    assert tally.hit is not None and tally.all_hit is not None and tally.tests is not None and tally.files is not None
     print(f"\n{name}: {tally.caught} caught mutants")
     print(f"{'strategy':<14} {'recall':>8} {'all failing':>12} {'tests run':>10} {'files run':>10}")
     for strategy in STRATEGIES:
@@ -322,7 +414,9 @@ def synthetic_map(rng: random.Random, tests: int = 60_000) -> tuple[store.Impact
             units.append(f"fn:{path}::func{f}@{10 * f + 2}")
         units.append(f"mod:{path}")
         spans[path] = tuple(file_spans)
-        imports[path] = tuple(f"pkg{(m + k) % modules // 100}.mod{(m + k) % modules}" for k in (1, 7, 31))
+        imports[path] = tuple(
+            f"pkg{(m + k) % modules // 100}.mod{(m + k) % modules}" for k in (1, 7, 31)
+        )
     footprints: list[frozenset[int]] = []
     by_test: dict[str, frozenset[int]] = {}
     for t in range(tests):
@@ -331,14 +425,24 @@ def synthetic_map(rng: random.Random, tests: int = 60_000) -> tuple[store.Impact
             # About 150 functions over 30 nearby modules: more than the unit tests of the
             # subjects below execute on average (printed with each subject's map).
             near = [(home + rng.randrange(-60, 61)) % modules for _ in range(30)]
-            chosen = {m * (per_module + 1) + rng.randrange(per_module) for m in near for _ in range(5)}
+            chosen = {
+                m * (per_module + 1) + rng.randrange(per_module) for m in near for _ in range(5)
+            }
             chosen |= {m * (per_module + 1) + per_module for m in near}
             footprints.append(frozenset(chosen))
         test_file = f"tests/pkg{t // 2000}/test_{t // 20}.py"
         by_test[f"{test_file}::test_{t}[{t % 4}]"] = footprints[-1]
         imports.setdefault(test_file, (f"pkg{(t // 20) % 30}.mod{(t // 20) % modules}",))
-    impact_map = store.ImpactMap(commit="0" * 40, clean=True, python="3.12.0", tiered_ci="0.2.0",
-                                 units=tuple(units), spans=spans, tests=by_test, imports=imports)
+    impact_map = store.ImpactMap(
+        commit="0" * 40,
+        clean=True,
+        python="3.12.0",
+        tiered_ci="0.2.0",
+        units=tuple(units),
+        spans=spans,
+        tests=by_test,
+        imports=imports,
+    )
     changed = "src/pkg5/mod512.py"
     inputs = select.Inputs(
         changes=(ChangedFile(changed, "modified"),),
@@ -363,11 +467,16 @@ def synthetic(rng: random.Random, tmp: Path) -> None:
         timings.append(time.process_time() - started)
         walls.append(time.perf_counter() - wall)
     size = path.stat().st_size / 1e6
-    print(f"\n== synthetic map: {len(impact_map.tests)} tests, {len(impact_map.units)} units, {len(impact_map.spans)} modules")
+    print(
+        f"\n== synthetic map: {len(impact_map.tests)} tests, {len(impact_map.units)} units, "
+        f"{len(impact_map.spans)} modules"
+    )
     print(f"map size: {size:.1f} MB (target < 20 MB); written in {write_seconds:.1f} s")
-    print(f"select latency (read + judge), median of 3: {statistics.median(timings):.2f} s CPU, "
-          f"{statistics.median(walls):.2f} s wall on this machine (load {os.getloadavg()[0]:.1f}) "
-          f"(target < 1 s); selected {len(result.tests)} of {result.total_tests} tests")
+    print(
+        f"select latency (read + judge), median of 3: {statistics.median(timings):.2f} s CPU, "
+        f"{statistics.median(walls):.2f} s wall on this machine (load {os.getloadavg()[0]:.1f}) "
+        f"(target < 1 s); selected {len(result.tests)} of {result.total_tests} tests"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -381,22 +490,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp = Path(tmp_text)
         if args.only in (None, "synthetic"):
             synthetic(rng, tmp)
-        totals = Tally(0, dict.fromkeys(STRATEGIES, 0), dict.fromkeys(STRATEGIES, 0),
-                       {s: [] for s in STRATEGIES}, {s: [] for s in STRATEGIES})
+        totals = Tally()
         for make in (make_example, make_tiered):
             subject = make(tmp)
             if args.only not in (None, subject.name):
                 continue
             tally = measure(subject, args.mutants, rng)
             report(subject.name, tally)
-            totals.caught += tally.caught
-            for s in STRATEGIES:
-                assert totals.hit is not None and tally.hit is not None and totals.all_hit is not None and tally.all_hit is not None
-                assert totals.tests is not None and tally.tests is not None and totals.files is not None and tally.files is not None
-                totals.hit[s] += tally.hit[s]
-                totals.all_hit[s] += tally.all_hit[s]
-                totals.tests[s] += tally.tests[s]
-                totals.files[s] += tally.files[s]
+            totals.add(tally)
         if args.only is None:
             report("all subjects", totals)
     return 0

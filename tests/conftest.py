@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from support import GitRepo
 
-pytest_plugins = ["planner_fixtures"]
+pytest_plugins = ["planner_fixtures", "packages_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import git
@@ -66,6 +67,16 @@ class GitRepo:
         with self.repo.git.custom_environment(**IDENTITY):
             self.git.merge("--no-ff", "-q", "-m", message, branch)
         return self.head()
+
+
+def clone(source: GitRepo | Path | str, dest: Path, *args: str) -> GitRepo:
+    """`git clone -q ARGS file://SOURCE DEST` (file:// so that --depth and --filter apply)."""
+    url = source if isinstance(source, str) else f"file://{getattr(source, 'path', source)}"
+    subprocess.run(["git", "clone", "-q", *args, url, str(dest)], check=True, env=git_env())
+    cloned = GitRepo.__new__(GitRepo)
+    cloned.path = dest
+    cloned.repo = git.Repo(dest)
+    return cloned
 
 
 def git_env() -> dict[str, str]:

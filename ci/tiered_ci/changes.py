@@ -8,21 +8,35 @@ a ChangeSet with `fallback_reason` set, which the planner turns into
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from tiered_ci import _git
 from tiered_ci.errors import RepoError
 from tiered_ci.events import ZERO_SHA, Trigger
 
 if TYPE_CHECKING:
     import git
 
+__all__ = [
+    "ChangeSet",
+    "ChangedFile",
+    "Status",
+    "detect",
+    "find_root",
+    "head_commit",
+    "is_session_output",
+    "open_repo",
+    "parse_name_status",
+    "tracked_files",
+]
+
 Status = Literal["added", "modified", "deleted", "renamed", "copied"]
-STATUSES: tuple[Status, ...] = ("added", "modified", "deleted", "renamed", "copied")
 
 # git's one-letter statuses; T (type change), U (unmerged), X and B count as modified.
 _STATUS_LETTERS: dict[str, Status] = {
@@ -58,22 +72,17 @@ class ChangeSet:
     fallback_reason: str | None = None  # set: the diff cannot be trusted, run everything
     notes: tuple[str, ...] = ()  # how the base was found (fetches, deepening)
 
-    @property
-    def certain(self) -> bool:
-        return self.fallback_reason is None
-
 
 class _Uncertain(Exception):
     """The base cannot be determined; the message is the fallback reason."""
 
 
-@functools.lru_cache(maxsize=8)
 def open_repo(root: Path, *, search_parents: bool = False) -> git.Repo:
     """The repository at `root` (cached: a plan opens it from several steps)."""
     import git  # noqa: PLC0415 - GitPython costs ~100 ms to import; only the git paths pay it
 
     try:
-        return git.Repo(root, search_parent_directories=search_parents)
+        return _git.open_repository(root, search_parents=search_parents)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise RepoError(
             f"{root}: not a git repository; run inside a git checkout or pass --repo DIR"
@@ -90,8 +99,7 @@ def find_root(start: Path) -> Path:
 
 def tracked_files(root: Path) -> list[str]:
     """Repo-relative paths of every tracked file (NUL-delimited, so any name survives)."""
-    repo = open_repo(root)
-    out = repo.git.ls_files("-z")
+    out = _git.run(open_repo(root), "ls-files", "-z")
     return [p for p in out.split("\0") if p]
 
 
@@ -113,7 +121,7 @@ def detect(  # noqa: PLR0913 - mirrors the CLI flags one to one
     head_sha, base_sha = resolved.get("--head"), resolved.get("--base")
     detector = _Detector(repo, default_branch, deepen_budget)
     try:
-        head_sha = head_sha or detector.resolve("HEAD")
+        head_sha = head_sha or detector.head_for(trigger)
         if head_sha is None:
             return ChangeSet(None, None, (), "HEAD does not resolve (a repository with no commits)")
         merge_base = detector.base_for(trigger, base_sha, head_sha)
@@ -121,16 +129,10 @@ def detect(  # noqa: PLR0913 - mirrors the CLI flags one to one
         files = detector.diff(merge_base, None if working_tree else head_sha)
     except _Uncertain as exc:
         return ChangeSet(None, head_sha, (), str(exc), tuple(detector.notes))
-    except _git_errors() as exc:
+    except _git.errors() as exc:
         reason = f"git failed: {_first_line(exc)}"
         return ChangeSet(None, head_sha, (), reason, tuple(detector.notes))
     return ChangeSet(merge_base, head_sha, files, None, tuple(detector.notes))
-
-
-def _git_errors() -> tuple[type[Exception], ...]:
-    import git  # noqa: PLC0415
-
-    return (git.GitCommandError, ValueError, OSError)
 
 
 def _first_line(exc: Exception) -> str:
@@ -140,20 +142,35 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
+def check_revision(rev: str, flag: str) -> None:
+    """A --base/--head value may be any revision expression, but never option-shaped."""
+    if rev.startswith("-") or any(not char.isprintable() for char in rev):
+        raise RepoError(
+            f"{flag} {rev!r}: not a revision (it starts with '-' or holds a control character); "
+            "pass a commit, branch or tag"
+        )
+
+
 def _resolve_explicit(repo: git.Repo, revs: list[tuple[str, str]]) -> list[str]:
     """Resolve the --head/--base revisions, in one git call when they are all good."""
     import git  # noqa: PLC0415
 
     if not revs:
         return []
+    for rev, flag in revs:
+        check_revision(rev, flag)
     try:
-        out = repo.git.rev_parse(*(f"{rev}^{{commit}}" for rev, _ in revs))
-        return str(out).split()
+        # No --end-of-options here: without --verify, rev-parse echoes it. check_revision
+        # above has ruled out option-shaped values.
+        out = _git.run(repo, "rev-parse", *(f"{r}^{{commit}}" for r, _ in revs))
+        return out.split()
     except git.GitCommandError:
         pass
     for rev, flag in revs:  # find the culprit, to name it
         try:
-            repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+            _git.run(
+                repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
+            )
         except git.GitCommandError:
             raise RepoError(
                 f"{flag} {rev!r}: does not resolve to a commit in {repo.working_dir}; "
@@ -173,6 +190,10 @@ def head_commit(root: Path, rev: str | None = None) -> str | None:
     return _Detector(repo, "main", 0).resolve("HEAD")
 
 
+def _short(sha: str | None) -> str:
+    return sha[:12] if sha else "(none)"
+
+
 class _Detector:
     """Finds the merge-base for a trigger, fetching and deepening within a budget."""
 
@@ -180,8 +201,46 @@ class _Detector:
         self.repo = repo
         self.default_branch = default_branch
         self.deepen_budget = deepen_budget
+        self.deepened = 0  # commits `git fetch --deepen` added so far, against the budget
         self.notes: list[str] = []
         self._shallow: bool | None = None
+
+    def git(self, *args: str) -> str:
+        return _git.run(self.repo, *args)
+
+    # --- head: what the payload says changed (W2) -------------------------------
+
+    def head_for(self, trigger: Trigger) -> str | None:
+        """HEAD, checked against the payload's head; the payload's head when HEAD is not it.
+
+        A workflow can check out something other than the event's head (the base branch
+        under pull_request_target, a stale or wrong ref): planning HEAD would plan the
+        wrong change, often as "nothing changed".
+        """
+        head = self.resolve("HEAD")
+        expected = trigger.head_sha
+        if trigger.kind not in _HEAD_CHECKED or expected is None or expected == ZERO_SHA:
+            return head
+        if head == expected:
+            return head
+        if head is not None and trigger.kind in _PULL_REQUESTS and self.is_merge_of(head, expected):
+            return head  # actions/checkout's default for pull_request: GitHub's merge commit
+        found = self.try_commit(expected)
+        if found is None:
+            raise _Uncertain(
+                f"HEAD {_short(head)} is not the payload's head {_short(expected)} (nor a merge "
+                f"commit of it), and {_short(expected)} cannot be fetched; check out the "
+                "event's head (actions/checkout ref: the head SHA)"
+            )
+        self.notes.append(
+            f"HEAD {_short(head)} is not the payload's head {_short(expected)}: planned the "
+            f"payload's head {_short(found)} instead"
+        )
+        return found
+
+    def is_merge_of(self, merge: str, head: str) -> bool:
+        """`merge` is a merge commit whose second parent is `head` (refs/pull/N/merge)."""
+        return self.resolve(f"{merge}^2") == head
 
     # --- base per trigger (DESIGN section 4) ---------------------------------
 
@@ -193,7 +252,7 @@ class _Detector:
         if kind == "local":
             tip = self.branch_tip(default)
             return self.merge_base(tip, head, f"the default branch {default!r}")
-        if kind in ("pull_request", "ready_for_review"):
+        if kind in _PULL_REQUESTS:
             branch = trigger.base_ref or default
             tip = self.branch_tip(branch, fallback_sha=trigger.base_sha)
             return self.merge_base(tip, head, f"the pull request base {branch!r}")
@@ -211,19 +270,51 @@ class _Detector:
     def push_base(self, trigger: Trigger, head: str, default: str) -> str:
         before = trigger.before
         new_branch = before is None or before == ZERO_SHA
-        if trigger.kind == "push_default" and (new_branch or trigger.forced):
+        on_default = trigger.kind == "push_default"
+        if on_default and (new_branch or trigger.forced):
             what = "first push of" if new_branch else "force push to"
             raise _Uncertain(f"{what} the default branch {default!r}: no previous tip to diff")
         if not new_branch and not trigger.forced and before is not None:
-            before_sha = self.try_commit(before)
-            if before_sha is not None and self.is_ancestor(before_sha, head):
+            before_sha, why_not = self.ancestor_of(before, head)
+            if before_sha is not None:
                 return before_sha
-            self.notes.append(
-                f"push: before {before[:12]} is not an ancestor of head; treated as a force push"
-            )
+            if on_default:
+                # The fallback below, merge-base(origin/<default>, HEAD), is HEAD itself
+                # on the default branch: it would report that nothing changed.
+                raise _Uncertain(
+                    f"push to the default branch {default!r}: before {before[:12]} {why_not}, "
+                    "so what this push changed cannot be verified; fetch more history "
+                    "(actions/checkout fetch-depth: 0) or raise deepen-budget"
+                )
+            self.notes.append(f"push: before {before[:12]} {why_not}; treated as a force push")
         why = "new branch" if new_branch else "force push"
         tip = self.branch_tip(default)
-        return self.merge_base(tip, head, f"the default branch {default!r} ({why})")
+        base = self.merge_base(tip, head, f"the default branch {default!r} ({why})")
+        if base == head:
+            raise _Uncertain(
+                f"push ({why}): HEAD {head[:12]} is already on the default branch {default!r}, "
+                "so the merge-base is HEAD itself and the diff cannot show what this push "
+                "changed"
+            )
+        return base
+
+    def ancestor_of(self, sha: str, head: str) -> tuple[str | None, str]:
+        """(`sha`, "") when it is an ancestor of `head`, after fetching and deepening
+        within the budget; else (None, why not)."""
+        found = self.try_commit(sha)
+        if found is None:
+            return None, "is not in this clone and cannot be fetched"
+        step = _FIRST_DEEPEN
+        while not self.is_ancestor(found, head):
+            if not self.is_shallow():
+                return None, f"is not an ancestor of HEAD {head[:12]}"
+            if not self.deepen(step):
+                return None, (
+                    f"is not an ancestor of HEAD {head[:12]} within the shallow history "
+                    f"(deepened {self.deepened} commits, budget {self.deepen_budget})"
+                )
+            step *= 2
+        return found, ""
 
     # --- git primitives ------------------------------------------------------
 
@@ -231,25 +322,29 @@ class _Detector:
         import git  # noqa: PLC0415
 
         try:
-            return str(self.repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}"))
+            out = self.git(
+                "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
+            )
         except git.GitCommandError:
             return None
+        return out.strip() or None
 
     def branch_tip(self, branch: str, fallback_sha: str | None = None) -> str:
-        """The tip of `branch`: origin/<branch>, then <branch>, then a fetch of it."""
-        for rev in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
-            if sha := self.resolve(rev):
+        """The tip of `branch`: <remote>/<branch>, then <branch>, then a fetch of it."""
+        remote = self.remote()
+        tracking = f"refs/remotes/{remote}/{branch}" if remote else None
+        for rev in (tracking, f"refs/heads/{branch}"):
+            if rev is not None and (sha := self.resolve(rev)):
                 return sha
         if fallback_sha and (sha := self.resolve(fallback_sha)):
             return sha
-        if self.has_origin():
-            refspec = f"+refs/heads/{branch}:refs/remotes/origin/{branch}"
-            if self.fetch(refspec, depth=_FIRST_DEEPEN) and (
-                sha := self.resolve(f"refs/remotes/origin/{branch}")
-            ):
+        if tracking is not None:
+            refspec = f"+refs/heads/{branch}:{tracking}"
+            if self.fetch(refspec, depth=_FIRST_DEEPEN) and (sha := self.resolve(tracking)):
                 return sha
+        name = remote or "origin"
         raise _Uncertain(
-            f"branch {branch!r} is not in this clone (neither origin/{branch} nor {branch}) "
+            f"branch {branch!r} is not in this clone (neither {name}/{branch} nor {branch}) "
             "and cannot be fetched; fetch it (actions/checkout fetch-depth: 0) or pass --base"
         )
 
@@ -262,95 +357,181 @@ class _Detector:
     def try_commit(self, sha: str) -> str | None:
         if found := self.resolve(sha):
             return found
-        if self.has_origin() and self.fetch(sha, depth=_FIRST_DEEPEN):
+        if self.remote() and self.fetch(sha, depth=_FIRST_DEEPEN):
             return self.resolve(sha)
         return None
 
     def merge_base(self, base: str, head: str, what: str) -> str:
         import git  # noqa: PLC0415
 
-        spent = 0
         step = _FIRST_DEEPEN
         while True:
             try:
-                return str(self.repo.git.merge_base(base, head))
+                return self.git("merge-base", "--end-of-options", base, head).strip()
             except git.GitCommandError:
                 pass
             if not self.is_shallow():
                 raise _Uncertain(f"no merge-base of {what} and HEAD: the histories are unrelated")
-            if spent >= self.deepen_budget or not self.has_origin():
+            if self.remote() is None or self.deepened >= self.deepen_budget:
                 raise _Uncertain(
                     f"shallow clone: no merge-base of {what} and HEAD after deepening "
-                    f"{spent} commits (budget {self.deepen_budget}); fetch more history "
+                    f"{self.deepened} commits (budget {self.deepen_budget}); fetch more history "
                     "(actions/checkout fetch-depth: 0) or raise deepen-budget"
                 )
-            step = min(step, self.deepen_budget - spent)
-            if not self.fetch(None, deepen=step):
+            if not self.deepen(step):
                 raise _Uncertain(
                     f"shallow clone: no merge-base of {what} and HEAD, and "
                     "`git fetch --deepen` failed; fetch more history "
                     "(actions/checkout fetch-depth: 0)"
                 )
-            spent += step
             step *= 2
+
+    def deepen(self, step: int) -> bool:
+        """Fetch `step` more commits of history (within the budget); False when it cannot."""
+        step = min(step, self.deepen_budget - self.deepened)
+        if step <= 0 or self.remote() is None or not self.fetch(None, deepen=step):
+            return False
+        self.deepened += step
+        return True
 
     def is_ancestor(self, ancestor: str, head: str) -> bool:
         import git  # noqa: PLC0415
 
         try:
-            self.repo.git.merge_base("--is-ancestor", ancestor, head)
+            self.git("merge-base", "--is-ancestor", "--end-of-options", ancestor, head)
         except git.GitCommandError:
             return False
         return True
 
     def is_shallow(self) -> bool:
         if self._shallow is None:
-            out = self.repo.git.rev_parse("--is-shallow-repository")
-            self._shallow = out.strip() == "true"
+            self._shallow = self.git("rev-parse", "--is-shallow-repository").strip() == "true"
         return self._shallow
 
-    def has_origin(self) -> bool:
-        return any(remote.name == "origin" for remote in self.repo.remotes)
+    def remote(self) -> str | None:
+        """The remote to fetch from: `origin`, else the only remote there is."""
+        names = [remote.name for remote in self.repo.remotes]
+        if "origin" in names:
+            return "origin"
+        return names[0] if len(names) == 1 else None
 
     def fetch(
         self, refspec: str | None, *, depth: int | None = None, deepen: int | None = None
     ) -> bool:
         import git  # noqa: PLC0415
 
-        args = ["--no-tags", "--quiet"]
+        remote = self.remote()
+        if remote is None:
+            return False
+        args = ["--no-tags", "--quiet", "--no-recurse-submodules"]
         if deepen is not None:
             args.append(f"--deepen={deepen}")
         elif depth is not None and self.is_shallow():
             args.append(f"--depth={depth}")
-        args.append("origin")
+        args += ["--end-of-options", remote]
         if refspec is not None:
             args.append(refspec)
+        shown = " ".join(a for a in args if a != "--end-of-options")
         try:
-            self.repo.git.fetch(*args)
+            self.git("fetch", *args)
         except git.GitCommandError as exc:
-            self.notes.append(f"git fetch {' '.join(args)} failed: {_first_line(exc)}")
+            self.notes.append(f"git fetch {shown} failed: {_first_line(exc)}")
             return False
-        self.notes.append(f"git fetch {' '.join(args)}")
+        self._shallow = None  # a deepen can reach the root and unshallow the clone
+        self.notes.append(f"git fetch {shown}")
         return True
 
     # --- the diff ------------------------------------------------------------
 
     def diff(self, base: str, head: str | None) -> tuple[ChangedFile, ...]:
-        """Files changed from `base` to `head` (None: the working tree incl. untracked)."""
-        args = ["--name-status", "-z", "-M", "--no-color", "--no-ext-diff", "--no-textconv", base]
-        if head is not None:
-            args.append(head)
-        files = list(parse_name_status(self.repo.git.diff(*args, strip_newline_in_stdout=False)))
+        """Files changed from `base` to `head` (None: the working tree incl. untracked).
+
+        No rename detection: a rename is a deletion plus an addition, which selects the
+        same targets, and `-M` reads blob contents (one fetch per blob in a partial
+        clone, a fallback when one is missing).
+        """
+        revisions = [base] if head is None else [base, head]
+        out = self.git("diff", *_DIFF_FLAGS, "--end-of-options", *revisions, "--")
+        files = list(parse_name_status(out))
         if head is None:
-            untracked = self.repo.git.ls_files(
-                "-z", "--others", "--exclude-standard", strip_newline_in_stdout=False
-            )
+            untracked = self.git("ls-files", "-z", "--others", "--exclude-standard")
             files.extend(
                 ChangedFile(p, "added")
                 for p in untracked.split("\0")
                 if p and not is_session_output(p)
             )
+            files.extend(self.hidden_edits({f.path for f in files}))
         return tuple(files)
+
+    def hidden_edits(self, seen: set[str]) -> list[ChangedFile]:
+        """Edits `git diff` cannot see: files flagged assume-unchanged or skip-worktree (W9).
+
+        git takes the index's word for such a file, so its content is compared here
+        with the index's blob. A skip-worktree file missing from the work tree is a
+        sparse checkout, not a deletion; a missing assume-unchanged file is deleted.
+        """
+        flagged = _flagged(self.git("ls-files", "-v", "-s", "-z"))
+        if not flagged:
+            return []
+        root = Path(self.repo.working_tree_dir or ".")
+        edited = [
+            ChangedFile(path, status)
+            for path, blob, sparse in flagged
+            if path not in seen and (status := _work_tree_status(root / path, blob, sparse=sparse))
+        ]
+        self.notes.append(
+            f"{len(flagged)} file(s) flagged assume-unchanged or skip-worktree: compared by "
+            f"content, {len(edited)} edited"
+        )
+        return edited
+
+
+_HEAD_CHECKED = frozenset(
+    {"pull_request", "ready_for_review", "push", "push_default", "merge_group"}
+)
+_PULL_REQUESTS = frozenset({"pull_request", "ready_for_review"})
+_DIFF_FLAGS = (
+    "--name-status",
+    "-z",
+    "--no-renames",
+    "--ignore-submodules=none",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+)
+
+
+def _flagged(ls_files: str) -> list[tuple[str, str, bool]]:
+    """(path, blob id, skip-worktree) of the `git ls-files -v -s -z` entries flagged
+    assume-unchanged (a lower-case tag) or skip-worktree (`S`, `s`). Pure."""
+    flagged = []
+    for record in ls_files.split("\0"):
+        tag, _, rest = record.partition(" ")
+        if tag and (tag.islower() or tag == "S"):
+            fields, _, path = rest.partition("\t")
+            parts = fields.split()
+            if path and len(parts) == 3:
+                flagged.append((path, parts[1], tag in ("S", "s")))
+    return flagged
+
+
+def _work_tree_status(path: Path, blob: str, *, sparse: bool) -> Status | None:
+    """How the work-tree file at `path` differs from the blob `blob`, or None.
+
+    Read as bytes, without git's filters: a file git would normalise (line endings)
+    counts as edited, which can only add targets, never drop one.
+    """
+    if path.is_symlink():
+        data = os.fsencode(path.readlink())  # git stores a link as its target
+    elif path.is_file():
+        data = path.read_bytes()
+    elif path.exists():
+        return "modified"  # a folder where the file was
+    else:
+        return None if sparse else "deleted"
+    digest = hashlib.sha256 if len(blob) == 64 else hashlib.sha1
+    same = digest(b"blob %d\0" % len(data) + data).hexdigest() == blob
+    return None if same else "modified"
 
 
 # What tiered-ci's own sessions write into the work tree (venvs, junit XML, coverage

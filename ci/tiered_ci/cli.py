@@ -19,6 +19,8 @@ from typing import NoReturn
 from tiered_ci import __version__
 from tiered_ci.errors import CIError
 
+__all__ = ["COMMANDS", "build_parser", "entry", "main"]
+
 # subcommand -> module under tiered_ci.commands; modules import heavy things (git) lazily.
 COMMANDS: dict[str, str] = {
     "plan": "plan",

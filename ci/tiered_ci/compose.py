@@ -19,6 +19,8 @@ from typing import cast
 from tiered_ci.config import Service
 from tiered_ci.errors import ConfigError
 
+__all__ = ["ComposeBuild", "parse", "read"]
+
 
 @dataclass(frozen=True, slots=True)
 class ComposeBuild:

@@ -9,6 +9,7 @@ rejected at load, so an older tiered-ci still runs a newer config;
 
 from __future__ import annotations
 
+import graphlib
 import math
 import re
 from collections.abc import Mapping
@@ -18,7 +19,29 @@ from typing import Literal, cast
 
 from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
+from tiered_ci.events import is_branch_name
 from tiered_ci.globs import GlobError, compile_glob
+
+__all__ = [
+    "CACHE_MODES",
+    "COMPOSE_FILES",
+    "DEFAULT_INSTALL",
+    "DEFAULT_TRIGGERS",
+    "MAX_DEEPEN_BUDGET",
+    "PREFIX",
+    "SESSION_KINDS",
+    "TRIGGER_KINDS",
+    "UNMAPPED_POLICIES",
+    "Config",
+    "Domain",
+    "Install",
+    "Service",
+    "Tier",
+    "TriggerPolicy",
+    "UnmappedPolicy",
+    "load",
+    "parse",
+]
 
 PREFIX = "tool.tiered-ci"
 
@@ -66,6 +89,26 @@ TRIGGER_KINDS = (
 
 
 @dataclass(frozen=True, slots=True)
+class Install:
+    """How a session's environment is installed (`[...install]` of a domain or tier).
+
+    With no table anywhere a session installs `DEFAULT_INSTALL`: the root project,
+    editable, plus its `test` group. A table says everything: its groups default
+    to none.
+    """
+
+    root: bool = True  # install the repository's own project (`-e .`)
+    editable: tuple[str, ...] = ()  # folders installed with `-e`
+    requirements: tuple[str, ...] = ()  # requirement files (`-r`)
+    groups: tuple[str, ...] = ()  # dependency groups: `name` (root) or `folder:name`
+    extras: tuple[str, ...] = ()  # extras of the root project and of each editable folder
+    packages: tuple[str, ...] = ()  # more requirements, as written (`pytest>=8`)
+
+
+DEFAULT_INSTALL = Install(groups=("test",))
+
+
+@dataclass(frozen=True, slots=True)
 class Tier:
     name: str
     paths: tuple[str, ...] = ()  # test folders or files the tier runs (pytest args)
@@ -73,6 +116,9 @@ class Tier:
     workers: int | Literal["auto"] | None = None
     budget_seconds: float | None = None
     target_seconds: float | None = None
+    install: Install | None = None
+    python: tuple[str, ...] = ()  # one session per version; () = the Python running nox
+    run_pytest: bool = True  # `quick` with false: lint only
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +126,30 @@ class Domain:
     name: str
     paths: tuple[str, ...]  # globs of the sources it owns
     tests: tuple[str, ...] = ()  # test folders or files that cover it (pytest args)
+    install: Install | None = None  # None: the unit tier's, else the default
+    python: tuple[str, ...] = ()  # (): the unit tier's versions
+    depends_on: tuple[str, ...] = ()  # domains whose change also runs this one
+    family: str | None = None  # the domain-families entry that generated it
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """`[tool.tiered-ci.domain-families.<name>]`: one domain per folder matching `folders`.
+
+    Templates: `{folder}` is the folder's path (`packages/billing`), `{name}` its
+    last part (`billing`). tiered_ci.families expands a family against a tree.
+    """
+
+    name: str
+    folders: str  # a glob of folders, one `*` level per part: "packages/*"
+    domain: str = "{name}"
+    paths: tuple[str, ...] = ("{folder}/**",)
+    tests: tuple[str, ...] = ("{folder}/tests",)
+    install: Install | None = None
+    python: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # folder globs left out
+    dependencies: bool = True  # edges from the packages' own metadata
+    depends_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # by hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +214,7 @@ class Config:
     unmapped: UnmappedPolicy = "run-all"
     tiers: Mapping[str, Tier] = field(default_factory=dict)
     domains: Mapping[str, Domain] = field(default_factory=dict)
+    families: Mapping[str, Family] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
     triggers: Mapping[str, TriggerPolicy] = field(default_factory=lambda: dict(DEFAULT_TRIGGERS))
     durations: str = ".test_durations"
@@ -160,6 +231,20 @@ class Config:
 
     def tier(self, name: str) -> Tier:
         return self.tiers.get(name) or Tier(name)
+
+    def domain_install(self, name: str) -> Install:
+        """A domain's install: its own table, else the unit tier's, else the default."""
+        return self.domains[name].install or self.tier("unit").install or DEFAULT_INSTALL
+
+    def domain_python(self, name: str) -> tuple[str, ...]:
+        return self.domains[name].python or self.tier("unit").python
+
+    def versions(self, session: str) -> tuple[str, ...]:
+        """Python versions a planned session runs on (`domain-shard(d)` or a tier name)."""
+        if session.startswith("domain-shard(") and session.endswith(")"):
+            name = session[len("domain-shard(") : -1]
+            return self.domain_python(name) if name in self.domains else ()
+        return self.tiers[session].python if session in self.tiers else ()
 
 
 # --- loading ----------------------------------------------------------------
@@ -189,7 +274,19 @@ def load(root: Path, config_file: Path | None = None) -> Config:
         return replace(parse({}, root=root, source=path), table_found=False)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {PREFIX}: expected a table, got {_type(table)}")
-    return parse(table, root=root, source=path)
+    return _expand_families(parse(table, root=root, source=path), root, path)
+
+
+def _expand_families(config: Config, root: Path, path: Path) -> Config:
+    """Generated domains from the work tree (replay expands against each commit)."""
+    if not config.families:
+        return config
+    from tiered_ci import families  # noqa: PLC0415 - only generated domains need it
+
+    try:
+        return families.expand(config, families.FileTree(root))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def parse(table: Mapping[str, object], *, root: Path, source: Path | None = None) -> Config:
@@ -214,6 +311,7 @@ _TOP_KEYS = frozenset(
         "tiers",
         "domains",
         "services",
+        "domain-families",
         "triggers",
         "durations",
         "shard-overhead-seconds",
@@ -224,8 +322,33 @@ _TOP_KEYS = frozenset(
         "impact",
     }
 )
-_TIER_KEYS = frozenset({"paths", "markers", "workers", "budget-seconds", "target-seconds"})
-_DOMAIN_KEYS = frozenset({"paths", "tests"})
+_TIER_KEYS = frozenset(
+    {
+        "paths",
+        "markers",
+        "workers",
+        "budget-seconds",
+        "target-seconds",
+        "install",
+        "python",
+        "run-pytest",
+    }
+)
+_DOMAIN_KEYS = frozenset({"paths", "tests", "install", "python", "depends-on"})
+_FAMILY_KEYS = frozenset(
+    {
+        "folders",
+        "name",
+        "paths",
+        "tests",
+        "install",
+        "python",
+        "exclude",
+        "dependencies",
+        "depends-on",
+    }
+)
+_INSTALL_KEYS = frozenset({"root", "editable", "requirements", "groups", "extras", "packages"})
 _SERVICE_KEYS = frozenset(
     {"context", "dockerfile", "paths", "image", "target", "args", "depends-on"}
 )
@@ -240,7 +363,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
     for name, sub in _subtables(table, "tiers").items():
         key = f"{PREFIX}.tiers.{name}"
         unknown += _unknown(sub, _TIER_KEYS, key)
-        tiers[name] = _tier(name, sub, key)
+        tiers[name] = _tier(name, sub, key, unknown)
     for name, sub in _subtables(table, "domains").items():
         key = f"{PREFIX}.domains.{name}"
         _check_name(name, key, "domain")
@@ -253,7 +376,16 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
             name=name,
             paths=paths,
             tests=_globs(sub, "tests", key, kind="a list of test paths"),
+            install=_install(sub, key, unknown),
+            python=_pythons(sub, key),
+            depends_on=_globs(sub, "depends-on", key, kind="a list of domain names"),
         )
+    families = {}
+    for name, sub in _subtables(table, "domain-families").items():
+        key = f"{PREFIX}.domain-families.{name}"
+        _check_name(name, key, "domain family")
+        unknown += _unknown(sub, _FAMILY_KEYS, key)
+        families[name] = _family(name, sub, key, unknown)
     for name, sub in _subtables(table, "services").items():
         key = f"{PREFIX}.services.{name}"
         _check_name(name, key, "service")
@@ -279,12 +411,13 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
     return Config(
         root=root,
         source=source,
-        default_branch=_str(table, "default-branch", PREFIX) or "main",
+        default_branch=_branch(table, "default-branch", PREFIX) or "main",
         ignore=_globs(table, "ignore", PREFIX),
         run_all=_globs(table, "run-all", PREFIX),
         unmapped=cast("UnmappedPolicy", _choice(table, "unmapped", PREFIX, UNMAPPED_POLICIES)),
         tiers=tiers,
         domains=domains,
+        families=families,
         services=services,
         triggers=triggers,
         durations=_str(table, "durations", PREFIX) or ".test_durations",
@@ -300,7 +433,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
     )
 
 
-def _tier(name: str, sub: Mapping[str, object], key: str) -> Tier:
+def _tier(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) -> Tier:
     workers = sub.get("workers")
     if workers is not None and workers != "auto" and not _is_int(workers):
         raise _Invalid(f'{key}.workers: expected a whole number or "auto", got {_type(workers)}')
@@ -313,6 +446,9 @@ def _tier(name: str, sub: Mapping[str, object], key: str) -> Tier:
         workers=cast("int | Literal['auto'] | None", workers),
         budget_seconds=_optional_number(sub, "budget-seconds", key),
         target_seconds=_optional_number(sub, "target-seconds", key),
+        install=_install(sub, key, unknown),
+        python=_pythons(sub, key),
+        run_pytest=_bool(sub, "run-pytest", key, default=True),
     )
 
 
@@ -328,6 +464,73 @@ def _impact(table: Mapping[str, object], key: str) -> Impact:
         map=_str(table, "map", key) or _DEFAULT_IMPACT.map,
         max_age_days=_number(table, "max-age-days", key, _DEFAULT_IMPACT.max_age_days),
     )
+
+
+def _bool(sub: Mapping[str, object], name: str, key: str, *, default: bool) -> bool:
+    value = sub.get(name, default)
+    if not isinstance(value, bool):
+        raise _Invalid(f"{key}.{name}: expected true or false, got {_type(value)}")
+    return value
+
+
+def _family(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) -> Family:
+    folders = _str(sub, "folders", key)
+    if folders is None:
+        raise _Invalid(f'{key}.folders: missing; expected a glob of folders ("packages/*")')
+    if "**" in folders or folders.startswith(("/", "!")):
+        raise _Invalid(
+            f"{key}.folders: {folders!r}: expected one `*` per folder level "
+            '("packages/*", "libs/*/*"), without `**`, `!` or a leading `/`'
+        )
+    dependencies = sub.get("dependencies", True)
+    if not isinstance(dependencies, bool):
+        raise _Invalid(f"{key}.dependencies: expected true or false, got {_type(dependencies)}")
+    edges = _table(sub, "depends-on", key)
+    manual = {
+        domain: _globs(edges, domain, f"{key}.depends-on", kind="a list of domain names")
+        for domain in edges
+    }
+    return Family(
+        name=name,
+        folders=folders.rstrip("/"),
+        domain=_str(sub, "name", key) or "{name}",
+        paths=_globs(sub, "paths", key) or ("{folder}/**",),
+        tests=_globs(sub, "tests", key, kind="a list of test paths") or ("{folder}/tests",),
+        install=_install(sub, key, unknown),
+        python=_pythons(sub, key),
+        exclude=_globs(sub, "exclude", key, kind="a list of folder globs"),
+        dependencies=dependencies,
+        depends_on=manual,
+    )
+
+
+def _install(sub: Mapping[str, object], key: str, unknown: list[str]) -> Install | None:
+    if "install" not in sub:
+        return None
+    table = _table(sub, "install", key)
+    key = f"{key}.install"
+    unknown += _unknown(table, _INSTALL_KEYS, key)
+    root = table.get("root", True)
+    if not isinstance(root, bool):
+        raise _Invalid(f"{key}.root: expected true or false, got {_type(root)}")
+    return Install(
+        root=root,
+        editable=_globs(table, "editable", key, kind="a list of folders"),
+        requirements=_globs(table, "requirements", key, kind="a list of requirement files"),
+        groups=_globs(table, "groups", key, kind="a list of dependency group names"),
+        extras=_globs(table, "extras", key, kind="a list of extra names"),
+        packages=_globs(table, "packages", key, kind="a list of requirements"),
+    )
+
+
+def _pythons(sub: Mapping[str, object], key: str) -> tuple[str, ...]:
+    value = sub.get("python")
+    if isinstance(value, str) and value:
+        return (value,)
+    versions = _globs(sub, "python", key, kind='a version or a list of versions ("3.12")')
+    if len(set(versions)) != len(versions):
+        raise _Invalid(f"{key}.python: a version is listed twice; list each once")
+    return versions
 
 
 def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
@@ -361,30 +564,27 @@ def _check_depends_on(services: Mapping[str, Service], *, known_later: bool = Fa
                     f"{PREFIX}.services.{service.name}.depends-on: unknown service {dep!r}; "
                     f"known: {', '.join(sorted(services)) or 'none'}"
                 )
-    cycle = find_cycle({name: s.depends_on for name, s in services.items()})
+    cycle = _cycle({name: s.depends_on for name, s in services.items()})
     if cycle:
         raise _Invalid(
             f"{PREFIX}.services: depends-on cycle {' -> '.join(cycle)}; remove one of the edges"
         )
 
 
-def find_cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """One cycle of `graph` as a closed path (`a -> b -> a`), or [] when acyclic."""
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+def _cycle(graph: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """One cycle of the depends-on `graph` as a closed path (`a -> b -> a`), or [] when acyclic.
 
-    def visit(node: str, stack: list[str]) -> list[str]:
-        state[node] = 1
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt] if nxt in stack else [node, nxt]
-            if nxt not in state and (found := visit(nxt, [*stack, nxt])):
-                return found
-        state[node] = 2
-        return []
-
-    for start in sorted(graph):
-        if start not in state and (found := visit(start, [start])):
-            return found
+    graphlib reports it along the build order (a dependency before its dependant);
+    reversed, it reads along `depends-on`, and it starts at its first name so the
+    message does not depend on which edge the sorter met first.
+    """
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        along = list(reversed(error.args[1][:-1]))
+        first = along.index(min(along))
+        along = along[first:] + along[:first]
+        return [*along, along[0]]
     return []
 
 
@@ -512,6 +712,14 @@ def _count(table: Mapping[str, object], name: str, key: str, default: int, *, ma
     if not 0 <= number <= maximum:
         raise _Invalid(f"{key}.{name}: expected a whole number from 0 to {maximum}, got {number}")
     return number
+
+
+def _branch(table: Mapping[str, object], name: str, key: str) -> str | None:
+    """A branch name: it becomes a git refspec, so it must be one git would create."""
+    value = _str(table, name, key)
+    if value is not None and not is_branch_name(value):
+        raise _Invalid(f'{key}.{name}: {value!r} is not a valid branch name; write e.g. "main"')
+    return value
 
 
 def _check_name(name: str, key: str, what: str) -> None:

@@ -21,6 +21,7 @@ does not work (overlay on overlay).
 from __future__ import annotations
 
 import concurrent.futures
+import graphlib
 import json
 import os
 import posixpath
@@ -36,8 +37,38 @@ from typing import Literal, Protocol
 from tiered_ci.config import Service
 from tiered_ci.errors import CommandFailed, UsageError
 
+__all__ = [
+    "BAKE_FILE",
+    "BUILDER_CHOICES",
+    "INSTALL_HINT",
+    "Argv",
+    "Builder",
+    "Choice",
+    "Execute",
+    "Job",
+    "Outcome",
+    "Probe",
+    "SystemProbe",
+    "Tool",
+    "bake_cmd",
+    "bake_file",
+    "bake_target",
+    "build_cmd",
+    "builder_env",
+    "cache_ref",
+    "check_tag",
+    "choose",
+    "image_refs",
+    "in_container",
+    "levels",
+    "make_jobs",
+    "push_cmds",
+    "run",
+    "run_jobs",
+    "write_bake_file",
+]
+
 Tool = Literal["bake", "docker", "podman", "buildah"]
-TOOLS: tuple[Tool, ...] = ("bake", "docker", "podman", "buildah")
 BUILDER_CHOICES = ("docker", "podman", "buildah")  # what --builder accepts
 INSTALL_HINT = "install docker with buildx, podman or buildah"
 BAKE_FILE = "tiered-ci.bake.json"
@@ -163,18 +194,24 @@ def bake_cmd(path: str, services: Sequence[Service], *, push: bool = False) -> A
 
 
 def levels(services: Sequence[Service]) -> list[list[Service]]:
-    """`services` in depends-on levels: a service comes after the selected ones it depends on."""
-    names = {s.name for s in services}
-    done: set[str] = set()
-    remaining = list(services)
+    """`services` in depends-on levels: a service comes after the selected ones it depends on.
+
+    Each level keeps the order of `services`.
+    """
+    by_name = {s.name: s for s in services}
+    position = {name: index for index, name in enumerate(by_name)}
+    sorter = graphlib.TopologicalSorter(
+        {s.name: [d for d in s.depends_on if d in by_name] for s in services}
+    )
+    try:
+        sorter.prepare()
+    except graphlib.CycleError:  # config rejects cycles, so this is only a guard
+        return [list(services)]
     out: list[list[Service]] = []
-    while remaining:
-        ready = [s for s in remaining if all(d in done or d not in names for d in s.depends_on)]
-        if not ready:  # a cycle; config rejects them, so this is only a guard
-            ready = remaining
-        out.append(ready)
-        done.update(s.name for s in ready)
-        remaining = [s for s in remaining if s.name not in done]
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=position.__getitem__)
+        out.append([by_name[name] for name in ready])
+        sorter.done(*ready)
     return out
 
 

@@ -20,6 +20,17 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+__all__ = [
+    "IgnoreFile",
+    "IgnorePattern",
+    "Instruction",
+    "Source",
+    "Sources",
+    "context_sources",
+    "go_pattern_to_glob",
+    "instructions",
+]
+
 # ADD sources that are fetched, not read from the context.
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(\S+)\s*$")

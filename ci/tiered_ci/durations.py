@@ -18,6 +18,18 @@ from pathlib import Path
 
 from tiered_ci.errors import InputError
 
+__all__ = [
+    "MAX_SECONDS",
+    "RECORD_HINT",
+    "dumps",
+    "merge",
+    "parse",
+    "parse_node_ids",
+    "read",
+    "read_text",
+    "write",
+]
+
 RECORD_HINT = "record one with `pytest --record-durations`"
 
 # No test runs for 115 days; a bigger value is corrupt, and 1e308 would overflow the sums

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+__all__ = [
+    "CIError",
+    "CheckFailed",
+    "CommandFailed",
+    "ConfigError",
+    "InputError",
+    "RepoError",
+    "UsageError",
+]
+
 
 class CIError(Exception):
     """Base of every error tiered-ci reports to a user. The message says what and how to fix."""

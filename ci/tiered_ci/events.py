@@ -8,6 +8,7 @@ taking precedence. Without either, the trigger is `local`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,24 @@ from typing import cast
 
 from tiered_ci.errors import InputError
 
+__all__ = [
+    "KNOWN_EVENTS",
+    "ZERO_SHA",
+    "Trigger",
+    "from_environment",
+    "from_payload",
+    "local",
+    "read_payload",
+]
+
 ZERO_SHA = "0" * 40
+
+# A full commit id: SHA-1 (40 hex digits) or SHA-256 (64). GitHub always writes one of
+# these; anything else (a ref name, `HEAD`, an option such as `--upload-pack=...`) in a
+# SHA field is a forged or broken payload, and would reach git as a revision or option.
+_SHA = re.compile(r"(?:[0-9a-f]{40}|[0-9a-f]{64})")
+# What `git check-ref-format` forbids anywhere in a ref name.
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 
 # Events a user may name with --event. Everything not planned specially runs all.
 KNOWN_EVENTS = (
@@ -49,6 +67,32 @@ class Trigger:
     default_branch: str | None = None  # from the payload's repository, when present
 
 
+def is_sha(value: str) -> bool:
+    """A full SHA-1 or SHA-256 commit id in lower-case hex. Pure."""
+    return _SHA.fullmatch(value) is not None
+
+
+def is_ref_name(name: str) -> bool:
+    """`name` is a valid ref name by `git check-ref-format` rules, and not option-shaped.
+
+    Checked: no control characters, space, `~ ^ : ? * [ \\`, `..`, `@{` or `//`;
+    no leading or trailing `/`, no trailing `.`; no component starting with `.` or
+    ending with `.lock`; not `@`; and (unlike git, which takes it after `refs/heads/`)
+    no leading `-`, so the name can never be read as an option. Pure.
+    """
+    if not name or name == "@" or name.startswith(("-", "/")) or name.endswith(("/", ".")):
+        return False
+    if _REF_FORBIDDEN.search(name):
+        return False
+    return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
+
+
+def is_branch_name(name: str) -> bool:
+    """A short branch name (`main`, `feat/x`) as `git check-ref-format --branch` takes it:
+    a valid ref name that is not `HEAD` and not a full ref. Pure."""
+    return is_ref_name(name) and name != "HEAD" and not name.startswith("refs/")
+
+
 def local() -> Trigger:
     return Trigger(event="local", kind="local")
 
@@ -72,7 +116,11 @@ def from_environment(
     if path is None and env.get("GITHUB_EVENT_PATH"):
         path = Path(env["GITHUB_EVENT_PATH"])
     payload = read_payload(path, flag=event_path is not None) if path is not None else {}
-    return from_payload(name, payload, default_branch=default_branch)
+    try:
+        return from_payload(name, payload, default_branch=default_branch)
+    except InputError as exc:
+        source = "--event-path" if event_path is not None else "GITHUB_EVENT_PATH"
+        raise InputError(f"{source} {path}: {exc}") from None
 
 
 def read_payload(path: Path, *, flag: bool = True) -> dict[str, object]:
@@ -105,7 +153,51 @@ def read_payload(path: Path, *, flag: bool = True) -> dict[str, object]:
 def from_payload(
     name: str, payload: Mapping[str, object], *, default_branch: str = "main"
 ) -> Trigger:
-    """Pure: event name + payload -> Trigger."""
+    """Pure: event name + payload -> Trigger.
+
+    Every SHA and ref the trigger takes from the payload is validated (InputError
+    naming the key): they become git revisions, refspecs and fetch arguments.
+    """
+    return _validated(_trigger(name, payload, default_branch=default_branch))
+
+
+_SHA_FIELDS = {
+    "before": "before",
+    "head_sha": "the head SHA (after, pull_request.head.sha, merge_group.head_sha)",
+    "base_sha": "the base SHA (pull_request.base.sha, merge_group.base_sha)",
+}
+_BRANCH_FIELDS = {
+    "base_ref": "the base branch (pull_request.base.ref, merge_group.base_ref)",
+    "default_branch": "repository.default_branch",
+}
+
+
+def _validated(trigger: Trigger) -> Trigger:
+    for field, key in _SHA_FIELDS.items():
+        value = getattr(trigger, field)
+        if value is not None and not is_sha(value):
+            raise InputError(
+                f"event payload: {key}: {value[:80]!r} is not a commit SHA (40 or 64 lower-case "
+                "hex digits, as GitHub writes it); pass the payload GitHub wrote for this event"
+            )
+    invalid = [
+        (key, value)
+        for field, key in _BRANCH_FIELDS.items()
+        if (value := getattr(trigger, field)) is not None and not is_branch_name(value)
+    ]
+    if trigger.ref is not None and not is_ref_name(trigger.ref):
+        invalid.append(("ref", trigger.ref))
+    if invalid:
+        key, value = invalid[0]
+        raise InputError(
+            f"event payload: {key}: {value[:80]!r} is not a valid git "
+            f"{'ref' if key == 'ref' else 'branch'} name; pass the payload GitHub wrote for "
+            "this event"
+        )
+    return trigger
+
+
+def _trigger(name: str, payload: Mapping[str, object], *, default_branch: str) -> Trigger:
     repo_default = _str(_obj(payload, "repository"), "default_branch")
     branch = repo_default or default_branch
     action = _str(payload, "action")

@@ -28,8 +28,30 @@ from tiered_ci.changes import ChangedFile
 from tiered_ci.errors import InputError
 from tiered_ci.globs import compile_picomatch
 
+__all__ = [
+    "GITHUB_STATUSES",
+    "STATUS_KEYS",
+    "FileChange",
+    "Filter",
+    "FilterResult",
+    "ListFormat",
+    "Quantifier",
+    "Rule",
+    "backslash_escape",
+    "csv_escape",
+    "force_all",
+    "format_list",
+    "from_git",
+    "from_github_files",
+    "github_values",
+    "js_json",
+    "match",
+    "output_values",
+    "parse_filters",
+    "shell_escape",
+]
+
 Quantifier = Literal["some", "every"]
-QUANTIFIERS: tuple[Quantifier, ...] = ("some", "every")
 # Statuses a rule may name (dorny's ChangeStatus values).
 STATUS_KEYS = ("added", "copied", "deleted", "modified", "renamed", "unmerged")
 # Characters after which a glob's text is no longer a literal prefix of what it matches.
@@ -375,7 +397,6 @@ def from_git(changes: Iterable[ChangedFile]) -> list[FileChange]:
 # --- outputs ---------------------------------------------------------------------
 
 ListFormat = Literal["none", "csv", "json", "shell", "escape"]
-LIST_FORMATS: tuple[ListFormat, ...] = ("none", "csv", "json", "shell", "escape")
 
 _CSV_SAFE = re.compile(r"[a-zA-Z0-9._+:@%/-]+")
 _SHELL_SAFE = re.compile(r"[a-zA-Z0-9,._+:@%/-]+")

@@ -9,6 +9,15 @@ from pathlib import Path
 
 from tiered_ci.errors import InputError
 
+__all__ = [
+    "append",
+    "append_all",
+    "check_writable",
+    "optional_summary",
+    "output_text",
+    "require_output",
+]
+
 
 def output_text(values: Mapping[str, str], delimiter: str | None = None) -> str:
     """`name<<DELIM` ... `DELIM` blocks, one per value.

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from tiered_ci.config import PREFIX, Config
 from tiered_ci.globs import compile_glob
 
+__all__ = ["Finding", "lint"]
+
 _GLOB_CHARS = frozenset("*?[]{}()!+@")
 
 

@@ -25,6 +25,8 @@ from tiered_ci.config import Config
 from tiered_ci.globs import PatternList
 from tiered_ci.services import Watch, claims, dependents
 
+__all__ = ["Owner", "Reason", "Rules", "Selection", "compile_rules", "literal_prefix", "select"]
+
 
 class Reason(NamedTuple):
     """Why a target is selected. A NamedTuple: a large diff makes one per changed path."""
@@ -65,6 +67,10 @@ class Rules:
     index: _PrefixIndex  # which domains, tests and services a path can possibly concern
     depends_on: Mapping[str, tuple[str, ...]]
     unmapped: str
+    # domain -> the domains that depend on it (transitively), from depends-on and metadata
+    domain_dependents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # (folder glob, domain-name template, family) of each domain family
+    families: tuple[tuple[str, str, str], ...] = ()
 
 
 def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
@@ -78,6 +84,8 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
         tier_paths={name: t.paths for name, t in config.tiers.items() if t.paths},
         watches=watches,
         depends_on={name: s.depends_on for name, s in config.services.items()},
+        domain_dependents=_domain_dependents(config),
+        families=tuple((f.folders, f.domain, f.name) for f in config.families.values()),
         unmapped=config.unmapped,
         index=_PrefixIndex.build(
             [(("domain", n), d.paths) for n, d in config.domains.items()]
@@ -87,6 +95,14 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
     )
 
 
+def _domain_dependents(config: Config) -> Mapping[str, tuple[str, ...]]:
+    if not any(d.depends_on for d in config.domains.values()):
+        return {}
+    from tiered_ci.families import dependents as domain_dependents  # noqa: PLC0415
+
+    return domain_dependents(config.domains)
+
+
 def select(files: Iterable[ChangedFile], rules: Rules) -> Selection:
     """Map every changed path to what it selects. Pure."""
     acc = _Accumulator()
@@ -94,6 +110,7 @@ def select(files: Iterable[ChangedFile], rules: Rules) -> Selection:
         for path in changed.paths():
             _map_path(path, changed.status, rules, acc)
     _add_dependents(acc, rules.depends_on)
+    _add_domain_dependents(acc, rules.domain_dependents)
     return acc.freeze()
 
 
@@ -114,8 +131,26 @@ def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
             in_service |= _map_service(name, path, status, rules, acc)
     # A test a domain owns runs in its shard, not as the remainder of its tier.
     in_tier = not owned_test and _map_tiers(path, status, rules, acc)
-    if not (in_domain or owned_test or in_service or in_tier):
+    if not (
+        in_domain or owned_test or in_service or in_tier or _map_family(path, status, rules, acc)
+    ):
         _unmapped(path, status, rules.unmapped, acc)
+
+
+def _map_family(path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
+    """A path in a family's folder selects the domain named by the folder, even when the
+    folder is gone at head (a deleted package) or its rules miss the file."""
+    if not rules.families:
+        return False
+    from tiered_ci.families import folder_of, render  # noqa: PLC0415
+
+    for pattern, template, family in rules.families:
+        if (folder := folder_of(pattern, path)) is not None:
+            name = render(template, folder)
+            rule = f"domain-families.{family}.folders"
+            acc.add(acc.domains, name, Reason(f"domain:{name}", path, status, rule))
+            return True
+    return False
 
 
 def _map_domain(name: str, path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
@@ -180,6 +215,16 @@ def _prefixes(roots: tuple[str, ...]) -> tuple[str, ...]:
     if any(root.rstrip("/") in ("", ".") for root in roots):
         return ("",)
     return tuple(root.rstrip("/") for root in roots)
+
+
+def _add_domain_dependents(acc: _Accumulator, dependents: Mapping[str, tuple[str, ...]]) -> None:
+    """A domain runs when a domain it depends on (in-repo package metadata) changes."""
+    for name in list(acc.domains):
+        first = acc.domains[name][0]
+        for dependent in dependents.get(name, ()):
+            rule = f"domains.{dependent}.depends-on: {name}"
+            reason = Reason(f"domain:{dependent}", first.path, first.status, rule)
+            acc.domains.setdefault(dependent, []).append(reason)
 
 
 def _add_dependents(acc: _Accumulator, depends_on: Mapping[str, tuple[str, ...]]) -> None:

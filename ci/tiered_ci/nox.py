@@ -30,8 +30,9 @@ from typing import Any
 import nox
 
 from tiered_ci import config as config_module
+from tiered_ci import environments
 from tiered_ci._toml import tomllib
-from tiered_ci.config import Config, Tier
+from tiered_ci.config import DEFAULT_INSTALL, Config, Install, Tier
 from tiered_ci.errors import ConfigError
 from tiered_ci.sessions import (
     budget_verdict,
@@ -41,10 +42,10 @@ from tiered_ci.sessions import (
     impact_fallback_line,
     impact_summary_line,
     self_install_spec,
+    shard_id,
     shard_index,
     split_posargs,
     tier_args,
-    with_tiered_ci,
 )
 
 __all__ = ["TIER_SESSIONS", "register"]
@@ -150,28 +151,117 @@ def _install(
     tools: bool = False,
 ) -> None:
     """The project (editable: coverage maps to the checkout), groups, tiered-ci."""
+    _install_spec(
+        session,
+        project,
+        Install(root=install_project, groups=group_names),
+        tools=tools,
+        check_groups=True,
+    )
+
+
+def _install_spec(  # noqa: PLR0913 - keyword flags, one per caller's need
+    session: nox.Session,
+    project: _Project,
+    install: Install,
+    *,
+    tools: bool = False,
+    check_groups: bool = False,
+    isolated: bool = False,
+) -> None:
+    """Install `install` unless the environment already holds exactly that.
+
+    The key (tiered_ci.environments) covers the commands, the Python and the files
+    they read: the same key skips the installer, another one rebuilds the
+    environment from scratch, so a dropped requirement does not linger.
+    """
     # A nox started by a test of an outer nox run (the e2e tests do this) must not
     # write into the outer run's coverage data; None unsets a variable.
     for variable in _COVERAGE_VARIABLES:
         session.env[variable] = None
-    wants_project = install_project and "project" in project.pyproject
-    requirements = ["-e", "."] if wants_project else []
-    if tools:
-        requirements = with_tiered_ci(requirements, _tiered_ci_spec(project))
-    requirements += _groups(session, project, *group_names)
-    if requirements:
-        session.install(*requirements)
+    if check_groups:
+        _groups(session, project, *install.groups)
+    spec = environments.env_spec(
+        install,
+        has_project="project" in project.pyproject,
+        groups=lambda folder, name: _folder_group(session, project, folder, name),
+        tiered_ci=_tiered_ci_spec(project) if tools else (),
+        isolated=isolated,
+    )
+    if not spec.commands:
+        return
+    location = getattr(session.virtualenv, "location", None)
+    stamp = Path(location) / environments.STAMP if location else None
+    contents = {path: _read_bytes(project.root / path) for path in spec.inputs}
+    key = environments.stamp_key(spec, _python_of(session), contents)
+    recorded = _read_stamp(stamp)
+    if recorded == key:
+        session.log(f"environment up to date (install key {key[:12]}): no install")
+        return
+    if recorded is not None:
+        session.log(f"install inputs changed (key {recorded[:12]} -> {key[:12]}): rebuilding")
+        _recreate(session)
+    for command in spec.commands:
+        session.install(*command)
+    if stamp is not None and stamp.parent.is_dir():
+        stamp.write_text(json.dumps({"key": key, "commands": spec.commands}) + "\n")
+
+
+def _folder_group(session: nox.Session, project: _Project, folder: str, name: str) -> list[str]:
+    if folder == ".":
+        return _groups(session, project, name)
+    path = project.root / folder / "pyproject.toml"
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        session.error(f"{path}: cannot read the dependency group {name!r}: {exc}")
+    if name not in document.get("dependency-groups", {}):
+        session.error(f"{path}: [dependency-groups] has no {name!r} group")
+    return list(nox.project.dependency_groups(document, name))
+
+
+def _python_of(session: nox.Session) -> str | None:
+    python = session.python
+    return python if isinstance(python, str) else None
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _read_stamp(stamp: Path | None) -> str | None:
+    if stamp is None:
+        return None
+    try:
+        key = json.loads(stamp.read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def _recreate(session: nox.Session) -> None:
+    """A fresh environment in place of a reused one (nox only recreates on request)."""
+    from nox.virtualenv import VirtualEnv  # noqa: PLC0415 - only a rebuild needs it
+
+    venv = session.virtualenv
+    if isinstance(venv, VirtualEnv):
+        venv.reuse_existing = False
+        venv.create()
 
 
 # --- running tests ---------------------------------------------------------------
 
 
-def _run_pytest(
+def _run_pytest(  # noqa: PLR0913 - keyword switches, one per caller's need
     session: nox.Session,
     project: _Project,
     args: list[str],
     *,
     cover: bool = True,
+    none_ok: bool = False,
     impact: bool = False,
 ) -> None:
     """pytest with junit XML under reports/ and, if `cover`, its own coverage data;
@@ -187,8 +277,9 @@ def _run_pytest(
         # (xdist workers, CLI runs); `parallel = true` gives each its own file.
         env["COVERAGE_PROCESS_START"] = str(project.pyproject_file)
         env["COVERAGE_FILE"] = str(project.root / f".coverage.{slug}")
-    # An intentionally split run may get an empty shard: exit 5 is then success.
-    codes = [0, 5] if shard_index(session.posargs) else [0]
+    # An intentionally split run may get an empty shard, and a tier chosen by markers
+    # may match no test in this repository: exit 5 (nothing collected) is then success.
+    codes = [0, 5] if none_ok or shard_index(session.posargs) else [0]
     junit = f"--junitxml={project.reports.name}/junit-{slug}.xml"
     session.run(
         "python", "-m", "pytest", *args, junit, *session.posargs, env=env, success_codes=codes
@@ -201,11 +292,25 @@ def _remove_coverage_data(root: Path, prefix: str) -> None:
             stale.unlink()
 
 
-def _run_tests(
-    session: nox.Session, project: _Project, args: list[str], *, impact: bool = False
+def _run_tests(  # noqa: PLR0913 - keyword switches, one per caller's need
+    session: nox.Session,
+    project: _Project,
+    args: list[str],
+    install: Install | None = None,
+    *,
+    none_ok: bool = False,
+    impact: bool = False,
 ) -> None:
-    _install(session, project, "test", install_project=True, tools=True)
-    _run_pytest(session, project, args, impact=impact)
+    """Install the tier's or domain's environment (default: root + `test`), then pytest;
+    with `impact`, only the tests the change can break (tiered_ci.impact)."""
+    install = install or DEFAULT_INSTALL
+    _install_spec(session, project, install, tools=True, isolated=not install.root)
+    _run_pytest(session, project, args, none_ok=none_ok, impact=impact)
+
+
+def _pythons(versions: tuple[str, ...]) -> list[str] | None:
+    """nox's `python=`: a list makes one session per version (`unit-3.12`)."""
+    return list(versions) or None
 
 
 def _impact_args(session: nox.Session, project: _Project, slug: str) -> list[str]:
@@ -241,15 +346,17 @@ def _quick(project: _Project) -> None:
     @nox.session
     def quick(session: nox.Session) -> None:
         """Lint and the critical/smoke tests: the under-a-minute tier; warns when over."""
-        _install(session, project, "test", "lint", install_project=True)
         tier = project.tier("quick", markers="critical or smoke")
+        groups = ("test", "lint") if tier.run_pytest else ("lint",)
+        _install(session, project, *groups, install_project=tier.run_pytest)
         started = time.perf_counter()
         try:
             session.run("ruff", "check", ".")
             session.run("ruff", "format", "--check", ".")
-            # pytest-randomly would seed each CI job differently: keep this tier stable.
-            args = [*tier_args(tier), "-p", "no:randomly"]
-            _run_pytest(session, project, args, cover=False)
+            if tier.run_pytest:
+                # pytest-randomly would seed each CI job differently: keep this tier stable.
+                args = [*tier_args(tier), "-p", "no:randomly"]
+                _run_pytest(session, project, args, cover=False, none_ok=True)
         finally:
             _report_budget(session, time.perf_counter() - started, tier.budget_seconds)
 
@@ -276,33 +383,44 @@ def _append_summary(text: str) -> None:
 
 
 def _unit_session(project: _Project) -> None:
-    @nox.session
+    tier = _unit(project)
+
+    @nox.session(python=_pythons(tier.python))
     def unit(session: nox.Session) -> None:
         """Every unit test: the union of all domain shards and the tests no domain owns."""
-        _run_tests(session, project, tier_args(_unit(project)), impact=True)
+        _run_tests(session, project, tier_args(tier), tier.install, impact=True)
 
 
 def _integration(project: _Project) -> None:
-    @nox.session
+    tier = project.tier("integration", markers="integration")
+
+    @nox.session(python=_pythons(tier.python))
     def integration(session: nox.Session) -> None:
         """The integration tier (its paths and markers, limited workers)."""
-        tier = project.tier("integration", markers="integration")
-        _run_tests(session, project, tier_args(tier), impact=True)
+        _run_tests(session, project, tier_args(tier), tier.install, none_ok=True, impact=True)
 
 
 def _domain_shard(project: _Project) -> None:
-    names = list(project.config.domains)
-    if not names:
+    config = project.config
+    if not config.domains:
         return
+    # One session per domain and Python version: `domain-shard(api)`, or
+    # `domain-shard(api-3.12)` for a domain (or unit tier) that lists versions.
+    params = [
+        nox.param(python, name, id=shard_id(name, python))
+        for name in config.domains
+        for python in config.domain_python(name) or (None,)
+    ]
 
     @nox.session(name="domain-shard")
-    @nox.parametrize("domain", names, ids=names)
+    @nox.parametrize(("python", "domain"), params)
     def domain_shard(session: nox.Session, domain: str) -> None:
-        """The unit tests of one domain (its `tests`, with the unit tier's markers)."""
-        tests = list(project.config.domains[domain].tests)
+        """The unit tests of one domain, in the domain's own environment."""
+        tests = list(config.domains[domain].tests)
         if not tests:
             session.skip(f"tool.tiered-ci.domains.{domain}.tests is empty: nothing to run")
-        _run_tests(session, project, tier_args(_unit(project), paths=tests), impact=True)
+        args = tier_args(_unit(project), paths=tests)
+        _run_tests(session, project, args, config.domain_install(domain), impact=True)
 
 
 def _docker(project: _Project) -> None:

@@ -16,6 +16,17 @@ from tiered_ci.config import SESSION_KINDS, Config, TriggerPolicy
 from tiered_ci.events import Trigger
 from tiered_ci.mapping import Reason, Selection, literal_prefix
 
+__all__ = [
+    "NOT_IN_MATRIX",
+    "PLAN_VERSION",
+    "Decision",
+    "MatrixEntry",
+    "Mode",
+    "Plan",
+    "build_plan",
+    "versioned_sessions",
+]
+
 Mode = Literal["partial", "all", "none"]
 PLAN_VERSION = 1
 
@@ -27,9 +38,13 @@ NOT_IN_MATRIX = frozenset({"quick"})
 class MatrixEntry:
     session: str
     args: str = ""
+    python: str | None = None  # the version a per-version session needs (the job's setup)
 
     def to_json(self) -> dict[str, str]:
-        return {"session": self.session, "args": self.args}
+        data = {"session": self.session, "args": self.args}
+        if self.python is not None:
+            data["python"] = self.python
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +123,8 @@ def build_plan(
     )
     sessions, session_reasons, session_decisions = chooser.choose()
     counts = {s: n for s, n in (shard_counts or {}).items() if s in sessions and n > 1}
+    versioned = versioned_sessions(sessions, config)
+    sessions = tuple(name for name, _ in versioned)
     session_reasons += [
         Reason(f"session:{s}", None, None, f"tiers.{s}.target-seconds: split into {n} shards")
         for s, n in counts.items()
@@ -127,7 +144,7 @@ def build_plan(
         sessions=sessions,
         domains=domains,
         services=services,
-        matrix=_matrix(sessions, counts),
+        matrix=_matrix(versioned, counts),
         reasons=tuple(reasons),
         decisions=(
             *_target_decisions("domain", config.domains, domains, selection.domains, mode, near),
@@ -142,7 +159,7 @@ def build_plan(
             for r in selection.unmapped
             if config.unmapped == "warn"
         ),
-        notes=changes.notes,
+        notes=(*changes.notes, *_gone_domains(selection, config)),
         ignored=frozenset(selection.ignored),
     )
 
@@ -252,7 +269,9 @@ class _SessionChooser:
         if kind == "integration":
             if hit := _first_path("an integration test changed", sel.tiers.get("integration")):
                 return hit
-            if self.domains or self.services:
+            # The tier-wide session follows a domain or service only when the repository
+            # declares an integration tier: without one there is nothing it could be for.
+            if (self.domains or self.services) and "integration" in self.config.tiers:
                 return "a domain or service is selected; integration tests cross them"
             return None
         # quick / full-e2e named in `affected`: run when anything is selected.
@@ -265,6 +284,8 @@ class _SessionChooser:
             return "no service's inputs changed"
         if kind == "unit":
             return "no unit test outside a domain changed (domain shards cover the rest)"
+        if kind == "integration" and "integration" not in self.config.tiers:
+            return "no [tool.tiered-ci.tiers.integration] table and no integration test changed"
         if kind == "integration":
             return "no domain, service or integration test is selected"
         return "the change selects nothing"
@@ -283,6 +304,16 @@ class _SessionChooser:
                     why="unit runs it (the union of every shard)",
                 )
             )
+
+
+def _gone_domains(selection: Selection, config: Config) -> list[str]:
+    """Domains a family names by folder that do not exist at head (a deleted package)."""
+    return [
+        f"domain {name}: {reasons[0].path} ({reasons[0].status}) is in its folder "
+        f"({reasons[0].rule}), which has no package at head: nothing of its own to run"
+        for name, reasons in selection.domains.items()
+        if name not in config.domains
+    ]
 
 
 def _first_path(what: str, reasons: tuple[Reason, ...] | None) -> str | None:
@@ -372,16 +403,46 @@ def _target_decisions(  # noqa: PLR0913, PLR0917 - plain data in, one call per k
     return out
 
 
-def _matrix(sessions: tuple[str, ...], shard_counts: Mapping[str, int]) -> tuple[MatrixEntry, ...]:
-    entries: list[MatrixEntry] = []
+def versioned_sessions(
+    sessions: tuple[str, ...], config: Config
+) -> tuple[tuple[str, str | None], ...]:
+    """(nox session name, Python) per planned session and version, as nox names them.
+
+    `unit` on ["3.11", "3.12"] is `unit-3.11` and `unit-3.12`; a domain's shard is
+    `domain-shard(api-3.12)` (tiered_ci.nox registers the same names).
+    """
+    out: list[tuple[str, str | None]] = []
     for session in sessions:
-        if session in NOT_IN_MATRIX:
+        versions = config.versions(session)
+        if not versions:
+            out.append((session, None))
+        elif session.endswith(")"):
+            out.extend((f"{session[:-1]}-{python})", python) for python in versions)
+        else:
+            out.extend((f"{session}-{python}", python) for python in versions)
+    return tuple(out)
+
+
+def _base_session(name: str, python: str | None) -> str:
+    if python is None:
+        return name
+    if name.endswith(f"-{python})"):
+        return f"{name[: -len(python) - 2]})"
+    return name.removesuffix(f"-{python}")
+
+
+def _matrix(
+    sessions: tuple[tuple[str, str | None], ...], shard_counts: Mapping[str, int]
+) -> tuple[MatrixEntry, ...]:
+    entries: list[MatrixEntry] = []
+    for session, python in sessions:
+        if _base_session(session, python) in NOT_IN_MATRIX:
             continue
-        count = shard_counts.get(session, 1)
+        count = shard_counts.get(_base_session(session, python), 1)
         if count <= 1:
-            entries.append(MatrixEntry(session))
+            entries.append(MatrixEntry(session, python=python))
         else:
             entries.extend(
-                MatrixEntry(session, f"--shard={k}/{count}") for k in range(1, count + 1)
+                MatrixEntry(session, f"--shard={k}/{count}", python) for k in range(1, count + 1)
             )
     return tuple(entries)

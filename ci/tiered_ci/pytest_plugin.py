@@ -34,6 +34,16 @@ from tiered_ci import durations as store
 from tiered_ci import shard
 from tiered_ci.errors import CIError
 
+__all__ = [
+    "PATH_OPTIONS",
+    "SPREAD_SCOPES",
+    "WORKER_DURATIONS",
+    "WORKER_SHARD",
+    "parse_shard",
+    "pytest_addoption",
+    "pytest_configure",
+]
+
 WORKER_DURATIONS = "tiered_ci_durations"
 WORKER_SHARD = "tiered_ci_shard"
 PATH_OPTIONS = ("--shard-durations", "--record-durations-to", "--impact-record", "--impact-select")

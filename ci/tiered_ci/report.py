@@ -12,6 +12,16 @@ import json
 from tiered_ci import github
 from tiered_ci.plan import Plan
 
+__all__ = [
+    "explain_lines",
+    "github_outputs",
+    "mermaid",
+    "step_summary",
+    "to_json",
+    "to_text",
+    "write_github",
+]
+
 _MAX_CHANGED_SHOWN = 20
 
 

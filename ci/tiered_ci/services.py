@@ -7,8 +7,8 @@
   Dockerfile, the ignore files, the context (minus what `.dockerignore`
   excludes) or, for a shared context, only the paths its COPY / ADD read, and
   the extra `paths`.
-* `claims(watch, path)` and `affected_services(...)`: pure, used by the path
-  mapper and by `tiered-ci build`.
+* `claims(watch, path)` and `dependents(...)`: pure, used by the path mapper
+  (and through it by `tiered-ci build`).
 
 A watch is only ever narrowed when the Dockerfile says for sure what it reads;
 any doubt (a variable, a remote URL, an unreadable Dockerfile) keeps the whole
@@ -18,19 +18,32 @@ context.
 from __future__ import annotations
 
 import dataclasses
+import graphlib
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tiered_ci.changes import ChangedFile
 from tiered_ci.config import COMPOSE_FILES, PREFIX, Config, Service
 from tiered_ci.errors import ConfigError
 from tiered_ci.globs import compile_glob
 
 if TYPE_CHECKING:
     from tiered_ci.dockerfile import IgnoreFile
+
+__all__ = [
+    "Watch",
+    "build_watch",
+    "claims",
+    "dependents",
+    "discover",
+    "escape_glob",
+    "ignore_files",
+    "load_watches",
+    "resolve",
+    "shared_context",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +62,6 @@ class Watch:
     ignores: tuple[IgnoreFile, ...] = ()
     filtered: frozenset[str] = frozenset()
     note: str = ""  # how the context inputs were decided (shown by `build`)
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Why a service is affected: the path, its status and the rule that matched."""
-
-    service: str
-    path: str
-    status: str
-    rule: str
 
 
 # --- discovery -------------------------------------------------------------------
@@ -166,8 +169,12 @@ def _parse_ignore(text: str) -> IgnoreFile:
 
 
 def load_watches(config: Config, root: Path) -> dict[str, Watch]:
-    """The watched inputs of every service (reads Dockerfiles and ignore files under `root`)."""
-    services = discover(config, root) if config.services_from else dict(config.services)
+    """The watched inputs of every service (reads Dockerfiles and ignore files under `root`).
+
+    `config` is the one `resolve` returned: its services already hold the compose-discovered
+    ones, so compose files are read once per run.
+    """
+    services = config.services
     contexts = [s.context for s in services.values()]
     watches: dict[str, Watch] = {}
     for name, service in services.items():
@@ -286,51 +293,23 @@ def _ignored(watch: Watch, path: str) -> bool:
     return all(ignore.excludes(relative) for ignore in watch.ignores)
 
 
-def affected_services(
-    watches: Mapping[str, Watch],
-    depends_on: Mapping[str, Sequence[str]],
-    files: Iterable[ChangedFile],
-) -> dict[str, list[Hit]]:
-    """Services whose inputs changed, plus (transitively) the services that depend on them."""
-    direct: dict[str, list[Hit]] = {}
-    for changed in files:
-        for path in changed.paths():
-            for name, watch in watches.items():
-                if (rule := claims(watch, path)) is not None:
-                    direct.setdefault(name, []).append(Hit(name, path, changed.status, rule))
-    return _close_over_dependents(direct, depends_on)
-
-
-def _close_over_dependents(
-    direct: dict[str, list[Hit]], depends_on: Mapping[str, Sequence[str]]
-) -> dict[str, list[Hit]]:
-    result = {name: list(hits) for name, hits in direct.items()}
-    for name, (dep, index) in dependents(direct, depends_on).items():
-        first = result[dep][0]
-        result[name] = [Hit(name, first.path, first.status, f"services.{name}.depends-on[{index}]")]
-    return result
-
-
 def dependents(
     affected: Iterable[str], depends_on: Mapping[str, Sequence[str]]
 ) -> dict[str, tuple[str, int]]:
-    """Services affected only through `depends-on`, transitively, each with the dependency
-    (and its index in the list) that pulled it in. Pure; insertion order is discovery order,
-    so a dependant's dependency is always reported before it."""
+    """Services affected only through `depends-on`, transitively, each with the first
+    dependency in its list (and that index) that is affected. Pure. Walked in build
+    order (graphlib), so a dependant's dependency is always reported before it."""
     seen = set(affected)
     found: dict[str, tuple[str, int]] = {}
-    grew = True
-    while grew:  # a fixed point: depends-on graphs are small and acyclic (config checks)
-        grew = False
-        for name, deps in depends_on.items():
-            if name in seen:
-                continue
-            for index, dep in enumerate(deps):
-                if dep in seen:
-                    found[name] = (dep, index)
-                    seen.add(name)
-                    grew = True
-                    break
+    # a graph that config checks to be acyclic; names outside it have no dependencies
+    for name in graphlib.TopologicalSorter(depends_on).static_order():
+        if name in seen:
+            continue
+        deps = depends_on.get(name, ())
+        index = next((i for i, dep in enumerate(deps) if dep in seen), None)
+        if index is not None:
+            found[name] = (deps[index], index)
+            seen.add(name)
     return found
 
 

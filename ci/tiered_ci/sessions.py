@@ -23,10 +23,10 @@ __all__ = [
     "impact_fallback_line",
     "impact_summary_line",
     "self_install_spec",
+    "shard_id",
     "shard_index",
     "split_posargs",
     "tier_args",
-    "with_tiered_ci",
 ]
 
 ACCEPTED_RESULTS = frozenset({"success", "skipped"})
@@ -40,6 +40,11 @@ def tier_args(tier: Tier, *, paths: Sequence[str] | None = None) -> list[str]:
     if tier.workers is not None:
         args += ["-n", str(tier.workers)]
     return args
+
+
+def shard_id(domain: str, python: str | None) -> str:
+    """The parametrize id of a domain's shard: `api`, or `api-3.12` for one version."""
+    return f"{domain}-{python}" if python else domain
 
 
 def shard_index(posargs: Sequence[str]) -> str | None:
@@ -112,15 +117,6 @@ def gate_problems(needs_json: str | None) -> list[str]:
         elif result not in ACCEPTED_RESULTS:
             problems.append(f"{job}: {result}")
     return problems
-
-
-def with_tiered_ci(requirements: list[str], spec: list[str]) -> list[str]:
-    """`requirements` plus tiered-ci's install `spec`, unless the spec is the same.
-
-    Compared whole, not token by token: `-e ../tiered-ci` next to the project's
-    `-e .` keeps its `-e` (dropping it would install tiered-ci non-editable).
-    """
-    return list(requirements) if spec == requirements else [*requirements, *spec]
 
 
 def coverage_enforced(data_files: Iterable[str]) -> bool:

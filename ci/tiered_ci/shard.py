@@ -29,6 +29,24 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Literal
 
+__all__ = [
+    "GROUP_BY",
+    "MAX_SHARDS",
+    "UNKNOWN_DEFAULT_SECONDS",
+    "GroupBy",
+    "Shard",
+    "ShardPlan",
+    "TargetChoice",
+    "choose_shard_count",
+    "class_of",
+    "estimate",
+    "file_of",
+    "group_key",
+    "plan_shards",
+    "shards_needed",
+    "tier_durations",
+]
+
 GroupBy = Literal["test", "file", "class"]
 GROUP_BY: tuple[GroupBy, ...] = ("test", "file", "class")
 

@@ -8,6 +8,7 @@ this checkout installed as tiered-ci (the sessions install the tiered-ci that ru
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from itertools import combinations
@@ -238,3 +239,41 @@ def test_ci_session_gives_planner_flags_to_the_planner_only(small_repo: GitRepo)
     assert "domain-shard(alpha)" not in output
     assert "--junitxml=reports/junit-domain-shard-beta.xml -x" in output
     assert "--base" not in output.split("tiered-ci plan --format json --base main")[1]
+
+
+BETA_ENV = """
+[tool.tiered-ci.domains.beta.install]
+root = false
+packages = ["pytest", "pytest-xdist"{more}]
+"""
+
+
+@pytest.mark.slow
+def test_domain_shard_in_its_own_environment_reused_by_key(small_repo: GitRepo) -> None:
+    """beta installs only pytest (no root project, no coverage); the env is keyed on that."""
+    config = PYPROJECT.format(budget=60).replace(
+        'tests = ["tests/unit/beta"]', 'tests = ["tests/unit/beta"]\npython = ["3.11"]'
+    )
+    small_repo.write("pyproject.toml", config + BETA_ENV.format(more=""))
+    small_repo.commit("beta has its own environment")
+
+    listed = nox(small_repo.path, "-l").stdout
+    shards = sorted(re.findall(r"^[*-] (domain-shard\(\S+\))", listed, re.MULTILINE))
+    assert shards == ["domain-shard(alpha)", "domain-shard(beta-3.11)"], listed
+
+    first = nox(small_repo.path, "-s", "domain-shard(beta-3.11)")
+    assert first.returncode == 0, first.stdout + first.stderr
+    venv = small_repo.path / ".nox" / "domain-shard-beta-3-11"
+    site = {p.name.lower() for p in (venv / "lib").glob("python*/site-packages/*")}
+    assert {"pytest", "xdist"} <= site
+    assert not site & {"coverage", "git", "alpha"}  # nothing beta does not declare
+
+    again = nox(small_repo.path, "-s", "domain-shard(beta-3.11)")
+    assert again.returncode == 0, again.stderr
+    assert "environment up to date (install key" in again.stderr
+
+    small_repo.write("pyproject.toml", config + BETA_ENV.format(more=', "coverage"'))
+    changed = nox(small_repo.path, "-s", "domain-shard(beta-3.11)")
+    assert changed.returncode == 0, changed.stderr
+    assert "install inputs changed (key" in changed.stderr
+    assert any((venv / "lib").glob("python*/site-packages/coverage"))

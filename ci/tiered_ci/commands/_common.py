@@ -1,14 +1,16 @@
-"""Flags and steps shared by the commands that look at a diff (plan, build, filter)."""
+"""Flags shared by the commands that look at a diff (plan, build, filter).
+
+The steps they share live in `tiered_ci.pipeline`; `Request.from_args` reads these flags.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from tiered_ci.changes import ChangeSet
-from tiered_ci.config import Config
-from tiered_ci.events import KNOWN_EVENTS, Trigger
+from tiered_ci.events import KNOWN_EVENTS
+
+__all__ = ["add_diff_arguments", "add_repo_arguments"]
 
 
 def add_diff_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,37 +46,4 @@ def add_repo_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
         metavar="FILE",
         type=Path,
         help="a TOML file with a [tool.tiered-ci] table (default: <repo>/pyproject.toml)",
-    )
-
-
-def load_context(args: argparse.Namespace) -> tuple[Path, Config, Trigger]:
-    """Repository root, its config and the trigger, from the shared flags and the environment."""
-    from tiered_ci import config as config_module  # noqa: PLC0415 - keep --help fast
-    from tiered_ci import events, services  # noqa: PLC0415
-    from tiered_ci.changes import find_root  # noqa: PLC0415
-
-    root = find_root(args.repo)
-    # Compose-discovered services join the configured ones here, so plan and build agree.
-    config = services.resolve(config_module.load(root, args.config), root)
-    trigger = events.from_environment(
-        os.environ,
-        event=args.event,
-        event_path=args.event_path,
-        default_branch=config.default_branch,
-    )
-    return root, config, trigger
-
-
-def detect_changes(
-    args: argparse.Namespace, root: Path, config: Config, trigger: Trigger
-) -> ChangeSet:
-    from tiered_ci import changes  # noqa: PLC0415
-
-    return changes.detect(
-        root,
-        trigger,
-        default_branch=config.default_branch,
-        base=args.base,
-        head=args.head,
-        deepen_budget=config.deepen_budget,
     )

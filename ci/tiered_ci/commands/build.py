@@ -29,14 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tiered_ci.changes import ChangeSet
-from tiered_ci.commands._common import add_diff_arguments, detect_changes, load_context
+from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config, Service
 from tiered_ci.errors import CheckFailed, InputError, UsageError
-from tiered_ci.events import Trigger
 
 if TYPE_CHECKING:
     from tiered_ci import docker
+    from tiered_ci.pipeline import Change, Context, Request
+
+__all__ = ["HELP", "Selected", "add_arguments", "run", "select_for_change"]
 
 HELP = __doc__ or ""
 
@@ -89,8 +90,12 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: expected at least 1")
     tags = [docker.check_tag(t) for t in args.tag or ()]
-    root, config, trigger = load_context(args)  # services include compose-discovered ones
-    selected = _select(args, root, config, trigger)
+    from tiered_ci import pipeline  # noqa: PLC0415
+
+    request = pipeline.Request.from_args(args)
+    context = pipeline.read_context(request, os.environ)  # with compose-discovered services
+    root, config = context.root, context.config
+    selected = _select(args, config, context, request)
     _log(selected.why)
     if not selected.services:
         _log("nothing to build")
@@ -186,7 +191,9 @@ def _report(outcome: docker.Outcome) -> None:
         _log(f"FAILED {names} ({command} exited {outcome.returncode})")
 
 
-def _select(args: argparse.Namespace, root: Path, config: Config, trigger: Trigger) -> Selected:
+def _select(
+    args: argparse.Namespace, config: Config, context: Context, request: Request
+) -> Selected:
     known = config.services
     if args.services:
         unknown = [n for n in args.services if n not in known]
@@ -200,23 +207,28 @@ def _select(args: argparse.Namespace, root: Path, config: Config, trigger: Trigg
         return Selected(chosen, f"building the services named: {', '.join(args.services)}", None)
     if args.all:
         return Selected(tuple(known.values()), "building every service (--all)", None)
-    return select_for_change(root, config, trigger, detect_changes(args, root, config, trigger))
+    from tiered_ci import pipeline  # noqa: PLC0415
+
+    changes = pipeline.read_changes(context, request)  # only now: --services/--all need no diff
+    return select_for_change(
+        pipeline.Change(root=context.root, config=config, trigger=context.trigger, changes=changes)
+    )
 
 
-def select_for_change(root: Path, config: Config, trigger: Trigger, changes: ChangeSet) -> Selected:
-    """The plan's services for `changes`: the same pipeline as `tiered-ci plan`, so they agree."""
-    from tiered_ci import mapping, plan, services  # noqa: PLC0415
+def select_for_change(change: Change) -> Selected:
+    """The plan's services for `change`: the same pipeline as `tiered-ci plan`, so they agree."""
+    from tiered_ci import pipeline  # noqa: PLC0415
 
-    rules = mapping.compile_rules(config, services.load_watches(config, root))
-    the_plan = plan.build_plan(trigger, changes, mapping.select(changes.files, rules), config)
-    chosen = tuple(config.services[n] for n in the_plan.services)
+    the_plan = pipeline.plan_for(change)
+    chosen = tuple(change.config.services[n] for n in the_plan.services)
+    head_sha = change.changes.head
     if the_plan.mode == "all":
-        return Selected(chosen, f"building every service: {the_plan.fallback_reason}", changes.head)
+        return Selected(chosen, f"building every service: {the_plan.fallback_reason}", head_sha)
     reasons = [r for r in the_plan.reasons if r.target.startswith("service:")]
     lines = [f"{r.target.removeprefix('service:')}: {r.path} ({r.rule})" for r in reasons]
     head = "building the services the change affects"
     why = "\n  ".join([head, *lines]) if lines else "no service's inputs changed"
-    return Selected(chosen, why, changes.head)
+    return Selected(chosen, why, head_sha)
 
 
 def _check_dockerfiles(root: Path, chosen: Sequence[Service]) -> None:

@@ -14,6 +14,8 @@ import argparse
 
 from tiered_ci.commands._common import add_repo_arguments
 
+__all__ = ["HELP", "add_arguments", "run"]
+
 HELP = __doc__ or ""
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from tiered_ci import durations as store
 
+__all__ = ["HELP", "add_arguments", "run"]
+
 HELP = """\
 Manage recorded test durations (the {node_id: seconds} JSON file).
 

@@ -35,6 +35,19 @@ from tiered_ci.errors import InputError
 if TYPE_CHECKING:
     from tiered_ci.filters import FileChange, FilterResult
 
+__all__ = [
+    "FORMATS",
+    "HELP",
+    "add_arguments",
+    "changed_files",
+    "load_yaml",
+    "read_files_json",
+    "read_filters",
+    "run",
+    "summary",
+    "write_github_output",
+]
+
 HELP = __doc__ or ""
 FORMATS = ("json", "github")
 
@@ -186,23 +199,20 @@ def read_files_json(path: Path) -> list[FileChange]:
 
 def changed_files(args: argparse.Namespace) -> tuple[list[FileChange], str | None]:
     """The diff for this trigger; on fallback, every tracked file as added (and why)."""
-    from tiered_ci import changes  # noqa: PLC0415
+    from tiered_ci import changes, pipeline  # noqa: PLC0415
     from tiered_ci import filters as model  # noqa: PLC0415
-    from tiered_ci.commands._common import detect_changes, load_context  # noqa: PLC0415
 
-    root, config, trigger = load_context(args)
-    change_set = detect_changes(args, root, config, trigger)
+    # the plan's first stage; filter matches its own globs, so services are never read
+    request = pipeline.Request.from_args(args)
+    change = pipeline.read_change(request, os.environ, discover_services=False)
+    change_set = change.changes
     if change_set.fallback_reason is None:
         return model.from_git(change_set.files), None
-    tracked = changes.tracked_files(root)
+    tracked = changes.tracked_files(change.root)
     return [model.FileChange(path, "added") for path in tracked], change_set.fallback_reason
 
 
 # --- outputs -----------------------------------------------------------------------
-
-
-def github_output_text(values: dict[str, str], delimiter: str | None = None) -> str:
-    return github.output_text(values, delimiter)
 
 
 def write_github_output(path: Path, values: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tiered_ci.commands._common import add_diff_arguments, load_context
+from tiered_ci.commands._common import add_diff_arguments
 
 if TYPE_CHECKING:
     from tiered_ci.changes import ChangedFile
@@ -90,8 +90,14 @@ def run_select(args: argparse.Namespace) -> int:
 
 def select_from_args(args: argparse.Namespace) -> Selection:
     """The selection for the command's flags."""
-    root, config, trigger = load_context(args)
-    return select_for(root, config, trigger, args.map, args.head)
+    import os  # noqa: PLC0415
+
+    from tiered_ci import pipeline  # noqa: PLC0415
+
+    context = pipeline.read_context(
+        pipeline.Request.from_args(args), os.environ, discover_services=False
+    )
+    return select_for(context.root, context.config, context.trigger, args.map, args.head)
 
 
 def select_for(

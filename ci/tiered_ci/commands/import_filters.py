@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tiered_ci.filters import Filter, Quantifier, Rule
 
+__all__ = ["HELP", "add_arguments", "run", "to_toml", "toml_key"]
+
 HELP = __doc__ or ""
 # picomatch syntax the config's glob flavour reads differently or not at all
 _PICOMATCH_ONLY = re.compile(r"[@!+*?]\(|\(|\||\[\[:|\[!|\{[^{}]*\.\.[^{}]*\}")

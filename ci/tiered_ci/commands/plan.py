@@ -18,9 +18,11 @@ import os
 import sys
 from pathlib import Path
 
-from tiered_ci.commands._common import add_diff_arguments, detect_changes, load_context
+from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config
 from tiered_ci.events import Trigger
+
+__all__ = ["EXPLAIN", "FORMATS", "HELP", "SHARDABLE_TIERS", "add_arguments", "run", "shard_counts"]
 
 HELP = __doc__ or ""
 FORMATS = ("text", "json", "github")
@@ -84,7 +86,7 @@ def _impact_note(
 
 
 def run(args: argparse.Namespace) -> int:
-    from tiered_ci import github, mapping, plan, report, services  # noqa: PLC0415
+    from tiered_ci import github, pipeline, report  # noqa: PLC0415
 
     fmt = args.format or ("text" if sys.stdout.isatty() else "json")
     output = os.environ.get("GITHUB_OUTPUT")
@@ -92,16 +94,11 @@ def run(args: argparse.Namespace) -> int:
         # before any work: a bad path for either file writes nothing anywhere
         github.require_output(output)
         github.optional_summary(os.environ.get("GITHUB_STEP_SUMMARY"))
-    root, config, trigger = load_context(args)
-    changes = detect_changes(args, root, config, trigger)
-    rules = mapping.compile_rules(config, services.load_watches(config, root))
-    selection = mapping.select(changes.files, rules)
-    the_plan = plan.build_plan(
-        trigger, changes, selection, config, shard_counts=shard_counts(config, root)
-    )
+    change = pipeline.read_change(pipeline.Request.from_args(args), os.environ)
+    the_plan = pipeline.plan_for(change, shard_counts=shard_counts(change.config, change.root))
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
-    note = _impact_note(args, root, config, trigger, the_plan.mode)
+    note = _impact_note(args, change.root, change.config, change.trigger, the_plan.mode)
     if note is not None:
         print(f"tiered-ci plan: {note}", file=sys.stderr)
     if fmt == "github":

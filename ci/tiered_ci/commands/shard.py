@@ -9,6 +9,8 @@ from tiered_ci import config, shard
 from tiered_ci import durations as store
 from tiered_ci.errors import InputError
 
+__all__ = ["HELP", "add_arguments", "describe_choice", "render_text", "run"]
+
 HELP = """\
 Split tests into duration-balanced shards (greedy longest-first, deterministic).
 

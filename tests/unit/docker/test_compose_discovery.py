@@ -91,7 +91,7 @@ def test_resolve_feeds_the_merged_services_to_the_watches(tmp_path: Path) -> Non
     cfg = load(tmp_path, '[tool.tiered-ci]\nservices-from = "compose"\n', {"compose.yaml": COMPOSE})
     resolved = services.resolve(cfg, tmp_path)
     assert list(resolved.services) == ["api", "web", "worker"]
-    watches = services.load_watches(cfg, tmp_path)
+    watches = services.load_watches(resolved, tmp_path)
     assert (
         services.claims(watches["web"], "services/web/docker/Containerfile")
         == "services.web.dockerfile"

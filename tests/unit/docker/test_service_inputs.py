@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tiered_ci import config, services
+from tiered_ci import config, mapping, services
 from tiered_ci.changes import ChangedFile
 from tiered_ci.dockerfile import IgnoreFile
+from tiered_ci.mapping import Reason
 
 
 def cfg(table: dict[str, object], root: Path = Path("/repo")) -> config.Config:
@@ -244,33 +245,48 @@ WATCHES = {
 DEPENDS = {name: s.depends_on for name, s in GRAPH.services.items()}
 
 
+def affected(*files: ChangedFile) -> dict[str, tuple[Reason, ...]]:
+    rules = mapping.compile_rules(GRAPH, WATCHES)
+    return dict(mapping.select(files, rules).services)
+
+
 @pytest.mark.critical
 def test_depends_on_is_transitive_with_rule_ids() -> None:
-    hits = services.affected_services(WATCHES, DEPENDS, [modified("images/base/Dockerfile")])
+    hits = affected(modified("images/base/Dockerfile"))
+    path, status = "images/base/Dockerfile", "modified"
     assert hits == {
-        "base": [
-            services.Hit("base", "images/base/Dockerfile", "modified", "services.base.dockerfile")
-        ],
-        "api": [
-            services.Hit("api", "images/base/Dockerfile", "modified", "services.api.depends-on[0]")
-        ],
-        "web": [
-            services.Hit("web", "images/base/Dockerfile", "modified", "services.web.depends-on[0]")
-        ],
+        "base": (Reason("service:base", path, status, "services.base.dockerfile"),),
+        "api": (Reason("service:api", path, status, "services.api.depends-on[0]"),),
+        "web": (Reason("service:web", path, status, "services.web.depends-on[0]"),),
     }
 
 
+def test_the_first_affected_dependency_is_named() -> None:
+    both = cfg(
+        {
+            "services": {
+                "web": {"context": "services/web", "depends-on": ["api", "base"]},
+                "api": {"context": "services/api", "depends-on": ["base"]},
+                "base": {"context": "images/base"},
+            }
+        }
+    )
+    watches = {n: services.build_watch(s, shared=False, dockerfile=None) for n, s in both.services.items()}  # fmt: skip
+    rules = mapping.compile_rules(both, watches)
+    hits = mapping.select([modified("images/base/x")], rules).services
+    assert hits["web"][0].rule == "services.web.depends-on[0]"  # api, itself pulled in by base
+    assert hits["api"][0].rule == "services.api.depends-on[0]"
+
+
 def test_a_leaf_change_selects_only_the_leaf() -> None:
-    hits = services.affected_services(WATCHES, DEPENDS, [modified("services/web/index.html")])
-    assert list(hits) == ["web"]
+    assert list(affected(modified("services/web/index.html"))) == ["web"]
 
 
 def test_rename_counts_on_both_paths() -> None:
-    change = ChangedFile("services/docs/a.md", "renamed", old_path="services/web/a.md")
-    hits = services.affected_services(WATCHES, DEPENDS, [change])
+    hits = affected(ChangedFile("services/docs/a.md", "renamed", old_path="services/web/a.md"))
     assert sorted(hits) == ["docs", "web"]
     assert hits["web"][0].status == "renamed"
 
 
 def test_nothing_claimed_means_nothing_affected() -> None:
-    assert services.affected_services(WATCHES, DEPENDS, [modified("README.md")]) == {}
+    assert affected(modified("README.md")) == {}

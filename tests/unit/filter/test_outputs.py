@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiered_ci.commands.filter import github_output_text
+from tiered_ci import github
 from tiered_ci.filters import (
     FileChange,
     FilterResult,
@@ -149,12 +149,12 @@ def test_github_values_are_the_strings_dorny_sets() -> None:
 
 
 def test_github_output_heredocs() -> None:
-    text = github_output_text({"src": "true", "src_files": "a\nb"}, delimiter="EOF_x")
+    text = github.output_text({"src": "true", "src_files": "a\nb"}, delimiter="EOF_x")
     assert text == "src<<EOF_x\ntrue\nEOF_x\nsrc_files<<EOF_x\na\nb\nEOF_x\n"
 
 
 def test_github_output_delimiter_is_random() -> None:
-    first = github_output_text({"a": "true"}).splitlines()[0]
-    second = github_output_text({"a": "true"}).splitlines()[0]
+    first = github.output_text({"a": "true"}).splitlines()[0]
+    second = github.output_text({"a": "true"}).splitlines()[0]
     assert first.startswith("a<<ghadelimiter_")
     assert first != second

@@ -162,6 +162,18 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
             "tool.tiered-ci.services.api.args.X: expected a string, got list",
         ),
         (
+            '[tool.tiered-ci.domains.a]\npaths = ["a/**"]\ninstall = { root = "no" }',
+            "tool.tiered-ci.domains.a.install.root: expected true or false, got str",
+        ),
+        (
+            '[tool.tiered-ci.domains.a]\npaths = ["a/**"]\ninstall = { editable = "a" }',
+            "tool.tiered-ci.domains.a.install.editable: expected a list of folders, got str",
+        ),
+        (
+            '[tool.tiered-ci.tiers.unit]\npython = ["3.12", "3.12"]',
+            "tool.tiered-ci.tiers.unit.python: a version is listed twice; list each once",
+        ),
+        (
             '[tool.tiered-ci.domains.d]\npaths = ["src/[z-a]*"]',
             (
                 "tool.tiered-ci.domains.d.paths[0]: invalid glob 'src/[z-a]*': bad character "
@@ -183,6 +195,49 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
 )
 def test_validation_names_the_key(text: str, message: str) -> None:
     assert error_of(text) == message
+
+
+def test_install_tables_and_versions() -> None:
+    cfg = parse(
+        """
+[tool.tiered-ci.tiers.unit]
+python = ["3.11", "3.12"]
+install = { groups = ["test"], packages = ["pytest-randomly"] }
+
+[tool.tiered-ci.domains.billing]
+paths = ["packages/billing/**"]
+tests = ["packages/billing/tests"]
+python = "3.12"
+
+[tool.tiered-ci.domains.billing.install]
+root = false
+editable = ["packages/billing"]
+requirements = ["packages/billing/requirements-test.txt"]
+groups = ["packages/billing:test"]
+extras = ["test"]
+packages = ["pytest"]
+colour = "blue"
+
+[tool.tiered-ci.domains.core]
+paths = ["packages/core/**"]
+"""
+    )
+    assert cfg.domain_install("billing") == config.Install(
+        root=False,
+        editable=("packages/billing",),
+        requirements=("packages/billing/requirements-test.txt",),
+        groups=("packages/billing:test",),
+        extras=("test",),
+        packages=("pytest",),
+    )
+    assert cfg.domain_install("core") == config.Install(
+        groups=("test",), packages=("pytest-randomly",)
+    )
+    assert (cfg.domain_python("billing"), cfg.domain_python("core")) == (
+        ("3.12",),
+        ("3.11", "3.12"),
+    )
+    assert cfg.unknown_keys == ("tool.tiered-ci.domains.billing.install.colour",)
 
 
 # Reliability pass (issue 13, item 14): each of these crashed with exit 3 or was accepted.
@@ -341,13 +396,31 @@ def test_errors_from_a_file_are_prefixed_with_it(tmp_path: Path) -> None:
     )
 
 
+def _services(graph: dict[str, tuple[str, ...]]) -> str:
+    return "\n".join(
+        f"[tool.tiered-ci.services.{name}]\ndepends-on = {list(deps)!r}"
+        for name, deps in graph.items()
+    ).replace("'", '"')
+
+
 @pytest.mark.parametrize(
     ("graph", "cycle"),
     [
-        ({"a": ("b",), "b": ()}, []),
-        ({"a": ("a",)}, ["a", "a"]),
-        ({"a": ("b",), "b": ("a",)}, ["a", "b", "a"]),
+        ({"a": ("a",)}, "a -> a"),
+        ({"a": ("b",), "b": ("a",)}, "a -> b -> a"),
+        ({"b": ("a",), "a": ("b",)}, "a -> b -> a"),
+        ({"c": ("a",), "a": ("b",), "b": ("c",)}, "a -> b -> c -> a"),
+        ({"x": ("c",), "c": ("b",), "b": ("a",), "a": ("c",)}, "a -> c -> b -> a"),
     ],
 )
-def test_find_cycle(graph: dict[str, tuple[str, ...]], cycle: list[str]) -> None:
-    assert config.find_cycle(graph) == cycle
+def test_depends_on_cycle_is_named_along_depends_on(
+    graph: dict[str, tuple[str, ...]], cycle: str
+) -> None:
+    assert error_of(_services(graph)) == (
+        f"tool.tiered-ci.services: depends-on cycle {cycle}; remove one of the edges"
+    )
+
+
+def test_a_depends_on_chain_is_fine() -> None:
+    loaded = parse(_services({"a": ("b",), "b": ("c",), "c": ()}))
+    assert loaded.services["a"].depends_on == ("b",)

@@ -6,8 +6,12 @@ import json
 
 import pytest
 
-from tiered_ci import sessions
-from tiered_ci.config import Tier
+from tiered_ci import environments, sessions
+from tiered_ci.config import Install, Tier
+
+
+def no_groups(folder: str, name: str) -> list[str]:
+    raise AssertionError(f"no group expected, got {folder}:{name}")
 
 
 def needs(**results: str) -> str:
@@ -162,21 +166,22 @@ def test_coverage_floor_applies_only_to_whole_suite_data() -> None:
 
 
 @pytest.mark.parametrize(
-    ("requirements", "spec", "expected"),
+    ("root", "spec", "expected"),
     [
         # tiered-ci itself: the project is tiered-ci, installed once.
-        (["-e", "."], ["-e", "."], ["-e", "."]),
-        ([], ["-e", "."], ["-e", "."]),
+        (True, ["-e", "."], ["-e", "."]),
+        (False, ["-e", "."], ["-e", "."]),
         # An editable spec keeps its -e although the project is `-e .` too.
-        (["-e", "."], ["-e", "../tiered-ci"], ["-e", ".", "-e", "../tiered-ci"]),
-        (["-e", "."], ["/src/tiered-ci"], ["-e", ".", "/src/tiered-ci"]),
-        ([], ["tiered-ci==0.1.0"], ["tiered-ci==0.1.0"]),
+        (True, ["-e", "../tiered-ci"], ["-e", ".", "-e", "../tiered-ci"]),
+        (True, ["/src/tiered-ci"], ["-e", ".", "/src/tiered-ci"]),
+        (False, ["tiered-ci==0.1.0"], ["tiered-ci==0.1.0"]),
     ],
 )
-def test_with_tiered_ci_adds_the_spec_whole(
-    requirements: list[str], spec: list[str], expected: list[str]
-) -> None:
-    assert sessions.with_tiered_ci(requirements, spec) == expected
+def test_tiered_ci_spec_is_added_whole(*, root: bool, spec: list[str], expected: list[str]) -> None:
+    result = environments.env_spec(
+        Install(root=root), has_project=True, groups=no_groups, tiered_ci=spec
+    )
+    assert result.commands == (tuple(expected),)
 
 
 @pytest.mark.parametrize(

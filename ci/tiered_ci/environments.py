@@ -1,0 +1,102 @@
+"""How a session's environment is installed, and when an existing one is stale. Pure.
+
+A domain or tier names its install (`tiered_ci.config.Install`); this module turns
+it into the argument lists for `session.install` and into a key: a hash of those
+arguments, the Python asked for and the content of every file they read
+(requirement files, the pyproject of each editable folder). The sessions keep the
+key in the environment; the same key reuses it without running an installer,
+another key rebuilds it, so a changed requirement file never leaves stale
+packages behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from tiered_ci.config import Install
+
+__all__ = [
+    "STAMP",
+    "EnvSpec",
+    "GroupResolver",
+    "env_spec",
+    "group_source",
+    "stamp_key",
+]
+
+STAMP = ".tiered-ci-install.json"  # inside the environment's folder
+# Files of a folder that hold its dependencies: a change to one rebuilds the env.
+_METADATA = ("pyproject.toml", "setup.py", "setup.cfg")
+
+GroupResolver = Callable[[str, str], list[str]]  # (folder, group) -> requirements
+
+
+@dataclass(frozen=True, slots=True)
+class EnvSpec:
+    """The install commands of one environment and the files its key covers."""
+
+    commands: tuple[tuple[str, ...], ...]  # each: the arguments of one `session.install`
+    inputs: tuple[str, ...]  # repository paths whose content keys the environment
+
+
+def group_source(group: str) -> tuple[str, str]:
+    """`test` -> (".", "test"); `packages/a:test` -> ("packages/a", "test")."""
+    folder, sep, name = group.rpartition(":")
+    return (folder.rstrip("/") or ".", name) if sep else (".", group)
+
+
+def env_spec(
+    install: Install,
+    *,
+    has_project: bool,
+    groups: GroupResolver,
+    tiered_ci: Sequence[str] = (),
+    isolated: bool = False,
+) -> EnvSpec:
+    """Commands installing `install` (plus tiered-ci's `tiered_ci` spec, when given).
+
+    `isolated` (a test environment that leaves the root project out) holds only
+    what the domain declares, so tiered-ci (the pytest plugin) goes in with
+    `--no-deps`: its own dependencies must not hide a package's missing one.
+    """
+    suffix = f"[{','.join(install.extras)}]" if install.extras else ""
+    main: list[str] = []
+    inputs = ["pyproject.toml"] if has_project else []
+    if install.root and has_project:
+        main += ["-e", f".{suffix}"]
+    for folder in install.editable:
+        main += ["-e", f"{folder.rstrip('/')}{suffix}"]
+        inputs += [f"{folder.rstrip('/')}/{name}" for name in _METADATA]
+    for requirement_file in install.requirements:
+        main += ["-r", requirement_file]
+        inputs.append(requirement_file)
+    for group in install.groups:
+        folder, name = group_source(group)
+        main += groups(folder, name)
+        inputs.append(f"{folder}/pyproject.toml" if folder != "." else "pyproject.toml")
+    main += install.packages
+    commands: list[tuple[str, ...]] = []
+    # Compared whole, not token by token: `-e ../tiered-ci` next to the project's
+    # `-e .` keeps its `-e`; tiered-ci's own checkout is the project already.
+    if tiered_ci and not isolated and list(tiered_ci) != main[: len(tiered_ci)]:
+        main += tiered_ci
+    if main:
+        commands.append(tuple(main))
+    if tiered_ci and isolated:
+        commands.append(("--no-deps", *tiered_ci))
+        commands.append(("tomli>=2.0; python_version < '3.11'",))
+    return EnvSpec(tuple(commands), tuple(dict.fromkeys(inputs)))
+
+
+def stamp_key(spec: EnvSpec, python: str | None, contents: Mapping[str, bytes | None]) -> str:
+    """The environment's key: its commands, its Python and its inputs' bytes."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([spec.commands, python]).encode())
+    for path in spec.inputs:
+        data = contents.get(path)
+        digest.update(f"\0{path}\0{'-' if data is None else len(data)}\0".encode())
+        digest.update(data or b"")
+    return digest.hexdigest()

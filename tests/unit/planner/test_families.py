@@ -1,0 +1,162 @@
+"""Generated domains (`domain-families`): one per package folder, edges from metadata."""
+
+from __future__ import annotations
+
+import pytest
+from planner_fixtures import PlanRunner
+from support import GitRepo
+
+from tiered_ci import config, families
+from tiered_ci.errors import ConfigError
+from tiered_ci.families import FileTree, dependency_names, folder_of, match_folders
+
+PACKAGES = ["api", "cli", "core", "models", "storage"]
+
+
+def test_one_domain_per_package_with_templated_paths_tests_and_install(
+    packages_repo: GitRepo,
+) -> None:
+    cfg = config.load(packages_repo.path)
+
+    assert sorted(cfg.domains) == PACKAGES
+    api = cfg.domains["api"]
+    assert (api.paths, api.tests, api.family) == (
+        ("packages/api/**",),
+        ("packages/api/tests",),
+        "packages",
+    )
+    assert cfg.domain_install("api") == config.Install(
+        root=False, editable=("packages/api",), groups=("packages/api:test",)
+    )
+    # From [project.dependencies] (resolved through tool.uv.sources paths).
+    assert {name: d.depends_on for name, d in cfg.domains.items()} == {
+        "api": ("storage", "core"),
+        "cli": ("api",),
+        "core": (),
+        "models": ("core",),
+        "storage": ("models",),
+    }
+
+
+def test_a_change_selects_its_package_and_every_package_that_depends_on_it(
+    packages_repo: GitRepo, plan: PlanRunner
+) -> None:
+    result = plan(packages_repo, "--base", "HEAD~2", "--head", "HEAD~1")  # the core change
+
+    assert result["mode"] == "partial"
+    assert result["domains"] == ["api", "cli", "core", "models", "storage"]
+    rules = {r["target"]: r["rule"] for r in result["reasons"] if r["target"].startswith("domain")}
+    assert rules["domain:core"] == "domains.core.paths[0]"
+    assert rules["domain:models"] == "domains.models.depends-on: core"
+    assert rules["domain:cli"] == "domains.cli.depends-on: core"
+
+
+@pytest.mark.critical
+def test_a_leaf_package_runs_alone(packages_repo: GitRepo, plan: PlanRunner) -> None:
+    packages_repo.write("packages/cli/src/acme_cli/__init__.py", "X = 1\n")
+
+    result = plan(packages_repo)
+
+    assert result["domains"] == ["cli"]
+    assert [e["session"] for e in result["matrix"]["include"]] == ["domain-shard(cli)"]
+
+
+def test_adding_a_package_never_runs_everything(packages_repo: GitRepo, plan: PlanRunner) -> None:
+    result = plan(packages_repo, "--base", "HEAD~3", "--head", "HEAD~2")  # adds cli
+
+    assert (result["mode"], result["domains"]) == ("partial", ["cli"])
+
+
+def test_a_deleted_package_is_claimed_by_its_folder(
+    packages_repo: GitRepo, plan: PlanRunner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    packages_repo.git.rm("-r", "-q", "packages/cli")
+    packages_repo.commit("drop cli")
+
+    result = plan(packages_repo, "--base", "HEAD~1")
+
+    assert (result["mode"], result["domains"]) == ("partial", [])
+    from tiered_ci.cli import main  # noqa: PLC0415
+
+    assert (
+        main(
+            [
+                "plan",
+                "--format",
+                "text",
+                "--explain",
+                "--base",
+                "HEAD~1",
+                "--repo",
+                str(packages_repo.path),
+            ]
+        )
+        == 0
+    )
+    assert "domain cli: packages/cli/pyproject.toml (deleted) is in its folder " in (
+        capsys.readouterr().out
+    )
+
+
+def test_metadata_edges_can_be_switched_off_and_added_by_hand(packages_repo: GitRepo) -> None:
+    text = (packages_repo.path / "pyproject.toml").read_text()
+    text = text.replace(
+        'tests = ["{folder}/tests"]\n',
+        'tests = ["{folder}/tests"]\ndependencies = false\ndepends-on = { cli = ["core"] }\n',
+    )
+    packages_repo.write("pyproject.toml", text)
+
+    cfg = config.load(packages_repo.path)
+
+    assert {n: d.depends_on for n, d in cfg.domains.items() if d.depends_on} == {"cli": ("core",)}
+    assert families.dependents(cfg.domains) == {"core": ("cli",)}
+
+
+def test_an_explicit_domain_wins_over_a_generated_one(packages_repo: GitRepo) -> None:
+    text = (packages_repo.path / "pyproject.toml").read_text()
+    packages_repo.write(
+        "pyproject.toml",
+        text + '\n[tool.tiered-ci.domains.api]\npaths = ["packages/api/**", "shared/**"]\n',
+    )
+
+    cfg = config.load(packages_repo.path)
+
+    assert cfg.domains["api"].paths == ("packages/api/**", "shared/**")
+    assert cfg.domains["api"].family is None
+
+
+def test_match_and_folder_of(packages_repo: GitRepo) -> None:
+    tree = FileTree(packages_repo.path)
+    assert match_folders("packages/*", tree) == [f"packages/{p}" for p in PACKAGES]
+    assert match_folders("packages/c*", tree) == ["packages/cli", "packages/core"]
+    assert match_folders("nothing/*", tree) == []
+    assert folder_of("packages/*", "packages/new/src/x.py") == "packages/new"
+    assert folder_of("packages/*", "packages/README.md") is None
+    assert folder_of("packages/*", "docs/packages/x") is None
+
+
+def test_dependency_names_from_every_metadata_table() -> None:
+    document = {
+        "project": {
+            "dependencies": ["Acme_Core>=1", "requests[socks] ; python_version<'4'"],
+            "optional-dependencies": {"test": ["acme.testing"]},
+        },
+        "dependency-groups": {"dev": ["acme-devtools", {"include-group": "test"}]},
+        "tool": {"uv": {"sources": {"acme-local": {"workspace": True}}}},
+    }
+    assert dependency_names(document) == [
+        "acme-core",
+        "requests",
+        "acme-testing",
+        "acme-devtools",
+        "acme-local",
+    ]
+
+
+def test_two_folders_making_one_name_is_an_error(packages_repo: GitRepo) -> None:
+    text = (packages_repo.path / "pyproject.toml").read_text()
+    text = text.replace('folders = "packages/*"', 'folders = "packages/*"\nname = "pkg"')
+    packages_repo.write("pyproject.toml", text)
+
+    with pytest.raises(ConfigError, match="both make domain 'pkg'"):
+        config.load(packages_repo.path)
