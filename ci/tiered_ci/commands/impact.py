@@ -27,6 +27,18 @@ if TYPE_CHECKING:
     from tiered_ci.impact.select import Selection
     from tiered_ci.impact.store import ImpactMap
 
+__all__ = [
+    "FORMATS",
+    "HELP",
+    "add_arguments",
+    "plan_note",
+    "run",
+    "run_merge",
+    "run_select",
+    "select_for",
+    "select_from_args",
+]
+
 HELP = __doc__ or ""
 FORMATS = ("json", "text")
 

@@ -146,7 +146,6 @@ class _Judge:
         self.unit_ids = {name: i for i, name in enumerate(impact_map.units)}
         self.spawn = self.unit_ids.get(SPAWN)
         self._tests_by_file: dict[str, list[str]] | None = None
-        self._groups: list[tuple[frozenset[int], list[str]]] | None = None
         self._file_units: dict[str, set[int]] | None = None
         self._graph: _Graph | None = None
 
@@ -178,29 +177,14 @@ class _Judge:
                 self._tests_by_file.setdefault(file, []).append(test)
         return self._tests_by_file
 
-    def groups(self) -> list[tuple[frozenset[int], list[str]]]:
-        """Tests grouped by footprint: parametrized tests share one, so scans are shorter."""
-        if self._groups is None:
-            by_id: dict[int, tuple[frozenset[int], list[str]]] = {}
-            for test, footprint in self.map.tests.items():
-                key = id(footprint)
-                if key in by_id:
-                    by_id[key][1].append(test)
-                else:
-                    by_id[key] = (footprint, [test])
-            self._groups = list(by_id.values())
-        return self._groups
-
     def count(self, unit: int) -> int:
-        return sum(len(tests) for footprint, tests in self.groups() if unit in footprint)
+        return len(self.map.tests_touching({unit}))
 
     def result(self) -> Selection:
         acc = self.acc
         selected = set(acc.named)
         wanted = acc.units
-        for footprint, group in self.groups():
-            if not wanted.isdisjoint(footprint):
-                selected.update(group)
+        selected |= self.map.tests_touching(wanted)
         for file in acc.files:
             selected.update(self.tests_by_file.get(file, ()))
         for folder in acc.folders:

@@ -7,7 +7,8 @@ Format (version 1), a JSON object, gzip-compressed when written by tiered-ci
      "commit": sha, "clean": bool, "python": "3.12.4", "tiered_ci": "0.2.0",
      "units": ["fn:src/a.py::f", "mod:src/a.py", "file:data/x.csv", "spawn", ...],
      "spans": {"src/a.py": [[start, end, unit], ...]},
-     "footprints": [[unit deltas...], ...],
+     "footprints": ["<base64 of varint unit deltas>", ...],
+     "postings": ["<base64 of varint footprint deltas>", ...],  (one per unit)
      "tests": {"tests/test_a.py": {"test_f": footprint, "TestA::test_g[1]": footprint}},
      "global": footprint,
      "imports": {"src/a.py": ["json", "pkg.b", ...]},
@@ -25,12 +26,14 @@ affect every test.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import accumulate
 from pathlib import Path
+from typing import cast
 
 from tiered_ci.errors import InputError
 
@@ -39,6 +42,8 @@ __all__ = [
     "SPAWN",
     "VERSION",
     "ImpactMap",
+    "decode",
+    "encode",
     "merge",
     "read",
     "write",
@@ -71,6 +76,12 @@ class ImpactMap:
         file = test.split("::", 1)[0]
         return f"{self.rootdir}/{file}" if self.rootdir else file
 
+    def tests_touching(self, units: set[int]) -> set[str]:
+        """The tests whose footprint holds one of `units`."""
+        if isinstance(self.tests, _Footprints):
+            return self.tests.touching(units)
+        return {test for test, footprint in self.tests.items() if not units.isdisjoint(footprint)}
+
     def named_tests(self) -> dict[str, set[str]]:
         """Footprints as unit names (for merging maps with different unit tables)."""
         return {test: {self.units[u] for u in units} for test, units in self.tests.items()}
@@ -83,6 +94,10 @@ class ImpactMap:
             file, _, rest = test.partition("::")
             tests.setdefault(file, {})[rest] = footprints.setdefault(units, len(footprints))
         glob = footprints.setdefault(self.global_units, len(footprints))
+        postings: list[list[int]] = [[] for _ in self.units]
+        for index, units in enumerate(footprints):
+            for unit in units:
+                postings[unit].append(index)
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -92,7 +107,10 @@ class ImpactMap:
             "tiered_ci": self.tiered_ci,
             "units": list(self.units),
             "spans": {path: [list(s) for s in spans] for path, spans in sorted(self.spans.items())},
-            "footprints": [_deltas(units) for units in footprints],
+            "footprints": [encode(sorted(units)) for units in footprints],
+            # Per unit, the footprints that hold it: a selection decodes only the
+            # postings of the units a change touches, not 60,000 footprints.
+            "postings": [encode(found) for found in postings],
             "tests": tests,
             "global": glob,
             "imports": {path: list(names) for path, names in sorted(self.imports.items())},
@@ -103,9 +121,108 @@ class ImpactMap:
         }
 
 
-def _deltas(units: frozenset[int]) -> list[int]:
-    ordered = sorted(units)
-    return [b - a for a, b in zip([0, *ordered], ordered, strict=False)]
+def encode(ordered: Iterable[int]) -> str:
+    """Sorted non-negative ints as base64 of LEB128 varints of their deltas."""
+    out = bytearray()
+    last = 0
+    for value in ordered:
+        delta = value - last
+        last = value
+        while delta >= 0x80:
+            out.append((delta & 0x7F) | 0x80)
+            delta >>= 7
+        out.append(delta)
+    return base64.b64encode(bytes(out)).decode("ascii")
+
+
+def decode(text: str) -> list[int]:
+    """The inverse of `encode`; ValueError on a malformed text."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"bad encoded list: {exc}") from None
+    values: list[int] = []
+    current = shift = total = 0
+    for byte in raw:
+        current |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+            continue
+        total += current
+        values.append(total)
+        current = shift = 0
+    if shift:
+        raise ValueError("bad encoded list: truncated")
+    return values
+
+
+class _Spans(Mapping[str, tuple[tuple[int, int, int], ...]]):
+    """Function spans per file, checked when a file is looked up (a selection reads few)."""
+
+    def __init__(self, raw: dict[str, object]) -> None:
+        self._raw = raw
+        self._parsed: dict[str, tuple[tuple[int, int, int], ...]] = {}
+
+    def __getitem__(self, path: str) -> tuple[tuple[int, int, int], ...]:
+        found = self._parsed.get(path)
+        if found is None:
+            try:
+                found = tuple(_span(s) for s in _list(self._raw[path]))
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    f"impact map: bad spans for {path} ({exc}); record again"
+                ) from None
+            self._parsed[path] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._raw
+
+
+class _Footprints(Mapping[str, frozenset[int]]):
+    """Tests -> footprints, decoded on demand (a selection reads few of them)."""
+
+    def __init__(self, tests: dict[str, int], codes: list[str], postings: list[str]) -> None:
+        self._units = len(postings)  # one posting list per unit
+        self._tests = tests
+        self._codes = codes
+        self._postings = postings
+        self._decoded: dict[int, frozenset[int]] = {}
+
+    def footprint(self, index: int) -> frozenset[int]:
+        found = self._decoded.get(index)
+        if found is None:
+            found = self._decoded[index] = frozenset(decode(self._codes[index]))
+            if found and max(found) >= self._units:
+                raise InputError(
+                    "impact map: a footprint names a unit it does not have; record again"
+                )
+        return found
+
+    def __getitem__(self, test: str) -> frozenset[int]:
+        return self.footprint(self._tests[test])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tests)
+
+    def __len__(self) -> int:
+        return len(self._tests)
+
+    def __contains__(self, test: object) -> bool:
+        return test in self._tests
+
+    def touching(self, units: set[int]) -> set[str]:
+        wanted: set[int] = set()
+        for unit in units:
+            if 0 <= unit < len(self._postings):
+                wanted.update(decode(self._postings[unit]))
+        return {test for test, index in self._tests.items() if index in wanted}
 
 
 def write(path: Path, impact_map: ImpactMap) -> None:
@@ -142,29 +259,32 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
     if doc.get("format") != FORMAT or doc.get("version") != VERSION:
         raise ValueError(f"format {doc.get('format')!r} version {doc.get('version')!r}")
     units = tuple(str(u) for u in _list(doc["units"]))
-    footprints = [
-        frozenset(accumulate(_int(d) for d in _list(f))) for f in _list(doc["footprints"])
-    ]
-    for footprint in footprints:
-        if footprint and (min(footprint) < 0 or max(footprint) >= len(units)):
-            raise ValueError("a footprint names a unit the map does not have")
-    tests = {
-        f"{file}::{rest}" if rest else file: footprints[_int(f)]
+    codes = [_str(f) for f in _list(doc["footprints"])]
+    postings = [_str(p) for p in _list(doc["postings"])]
+    if len(postings) != len(units):
+        raise ValueError(f"{len(postings)} postings for {len(units)} units")
+    raw_index: dict[str, object] = {
+        f"{file}::{rest}" if rest else file: f
         for file, in_file in _dict(doc["tests"]).items()
         for rest, f in _dict(in_file).items()
     }
+    test_index = cast("dict[str, int]", raw_index)
+    indexes = set(raw_index.values())
+    if not all(type(i) is int for i in indexes):
+        raise ValueError("a test's footprint is not a whole number")
+    if indexes and not (min(test_index.values()) >= 0 and max(test_index.values()) < len(codes)):
+        raise ValueError("a test names a footprint the map does not have")
+    tests = _Footprints(test_index, codes, postings)
+    global_units = tests.footprint(_int(doc["global"]))
     return ImpactMap(
         commit=str(doc["commit"]),
         clean=bool(doc["clean"]),
         python=str(doc["python"]),
         tiered_ci=str(doc["tiered_ci"]),
         units=units,
-        spans={
-            str(p): tuple(_span(s) for s in _list(spans))
-            for p, spans in _dict(doc["spans"]).items()
-        },
+        spans=_Spans(_dict(doc["spans"])),
         tests=tests,
-        global_units=footprints[_int(doc["global"])],
+        global_units=global_units,
         imports={str(p): tuple(str(n) for n in _list(v)) for p, v in _dict(doc["imports"]).items()},
         distributions={
             str(d): tuple(str(m) for m in _list(v)) for d, v in _dict(doc["distributions"]).items()
@@ -180,6 +300,12 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
 def _int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected a whole number, got {type(value).__name__}")
+    return value
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
     return value
 
 

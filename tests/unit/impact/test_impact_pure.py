@@ -171,3 +171,13 @@ def test_a_bad_map_names_the_file(tmp_path: Path, content: bytes, message: str) 
         store.read(path)
     with pytest.raises(InputError, match="impact map not found"):
         store.read(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("values", [[], [0], [0, 1, 2], [5, 127, 128, 300, 100_000, 2**40]])
+def test_encoded_lists_round_trip(values: list[int]) -> None:
+    assert store.decode(store.encode(values)) == values
+
+
+def test_a_truncated_encoded_list_is_an_error() -> None:
+    with pytest.raises(ValueError, match="truncated"):
+        store.decode("gA==")  # one byte with the continuation bit set
