@@ -1,6 +1,7 @@
 # One-line aliases to nox sessions (the sessions hold the logic; see noxfile.py).
-# Needs only python3 (3.11+), git and make: the first target run bootstraps
-# .venv-tools with nox and uv. `make test` is the whole suite (README: Quickstart).
+# Needs only python3 (3.10+), git and make: the first target run bootstraps
+# .venv-tools with the pinned nox and uv plus tiered-ci. `make test` is the whole suite
+# (CONTRIBUTING.md).
 
 PYTHON ?= python3
 # uv trusts the OS certificate store, like pip (matters behind TLS-inspecting proxies).
@@ -23,7 +24,10 @@ coverage: $(NOX) ; $(NOX) -s coverage
 build: $(NOX) ; $(NOX) -s docker-changed-services
 clean: ; rm -rf .nox reports .coverage .coverage.* coverage.xml
 
+# nox and uv as pinned in ci/requirements-tools.txt (tests keep the pins equal); inline,
+# so that a copy of this Makefile outside the checkout bootstraps the same tools.
+TOOLS_PINS := nox==2026.10.20 uv==0.13.9
 # The noxfile imports tiered_ci.nox, so the tools env holds tiered-ci: this checkout,
 # the checkout around an example (examples/*), else the released package.
 TIERED_CI ?= $(or $(if $(wildcard ci/tiered_ci),-e .),$(if $(wildcard ../../ci/tiered_ci),-e ../..),tiered-ci)
-$(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet "nox>=2025.2.9" uv $(TIERED_CI)
+$(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet $(TOOLS_PINS) $(TIERED_CI)

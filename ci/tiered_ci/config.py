@@ -21,6 +21,7 @@ from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
 from tiered_ci.events import is_branch_name
 from tiered_ci.globs import GlobError, compile_glob
+from tiered_ci.tree import Tree, WorkTree
 
 __all__ = [
     "CACHE_MODES",
@@ -106,6 +107,8 @@ class Install:
 
 
 DEFAULT_INSTALL = Install(groups=("test",))
+# GitHub Actions refuses a matrix of more entries than this.
+MATRIX_LIMIT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,8 @@ class Tier:
     install: Install | None = None
     python: tuple[str, ...] = ()  # one session per version; () = the Python running nox
     run_pytest: bool = True  # `quick` with false: lint only
+    fan_out: bool = True  # `unit`: run as every domain shard (+ the rest), each in its env
+    max_jobs: int | None = None  # `unit`: pack the shards into at most this many jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +167,13 @@ class Service:
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
-    # Keys the config table set; compose discovery (services.discover) fills the others.
+    # Keys the config table set; compose discovery (images.discover) fills the others.
     keys: frozenset[str] = frozenset()
+    # Named build contexts (`COPY --from=<name>`): a repo-relative folder, or a URL,
+    # `docker-image://...`, `service:<name>` (compose's `additional_contexts`).
+    contexts: Mapping[str, str] = field(default_factory=dict)
+    # Why the build inputs cannot be known (an unset compose variable...): watch everything.
+    unresolved: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +231,10 @@ class Config:
     shard_overhead_seconds: float = 30.0
     deepen_budget: int = 500  # commits `git fetch --deepen` may add in a shallow clone
     services_from: tuple[str, ...] = ()  # compose files to discover services from
+    # Set by tiered_ci.images.discover.resolve: the files compose discovery read, and the
+    # services as configured (before compose filled them in), to redo it at another revision.
+    compose_inputs: tuple[str, ...] = ()
+    declared_services: Mapping[str, Service] | None = None
     cache: str = "none"
     coverage_fail_under: float | None = None
     impact: Impact = field(default_factory=Impact)
@@ -250,17 +264,27 @@ class Config:
 # --- loading ----------------------------------------------------------------
 
 
-def load(root: Path, config_file: Path | None = None) -> Config:
-    """Read `[tool.tiered-ci]` from `config_file` or `<root>/pyproject.toml`."""
-    path = config_file if config_file is not None else root / "pyproject.toml"
-    if config_file is not None and not path.is_file():
-        raise ConfigError(f"{path}: config file not found; pass an existing TOML file to --config")
-    if not path.is_file():
-        return Config(root=root, source=None, table_found=False)
+def load(root: Path, config_file: Path | None = None, tree: Tree | None = None) -> Config:
+    """Read `[tool.tiered-ci]` from `config_file`, else `pyproject.toml` of `tree` (default:
+    the work tree under `root`; `--head REV` passes REV's tree)."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(
+                f"{config_file}: config file not found; pass an existing TOML file to --config"
+            )
+        try:
+            text = config_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_file}: cannot read: {exc}") from exc
+        path = config_file
+    else:
+        path = root / "pyproject.toml"
+        found = (tree or WorkTree(root)).read_text("pyproject.toml")
+        if found is None:
+            return Config(root=root, source=None, table_found=False)
+        text = found
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except RecursionError:
@@ -274,17 +298,17 @@ def load(root: Path, config_file: Path | None = None) -> Config:
         return replace(parse({}, root=root, source=path), table_found=False)
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {PREFIX}: expected a table, got {_type(table)}")
-    return _expand_families(parse(table, root=root, source=path), root, path)
+    return _expand_families(parse(table, root=root, source=path), tree or WorkTree(root), path)
 
 
-def _expand_families(config: Config, root: Path, path: Path) -> Config:
-    """Generated domains from the work tree (replay expands against each commit)."""
+def _expand_families(config: Config, tree: Tree, path: Path) -> Config:
+    """Generated domains from the tree the config was read from (work tree or `--head`)."""
     if not config.families:
         return config
     from tiered_ci import families  # noqa: PLC0415 - only generated domains need it
 
     try:
-        return families.expand(config, families.FileTree(root))
+        return families.expand(config, tree)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
@@ -332,6 +356,8 @@ _TIER_KEYS = frozenset(
         "install",
         "python",
         "run-pytest",
+        "fan-out",
+        "max-jobs",
     }
 )
 _DOMAIN_KEYS = frozenset({"paths", "tests", "install", "python", "depends-on"})
@@ -350,7 +376,16 @@ _FAMILY_KEYS = frozenset(
 )
 _INSTALL_KEYS = frozenset({"root", "editable", "requirements", "groups", "extras", "packages"})
 _SERVICE_KEYS = frozenset(
-    {"context", "dockerfile", "paths", "image", "target", "args", "depends-on"}
+    {
+        "context",
+        "dockerfile",
+        "paths",
+        "image",
+        "target",
+        "args",
+        "depends-on",
+        "additional-contexts",
+    }
 )
 _TRIGGER_KEYS = frozenset({"always", "affected"})
 _COVERAGE_KEYS = frozenset({"fail-under"})
@@ -392,7 +427,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         unknown += _unknown(sub, _SERVICE_KEYS, key)
         services[name] = _service(name, sub, key)
     # With compose discovery a depends-on may name a service only the compose file
-    # declares; tiered_ci.services.discover checks the merged set instead.
+    # declares; tiered_ci.images.discover checks the merged set instead.
     _check_depends_on(services, known_later=table.get("services-from") is not None)
     for name, sub in _subtables(table, "triggers").items():
         key = f"{PREFIX}.triggers.{name}"
@@ -449,6 +484,8 @@ def _tier(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) ->
         install=_install(sub, key, unknown),
         python=_pythons(sub, key),
         run_pytest=_bool(sub, "run-pytest", key, default=True),
+        fan_out=_bool(sub, "fan-out", key, default=True),
+        max_jobs=_max_jobs(sub, key),
     )
 
 
@@ -464,6 +501,17 @@ def _impact(table: Mapping[str, object], key: str) -> Impact:
         map=_str(table, "map", key) or _DEFAULT_IMPACT.map,
         max_age_days=_number(table, "max-age-days", key, _DEFAULT_IMPACT.max_age_days),
     )
+
+
+def _max_jobs(sub: Mapping[str, object], key: str) -> int | None:
+    value = sub.get("max-jobs")
+    if value is None:
+        return None
+    if not _is_int(value) or not 1 <= cast("int", value) <= MATRIX_LIMIT:
+        raise _Invalid(
+            f"{key}.max-jobs: expected a whole number from 1 to {MATRIX_LIMIT}, got {value!r}"
+        )
+    return cast("int", value)
 
 
 def _bool(sub: Mapping[str, object], name: str, key: str, *, default: bool) -> bool:
@@ -541,6 +589,13 @@ def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
     for arg_name, value in args.items():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise _Invalid(f"{key}.args.{arg_name}: expected a string, got {_type(value)}")
+    contexts = _table(sub, "additional-contexts", key)
+    for context_name, value in contexts.items():
+        if not isinstance(value, str) or not value:
+            raise _Invalid(
+                f"{key}.additional-contexts.{context_name}: expected a non-empty string "
+                f"(a folder, docker-image://REF or service:NAME), got {_type(value)}"
+            )
     image = _str(sub, "image", key)
     _check_image(image, name, key)
     return Service(
@@ -553,6 +608,7 @@ def _service(name: str, sub: Mapping[str, object], key: str) -> Service:
         args={str(k): str(v) for k, v in args.items()},
         depends_on=_globs(sub, "depends-on", key, kind="a list of service names"),
         keys=frozenset(k for k in sub if k in _SERVICE_KEYS),
+        contexts={str(k): str(v).rstrip("/") or "." for k, v in contexts.items()},
     )
 
 

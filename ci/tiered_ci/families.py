@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import fnmatch
 import graphlib
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from tiered_ci._toml import tomllib
 from tiered_ci.config import PREFIX, Config, Domain, Family, Install
 from tiered_ci.errors import ConfigError
 
+if TYPE_CHECKING:
+    from tiered_ci.tree import Tree
+
 __all__ = [
-    "FileTree",
-    "Tree",
     "dependency_names",
     "dependents",
     "expand",
@@ -41,45 +40,14 @@ _GLOB_CHARS = frozenset("*?[")
 _NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
 
-class Tree(Protocol):
-    """A read-only view of a repository tree (the work tree or one commit)."""
-
-    def children(self, folder: str) -> list[str]:
-        """Names of the sub-folders of `folder` ("" is the root)."""
-        ...
-
-    def read(self, path: str) -> str | None:
-        """The text of a file, or None when it does not exist."""
-        ...
-
-
-class FileTree:
-    """The work tree on disk."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def children(self, folder: str) -> list[str]:
-        try:
-            with os.scandir(self.root / folder) as entries:
-                return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
-        except OSError:
-            return []
-
-    def read(self, path: str) -> str | None:
-        try:
-            return (self.root / path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-
-
 def match_folders(pattern: str, tree: Tree) -> list[str]:
     """Folders matching `pattern` (`packages/*`), level by level; hidden ones only if named."""
     found = [""]
     for part in pattern.split("/"):
         next_level: list[str] = []
         for parent in found:
-            names = tree.children(parent)
+            entries = tree.children(parent or ".") or {}
+            names = sorted(name for name, kind in entries.items() if kind == "dir")
             if _GLOB_CHARS.intersection(part):
                 hidden_ok = part.startswith(".")
                 chosen = [
@@ -185,7 +153,7 @@ def _with_edges(
 
 def _metadata(tree: Tree, folder: str) -> tuple[str | None, list[str]]:
     """(project name, normalized names it depends on) from pyproject.toml or setup.cfg."""
-    text = tree.read(f"{folder}/pyproject.toml")
+    text = tree.read_text(f"{folder}/pyproject.toml")
     if text is not None:
         try:
             document = tomllib.loads(text)
@@ -194,7 +162,7 @@ def _metadata(tree: Tree, folder: str) -> tuple[str | None, list[str]]:
         project = document.get("project", {})
         name = project.get("name") if isinstance(project, dict) else None
         return (name if isinstance(name, str) else None), dependency_names(document)
-    setup_cfg = tree.read(f"{folder}/setup.cfg")
+    setup_cfg = tree.read_text(f"{folder}/setup.cfg")
     if setup_cfg is not None:
         return _setup_cfg(setup_cfg)
     return None, []

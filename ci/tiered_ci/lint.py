@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from tiered_ci.config import PREFIX, Config
+from tiered_ci.config import PREFIX, Config, Service
 from tiered_ci.globs import compile_glob
 
 __all__ = ["Finding", "lint"]
@@ -51,22 +51,38 @@ def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:
             if not index.exists(path)
         )
     for name, service in config.services.items():
-        if not index.exists(service.context):
-            findings.append(
-                Finding(
-                    f"{PREFIX}.services.{name}.context",
-                    f"{service.context!r} is not a tracked folder, so nothing would be built "
-                    "from it; fix the path or commit the folder",
-                )
-            )
-        if service.dockerfile not in index.files:
-            findings.append(
-                Finding(
-                    f"{PREFIX}.services.{name}.dockerfile",
-                    f"{service.dockerfile!r} is not a tracked file; fix the path or commit it",
-                )
-            )
+        findings.extend(_lint_service(name, service, index))
     return findings
+
+
+def _lint_service(name: str, service: Service, index: _Index) -> Iterator[Finding]:
+    key = f"{PREFIX}.services.{name}"
+    if name != name.lower():
+        yield Finding(
+            key,
+            f"{name!r} has upper-case letters, which Compose rejects in service names; "
+            f"rename it to {name.lower()!r}",
+        )
+    if service.unresolved:
+        return  # its inputs are unknown: `tiered-ci check-config` prints why as a note
+    if not index.exists(service.context) or service.context in index.files:
+        yield Finding(
+            f"{key}.context",
+            f"{service.context!r} is not a tracked folder, so nothing would be built "
+            "from it; fix the path or commit the folder",
+        )
+    if service.dockerfile not in index.files:
+        yield Finding(
+            f"{key}.dockerfile",
+            f"{service.dockerfile!r} is not a tracked file; fix the path or commit it",
+        )
+    for context_name, folder in sorted(service.contexts.items()):
+        local = not ("://" in folder or folder.startswith(("git@", "service:", "target:")))
+        if local and (not index.exists(folder) or folder in index.files):
+            yield Finding(
+                f"{key}.additional-contexts.{context_name}",
+                f"{folder!r} is not a tracked folder; fix the path or commit its files",
+            )
 
 
 class _Index:

@@ -5,7 +5,7 @@ Order of evaluation for every path a change touches (a rename touches two):
 1. `ignore` globs: the path triggers nothing.
 2. `run-all` globs: a global input; everything runs.
 3. domain `paths` (ordered, `!` excludes, last match wins) and domain `tests`.
-4. service inputs (context, Dockerfile, extra paths; see tiered_ci.services).
+4. service inputs (context, Dockerfile, extra paths; see tiered_ci.images.watch).
 5. tier test `paths` (`tests/integration`, ...), for a test no domain owns.
 6. nothing claimed it: the `unmapped` policy decides (run-all, warn or ignore).
 
@@ -23,7 +23,7 @@ from typing import NamedTuple
 from tiered_ci.changes import ChangedFile
 from tiered_ci.config import Config
 from tiered_ci.globs import PatternList
-from tiered_ci.services import Watch, claims, dependents
+from tiered_ci.images.watch import Watch, claims, dependents
 
 __all__ = ["Owner", "Reason", "Rules", "Selection", "compile_rules", "literal_prefix", "select"]
 
@@ -71,6 +71,9 @@ class Rules:
     domain_dependents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # (folder glob, domain-name template, family) of each domain family
     families: tuple[tuple[str, str, str], ...] = ()
+    # Compose files and `.env`: the images package compares them between base and head,
+    # so a change to one that alters no service's build is accounted for, not unmapped.
+    compose_inputs: frozenset[str] = frozenset()
 
 
 def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
@@ -87,6 +90,7 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
         domain_dependents=_domain_dependents(config),
         families=tuple((f.folders, f.domain, f.name) for f in config.families.values()),
         unmapped=config.unmapped,
+        compose_inputs=frozenset(config.compose_inputs),
         index=_PrefixIndex.build(
             [(("domain", n), d.paths) for n, d in config.domains.items()]
             + [(("tests", n), d.tests) for n, d in config.domains.items()]
@@ -134,6 +138,9 @@ def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
     if not (
         in_domain or owned_test or in_service or in_tier or _map_family(path, status, rules, acc)
     ):
+        if path in rules.compose_inputs:
+            acc.ignored.append(path)  # compared: it changes no service's build
+            return
         _unmapped(path, status, rules.unmapped, acc)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -65,6 +66,7 @@ TIER_SESSIONS = (
     "bench",
     "gate",
     "impact-record",
+    "domain-pack",
 )
 # Variables through which coverage follows subprocesses (see _run_pytest).
 _COVERAGE_VARIABLES = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE")
@@ -500,8 +502,15 @@ def _ci(project: _Project) -> None:
         command = ["tiered-ci", "plan", "--format", "json", *plan_args]
         the_plan = json.loads(session.run(*command, silent=True, stderr=None) or "{}")
         print(json.dumps(the_plan, indent=2))  # noqa: T201
+        # A session's own matrix arguments (the unit remainder's --ignore list) come
+        # first; a session split into --shard=K/N entries runs whole here.
+        entries: dict[str, list[str]] = {}
+        for entry in the_plan.get("matrix", {}).get("include", []):
+            entries.setdefault(entry["session"], []).append(entry.get("args", ""))
         for name in the_plan.get("sessions", []):
-            session.notify(name, posargs=test_args)
+            own = entries.get(name, [""])
+            args = shlex.split(own[0]) if len(own) == 1 else []
+            session.notify(name, posargs=[*args, *test_args])
 
 
 def _lint(project: _Project) -> None:
@@ -527,6 +536,21 @@ def _bench(project: _Project) -> None:
         _install(session, project, "test", *extra, install_project=True, tools=True)
         for script in scripts:
             session.run("python", str(script.relative_to(project.root)), *session.posargs)
+
+
+def _domain_pack(project: _Project) -> None:
+    if not project.config.domains:
+        return
+
+    @nox.session(name="domain-pack", venv_backend="none")
+    def domain_pack(session: nox.Session) -> None:
+        """Several domain shards in one job (`-- SESSION... [-- pytest args]`), each in its env."""
+        names, pytest_args = split_posargs(session.posargs)
+        if not names:
+            session.error("name the domain-shard sessions to run: nox -s domain-pack -- NAME...")
+        extra = ["--", *pytest_args] if pytest_args else []
+        # A nested nox gives every shard its own environment, as its own job would.
+        session.run("python", "-m", "nox", "-s", *names, *extra, external=True)
 
 
 def _gate(_project: _Project) -> None:
@@ -574,4 +598,5 @@ _SESSIONS: dict[str, Callable[[_Project], None]] = {
     "bench": _bench,
     "gate": _gate,
     "impact-record": _impact_record,
+    "domain-pack": _domain_pack,
 }

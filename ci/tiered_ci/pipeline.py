@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from tiered_ci.changes import ChangeSet
     from tiered_ci.config import Config
     from tiered_ci.events import Trigger
+    from tiered_ci.images.watch import Watch
     from tiered_ci.plan import Plan
-    from tiered_ci.services import Watch
+    from tiered_ci.tree import Tree
 
 __all__ = [
     "Change",
@@ -62,11 +63,12 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Where, under which config, for which trigger."""
+    """Where, under which config, for which trigger; `tree` holds the head's files."""
 
     root: Path
     config: Config
     trigger: Trigger
+    tree: Tree | None = None  # None: the work tree under `root`
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class Change:
     config: Config
     trigger: Trigger
     changes: ChangeSet
+    tree: Tree | None = None  # the head's files (`--head REV`'s tree); None: the work tree
 
 
 def read_change(
@@ -84,7 +87,8 @@ def read_change(
 ) -> Change:
     """The I/O edge: repository, config, trigger (flags, then environment) and the git diff."""
     context = read_context(request, environ, discover_services=discover_services)
-    return Change(context.root, context.config, context.trigger, read_changes(context, request))
+    changes = read_changes(context, request)
+    return Change(context.root, context.config, context.trigger, changes, context.tree)
 
 
 def read_context(
@@ -93,22 +97,27 @@ def read_context(
     """Repository root, its config and the trigger.
 
     `discover_services=False` skips compose discovery, for commands that never
-    look at services (`filter`).
+    look at services (`filter`). With `--head REV` the config, compose files and
+    `.env` are REV's (`tiered_ci.tree`), so a replayed plan is the plan REV had.
     """
-    from tiered_ci import changes, events, services  # noqa: PLC0415 - keep --help fast
+    from tiered_ci import changes, events  # noqa: PLC0415 - keep --help fast
     from tiered_ci import config as config_module  # noqa: PLC0415
+    from tiered_ci.tree import open_tree  # noqa: PLC0415
 
     root = changes.find_root(request.repo)
-    config = config_module.load(root, request.config)
+    tree = open_tree(root, request.head)
+    config = config_module.load(root, request.config, tree)
     if discover_services:
-        config = services.resolve(config, root)
+        from tiered_ci.images import discover  # noqa: PLC0415
+
+        config = discover.resolve(config, tree, environ)
     trigger = events.from_environment(
         environ,
         event=request.event,
         event_path=request.event_path,
         default_branch=config.default_branch,
     )
-    return Context(root, config, trigger)
+    return Context(root, config, trigger, tree)
 
 
 def read_changes(context: Context, request: Request) -> ChangeSet:
@@ -125,26 +134,47 @@ def read_changes(context: Context, request: Request) -> ChangeSet:
     )
 
 
-def plan_change(
+def plan_change(  # noqa: PLR0913 - plain data in, keyword-only extras
     config: Config,
     trigger: Trigger,
     changes: ChangeSet,
     watches: Mapping[str, Watch],
     *,
     shard_counts: Mapping[str, int] | None = None,
+    domain_seconds: Mapping[str, float] | None = None,
 ) -> Plan:
     """Pure: map the changed files through the config's rules and decide the plan."""
     from tiered_ci import mapping, plan  # noqa: PLC0415 - only commands that plan pay for them
 
     selection = mapping.select(changes.files, mapping.compile_rules(config, watches))
-    return plan.build_plan(trigger, changes, selection, config, shard_counts=shard_counts)
+    return plan.build_plan(
+        trigger,
+        changes,
+        selection,
+        config,
+        shard_counts=shard_counts,
+        domain_seconds=domain_seconds,
+    )
 
 
-def plan_for(change: Change, *, shard_counts: Mapping[str, int] | None = None) -> Plan:
-    """The plan of a change read from disk: its services' watch rules come from the repository."""
-    from tiered_ci import services  # noqa: PLC0415
+def plan_for(
+    change: Change,
+    *,
+    shard_counts: Mapping[str, int] | None = None,
+    domain_seconds: Mapping[str, float] | None = None,
+) -> Plan:
+    """The plan of a change read from disk: its services' watch rules come from the head's
+    files (Dockerfiles, ignore files; compose inputs compared with the base's)."""
+    from tiered_ci.images import discover  # noqa: PLC0415
+    from tiered_ci.tree import WorkTree  # noqa: PLC0415
 
-    watches = services.load_watches(change.config, change.root)
+    tree = change.tree or WorkTree(change.root)
+    watches = discover.watches_for_change(change.config, tree, change.changes)
     return plan_change(
-        change.config, change.trigger, change.changes, watches, shard_counts=shard_counts
+        change.config,
+        change.trigger,
+        change.changes,
+        watches,
+        shard_counts=shard_counts,
+        domain_seconds=domain_seconds,
     )

@@ -7,12 +7,13 @@ The plan is a first-class frozen object: the workflows read its JSON
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import heapq
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from tiered_ci.changes import ChangedFile, ChangeSet
-from tiered_ci.config import SESSION_KINDS, Config, TriggerPolicy
+from tiered_ci.config import MATRIX_LIMIT, SESSION_KINDS, Config, TriggerPolicy
 from tiered_ci.events import Trigger
 from tiered_ci.mapping import Reason, Selection, literal_prefix
 
@@ -95,13 +96,14 @@ class Plan:
         }
 
 
-def build_plan(
+def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
     trigger: Trigger,
     changes: ChangeSet,
     selection: Selection,
     config: Config,
     *,
     shard_counts: Mapping[str, int] | None = None,
+    domain_seconds: Mapping[str, float] | None = None,
 ) -> Plan:
     """Decide the sessions, domains and services for one run, with a reason for each."""
     policy = config.triggers[trigger.kind]
@@ -129,6 +131,13 @@ def build_plan(
         Reason(f"session:{s}", None, None, f"tiers.{s}.target-seconds: split into {n} shards")
         for s, n in counts.items()
     ]
+    extra_args = {"unit": " ".join(chooser.unit_rest)} if chooser.unit_rest else {}
+    matrix, packing = pack_matrix(
+        _matrix(versioned, counts, extra_args),
+        max_jobs=config.tier("unit").max_jobs,
+        seconds=domain_seconds or {},
+    )
+    session_reasons += [Reason("matrix", None, None, note) for note in packing]
     reasons = [*session_reasons, *_selection_reasons(selection, domains, services, mode)]
     if fallback is not None and mode == "all":
         reasons.insert(0, Reason("mode:all", None, None, fallback))
@@ -144,7 +153,7 @@ def build_plan(
         sessions=sessions,
         domains=domains,
         services=services,
-        matrix=_matrix(versioned, counts),
+        matrix=matrix,
         reasons=tuple(reasons),
         decisions=(
             *_target_decisions("domain", config.domains, domains, selection.domains, mode, near),
@@ -213,6 +222,7 @@ class _SessionChooser:
         self.sessions: list[str] = []
         self.reasons: list[Reason] = []
         self.decisions: list[Decision] = []
+        self.unit_rest: tuple[str, ...] | None = None  # set: `unit` runs only the remainder
 
     def choose(self) -> tuple[tuple[str, ...], list[Reason], list[Decision]]:
         for kind in self.policy.always:
@@ -223,15 +233,52 @@ class _SessionChooser:
         for kind in SESSION_KINDS:
             if kind not in self.policy.always and kind not in self.policy.affected:
                 self._skip(kind, f"not in {self.key} (always or affected)")
-        self._drop_shards_covered_by_unit()
+        if self.config.tier("unit").fan_out and self.config.domains:
+            self._fan_out()
+        else:
+            self._drop_shards_covered_by_unit()
         return tuple(self.sessions), self.reasons, self.decisions
+
+    def _fan_out(self) -> None:
+        """`unit` runs as every domain's shard, each in its own environment, plus the
+        tests no domain owns (`unit` with the domains' tests ignored), never as one job
+        that would need every domain's dependencies at once."""
+        if "unit" not in self.sessions:
+            return
+        at = self.sessions.index("unit")
+        why = "unit fans out: every domain shard in its own environment (tiers.unit.fan-out)"
+        # In a partial plan `unit` is there for a changed test no domain owns: the
+        # remainder alone; the whole tier (mode all, or `always`) is every shard too.
+        whole = self.mode == "all" or "unit" in self.policy.always
+        shards = [f"domain-shard({d})" for d in self.config.domains] if whole else []
+        self.sessions.remove("unit")
+        self.reasons = [r for r in self.reasons if r.target != "session:unit"]
+        self.decisions = [d for d in self.decisions if d.target != "session:unit"]
+        for offset, shard in enumerate(s for s in shards if s not in self.sessions):
+            self.sessions.insert(at + offset, shard)
+            self.reasons.append(Reason(f"session:{shard}", None, None, "tiers.unit.fan-out"))
+            self.decisions.append(Decision(f"session:{shard}", selected=True, why=why))
+        self.unit_rest = unit_remainder(self.config)
+        if self.unit_rest is None:
+            self._skip("unit", "every unit test path belongs to a domain: the shards are all of it")
+            return
+        self.sessions.insert(at + len(shards), "unit")
+        self.reasons.append(Reason("session:unit", None, None, "tiers.unit.fan-out"))
+        rest = "the unit tests no domain owns (the domains' tests are --ignore'd)"
+        self.decisions.append(Decision("session:unit", selected=True, why=rest))
 
     def _add(self, session: str, rule: str, why: str | None = None) -> None:
         if session == "domain-shard":
             for domain in self.domains if self.mode != "all" else ():
                 self._add(f"domain-shard({domain})", rule, f"domain {domain} is selected")
             if self.mode == "all":
-                self._skip("domain-shard", "mode is all: the unit session runs every shard")
+                fans = self.config.tier("unit").fan_out
+                why = (
+                    "mode is all: unit fans out into every shard"
+                    if fans
+                    else ("mode is all: the unit session runs every shard")
+                )
+                self._skip("domain-shard", why)
                 self._add("unit", rule, "mode is all: unit is the union of every domain shard")
             return
         if session == "docker-changed-services" and not self.config.services:
@@ -249,7 +296,7 @@ class _SessionChooser:
 
     def _affected(self, kind: str) -> None:
         rule = f"{self.key}.affected"
-        if self.mode == "all":
+        if self.mode == "all" and (kind != "integration" or "integration" in self.config.tiers):
             self._add(kind, rule, f"mode is all ({rule})")
             return
         why = self._why_affected(kind)
@@ -267,11 +314,13 @@ class _SessionChooser:
         if kind == "unit":
             return _first_path("a unit test no domain owns changed", sel.tiers.get("unit"))
         if kind == "integration":
+            # Without a declared integration tier there is nothing the tier-wide session
+            # is for: unit (or the shards) has no marker filter that would leave them out.
+            if "integration" not in self.config.tiers:
+                return None
             if hit := _first_path("an integration test changed", sel.tiers.get("integration")):
                 return hit
-            # The tier-wide session follows a domain or service only when the repository
-            # declares an integration tier: without one there is nothing it could be for.
-            if (self.domains or self.services) and "integration" in self.config.tiers:
+            if self.domains or self.services:
                 return "a domain or service is selected; integration tests cross them"
             return None
         # quick / full-e2e named in `affected`: run when anything is selected.
@@ -314,6 +363,28 @@ def _gone_domains(selection: Selection, config: Config) -> list[str]:
         for name, reasons in selection.domains.items()
         if name not in config.domains
     ]
+
+
+def unit_remainder(config: Config) -> tuple[str, ...] | None:
+    """pytest `--ignore` arguments that leave the unit tests no domain owns; None: none.
+
+    Without `tiers.unit.paths` nothing says where unit tests live beyond the
+    domains' own tests, so the shards are taken as the whole tier.
+    """
+    unit_paths = [p.rstrip("/") for p in config.tier("unit").paths]
+    owned = [t.rstrip("/") for d in config.domains.values() for t in d.tests]
+
+    def covered(path: str) -> bool:
+        return any(path == t or path.startswith(f"{t}/") for t in owned)
+
+    if not unit_paths or all(covered(p) for p in unit_paths):
+        return None
+    inside = [
+        t
+        for t in owned
+        if any(p in (".", "") or t == p or t.startswith(f"{p}/") for p in unit_paths)
+    ]
+    return tuple(f"--ignore={t}" for t in dict.fromkeys(inside))
 
 
 def _first_path(what: str, reasons: tuple[Reason, ...] | None) -> str | None:
@@ -432,17 +503,100 @@ def _base_session(name: str, python: str | None) -> str:
 
 
 def _matrix(
-    sessions: tuple[tuple[str, str | None], ...], shard_counts: Mapping[str, int]
+    sessions: tuple[tuple[str, str | None], ...],
+    shard_counts: Mapping[str, int],
+    extra_args: Mapping[str, str],
 ) -> tuple[MatrixEntry, ...]:
     entries: list[MatrixEntry] = []
+    shard_counts = _capped_counts(sessions, shard_counts)
     for session, python in sessions:
         if _base_session(session, python) in NOT_IN_MATRIX:
             continue
         count = shard_counts.get(_base_session(session, python), 1)
+        args = extra_args.get(_base_session(session, python), "")
         if count <= 1:
-            entries.append(MatrixEntry(session, python=python))
+            entries.append(MatrixEntry(session, args, python))
         else:
             entries.extend(
-                MatrixEntry(session, f"--shard={k}/{count}", python) for k in range(1, count + 1)
+                MatrixEntry(session, f"{args} --shard={k}/{count}".strip(), python)
+                for k in range(1, count + 1)
             )
     return tuple(entries)
+
+
+def _capped_counts(
+    sessions: tuple[tuple[str, str | None], ...], counts: Mapping[str, int]
+) -> dict[str, int]:
+    """`target-seconds` shard counts scaled down so the matrix stays within the limit."""
+    bases = [_base_session(s, p) for s, p in sessions if _base_session(s, p) not in NOT_IN_MATRIX]
+    plain = sum(1 for b in bases if counts.get(b, 1) <= 1)
+    split = sum(counts.get(b, 1) for b in bases if counts.get(b, 1) > 1)
+    room = MATRIX_LIMIT - plain
+    if split <= room or split == 0:
+        return dict(counts)
+    scale = max(room, 1) / split
+    return {name: max(1, int(n * scale)) for name, n in counts.items()}
+
+
+PACK_SESSION = "domain-pack"
+
+
+def pack_matrix(
+    entries: tuple[MatrixEntry, ...], *, max_jobs: int | None, seconds: Mapping[str, float]
+) -> tuple[tuple[MatrixEntry, ...], list[str]]:
+    """Domain shards packed into at most `max_jobs` jobs (and the whole matrix into
+    GitHub's 256), longest first onto the least loaded job, by recorded seconds.
+
+    A packed job is `domain-pack` with the shard sessions as its arguments; it runs
+    each in its own environment (tiered_ci.nox). Shards of different Pythons never
+    share a job. Returns the entries and a note for each packing done.
+    """
+    shards = [e for e in entries if e.session.startswith("domain-shard(") and not e.args]
+    others = [e for e in entries if e not in shards]
+    room = MATRIX_LIMIT - len(others)
+    allowed = min(max_jobs or len(shards), room) if shards else 0
+    if len(shards) <= allowed:
+        return entries, []
+    allowed = max(allowed, 1)
+    notes = [
+        f"{len(shards)} domain shards packed into {allowed} jobs "
+        + (
+            f"(tiers.unit.max-jobs = {max_jobs})"
+            if max_jobs and max_jobs <= room
+            else f"(a GitHub matrix holds at most {MATRIX_LIMIT} entries)"
+        )
+    ]
+    by_python: dict[str | None, list[MatrixEntry]] = {}
+    for entry in shards:
+        by_python.setdefault(entry.python, []).append(entry)
+    known = [seconds[d] for e in shards if (d := _domain_of(e.session)) in seconds]
+    default = sum(known) / len(known) if known else 1.0
+    packed: list[MatrixEntry] = []
+    for python, group in by_python.items():
+        jobs = max(1, round(allowed * len(group) / len(shards)))
+        packed += _lpt(group, jobs, lambda e: seconds.get(_domain_of(e.session), default), python)
+    return (*packed, *others), notes
+
+
+def _domain_of(session: str) -> str:
+    return session.removeprefix("domain-shard(").removesuffix(")")
+
+
+def _lpt(
+    group: list[MatrixEntry],
+    jobs: int,
+    cost: Callable[[MatrixEntry], float],
+    python: str | None,
+) -> list[MatrixEntry]:
+    bins: list[tuple[float, int, list[str]]] = [(0.0, i, []) for i in range(min(jobs, len(group)))]
+    for entry in sorted(group, key=lambda e: (-cost(e), e.session)):
+        load, index, names = heapq.heappop(bins)
+        names.append(entry.session)
+        heapq.heappush(bins, (load + cost(entry), index, names))
+    out = []
+    for _, _, names in sorted(bins, key=lambda b: b[1]):
+        if len(names) == 1:
+            out.append(MatrixEntry(names[0], "", python))
+        else:
+            out.append(MatrixEntry(PACK_SESSION, " ".join(names), python))
+    return out

@@ -121,3 +121,99 @@ def test_a_failed_dependency_skips_its_dependants(three: GitRepo, prefix: str) -
     assert images(prefix) == [f"{prefix}-worker:dep"]
     assert "tiered-ci build: skipped web: api failed" in proc.stderr
     assert proc.stderr.splitlines()[-1] == "tiered-ci build: error: 2 of 3 builds failed: api, web"
+
+
+def image_file(ref: str, path: str) -> str:
+    """The text of `path` inside the image `ref` (mounted with buildah)."""
+
+    def out(*argv: str) -> str:
+        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+
+    container = out("buildah", "from", ref)
+    try:
+        mount = out("buildah", "mount", container)
+        return (Path(mount) / path.lstrip("/")).read_text(encoding="utf-8")
+    finally:
+        subprocess.run(["buildah", "rm", container], capture_output=True, check=False)
+
+
+needs_buildah = pytest.mark.skipif(
+    shutil.which("buildah") is None, reason="reads the image with buildah mount"
+)
+
+
+@needs_buildah
+def test_s5_a_context_named_like_an_option_builds_from_that_folder(
+    tmp_path: Path, prefix: str
+) -> None:
+    repo = GitRepo(tmp_path / "r")
+    iid = tmp_path / "iid"
+    repo.write_many(
+        {
+            "svc/Dockerfile": "FROM scratch\nCOPY m.txt /m.txt\n",
+            f"--iidfile={iid}/m.txt": "configured context\n",
+            "m.txt": "repository root\n",
+            "pyproject.toml": (
+                f'[tool.tiered-ci.services.s]\ncontext = "--iidfile={iid}"\n'
+                f'dockerfile = "svc/Dockerfile"\nimage = "{prefix}-s5"\n'
+            ),
+        }
+    )
+    repo.commit("base")
+    proc = build(repo, "--all", "--builder", "buildah", "--tag", "t1")
+    assert proc.returncode == 0, proc.stderr
+    assert not iid.is_file()  # before: buildah took the context as --iidfile and wrote it
+    assert image_file(f"{prefix}-s5:t1", "/m.txt") == "configured context\n"
+
+
+@needs_buildah
+def test_w4_the_planned_symlink_target_is_what_the_builder_copies(
+    tmp_path: Path, prefix: str
+) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write_many(
+        {
+            "libs/common/a.txt": "v1\n",
+            "svc/Dockerfile": "FROM scratch\nCOPY vendor /c\n",
+            "pyproject.toml": (
+                '[tool.tiered-ci.services.w]\ncontext = "."\n'
+                f'dockerfile = "svc/Dockerfile"\nimage = "{prefix}-w4"\n'
+            ),
+        }
+    )
+    (repo.path / "vendor").symlink_to("libs/common")
+    repo.commit("base")
+    repo.branch("f")
+    repo.write("libs/common/a.txt", "v2\n")
+    repo.commit("change behind the link")
+    proc = build(repo, "--base", "main", "--builder", "buildah", "--tag", "t")
+    assert proc.returncode == 0, proc.stderr
+    assert "  w: libs/common/a.txt (services.w.copy[0].symlink)" in proc.stderr
+    assert image_file(f"{prefix}-w4:t", "/c/a.txt") == "v2\n"
+
+
+@needs_buildah
+def test_w5_a_compose_additional_context_is_watched_and_passed_to_the_builder(
+    tmp_path: Path, prefix: str
+) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write_many(
+        {
+            "libs/common/a.txt": "common v1\n",
+            "svc/app.txt": "app\n",
+            "svc/Dockerfile": "FROM scratch\nCOPY --from=common a.txt /a.txt\nCOPY app.txt /\n",
+            "compose.yaml": (
+                f"services:\n  w:\n    image: {prefix}-w5\n    build:\n      context: svc\n"
+                "      additional_contexts:\n        common: ./libs/common\n"
+            ),
+            "pyproject.toml": '[tool.tiered-ci]\nservices-from = "compose"\n',
+        }
+    )
+    repo.commit("base")
+    repo.branch("f")
+    repo.write("libs/common/a.txt", "common v2\n")
+    repo.commit("change the additional context")
+    proc = build(repo, "--base", "main", "--builder", "buildah", "--tag", "t")
+    assert proc.returncode == 0, proc.stderr
+    assert "  w: libs/common/a.txt (services.w.additional_contexts.common[0])" in proc.stderr
+    assert image_file(f"{prefix}-w5:t", "/a.txt") == "common v2\n"

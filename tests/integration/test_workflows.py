@@ -1,15 +1,19 @@
 """The workflows stay thin, pinned and valid, and call only sessions that exist.
 
-Checks run on .github/workflows/: zizmor (offline) finds nothing, the
-github-workflows JSON schema accepts every file, every action is pinned to the
-SHA in the project's pin table, checkouts keep no credentials, no `${{` reaches
-a shell, and every `nox -s NAME` (workflows and Makefile, and every matrix
-entry a real plan emits) names a session `nox -l --json` lists.
+`tiered-ci.yml` is the reusable workflow (plan, quick, run matrix, images, coverage,
+gate); `ci.yml`, `ready-for-review.yml` and `nightly.yml` call it, as the example's
+adopter-style callers do by `owner/repo/...@sha`. Checks: zizmor (offline, pedantic)
+finds nothing, the github-workflows JSON schema accepts every file, every action is
+pinned to the SHA in the project's pin table, checkouts keep no credentials, no `${{`
+reaches a shell, only the images job may write packages, the pinned nox and uv agree
+with ci/requirements-tools.txt, and every `nox -s NAME` (workflows and Makefile, and
+every matrix entry a real plan emits) names a session `nox -l --json` lists.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -26,8 +30,20 @@ pytestmark = pytest.mark.integration
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+REUSABLE = WORKFLOWS / "tiered-ci.yml"
+CALLERS = [p for p in WORKFLOW_FILES if p != REUSABLE]
+EXAMPLE_WORKFLOWS = PROJECT_ROOT / "examples" / "monorepo" / ".github" / "workflows"
+EXAMPLE_CALLERS = sorted(EXAMPLE_WORKFLOWS.glob("*.yml"))
+ALL_FILES = WORKFLOW_FILES + EXAMPLE_CALLERS
 MAKEFILE = PROJECT_ROOT / "Makefile"
 NOXFILE = PROJECT_ROOT / "noxfile.py"
+TOOLS_PINS = PROJECT_ROOT / "ci" / "requirements-tools.txt"
+# issue 10: an adopter's caller is triggers plus one `uses:`; this repository's too.
+MAX_CALLER_LINES = 30
+# How this repository calls its own reusable workflow (GitHub's self-repository form).
+SELF_CALL = "$/.github/workflows/tiered-ci.yml"
+# How the example calls it: a placeholder owner and commit an adopter replaces.
+ADOPTER_CALL = re.compile(r"your-org/tiered-ci/\.github/workflows/tiered-ci\.yml@[0-9a-f]{40}")
 
 # shared/ACTIONS.md: the only actions the workflows may use, each at one commit.
 PINS = {
@@ -38,10 +54,13 @@ PINS = {
     "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
     "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
     "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
-    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
     "actions/cache/restore": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
     "actions/cache/save": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
 }
+# The only shell the reusable workflow runs besides `nox -s`: installing nox (and the
+# tiered-ci beside it) and the caller's system packages.
+INSTALL_NOX = 'uv tool install "nox==$NOX_VERSION" ${TIERED_CI:+--with "$TIERED_CI"}'
+INSTALL_SYSTEM = "sudo apt-get update -qq && sudo apt-get install -y -qq $SYSTEM_PACKAGES"
 # `nox -s a b` up to `--`, a shell separator or the end of the line.
 NOX_CALL = re.compile(
     r"(?:\bnox|\$\(NOX\))\s+-s\s+(?P<names>.*?)(?=\s+--(?:\s|$)|\s*[;&|]|\s*$)", re.MULTILINE
@@ -91,22 +110,46 @@ def listed_sessions(names: list[str]) -> list[str]:
     return [entry["session"] for entry in json.loads(result.stdout)]
 
 
-def test_there_are_three_workflows() -> None:
-    assert [p.name for p in WORKFLOW_FILES] == ["ci.yml", "nightly.yml", "ready-for-review.yml"]
+def pinned_tools() -> dict[str, str]:
+    """`name==version` lines of ci/requirements-tools.txt, as {name: version}."""
+    lines = TOOLS_PINS.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("==") for line in lines if line and not line.startswith("#"))
 
 
-def test_zizmor_offline_finds_nothing() -> None:
-    result = subprocess.run(
-        [tool("zizmor"), "--offline", "--no-progress", str(WORKFLOWS)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def reusable_inputs() -> dict[str, Any]:
+    inputs: dict[str, Any] = load(REUSABLE)[True]["workflow_call"]["inputs"]
+    return inputs
+
+
+def test_the_workflows_are_one_reusable_workflow_and_its_callers() -> None:
+    assert [p.name for p in WORKFLOW_FILES] == [
+        "ci.yml",
+        "nightly.yml",
+        "ready-for-review.yml",
+        "tiered-ci.yml",
+    ]
+    assert [p.name for p in EXAMPLE_CALLERS] == ["ci.yml", "nightly.yml", "ready-for-review.yml"]
+
+
+@pytest.mark.parametrize("folder", [WORKFLOWS, EXAMPLE_WORKFLOWS], ids=["root", "example"])
+def test_zizmor_pedantic_finds_nothing(folder: Path) -> None:
+    command = [tool("zizmor"), "--persona=pedantic", "--offline", "--no-progress", str(folder)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
 
 
-@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_zizmor_ignores_only_the_caller_granted_permissions() -> None:
+    """The two ignores say why: `images` inherits what the caller grants (docs/workflows.md)."""
+    text = REUSABLE.read_text(encoding="utf-8")
+    ignores = re.findall(r"^(.*)# zizmor: ignore\[([\w-]+)\]$", text, re.MULTILINE)
+    assert [(code.strip(), audit) for code, audit in ignores] == [
+        ("name: tiered-ci", "excessive-permissions"),
+        ("images:", "excessive-permissions"),
+    ]
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.relative_to(PROJECT_ROOT).as_posix())
 def test_workflow_matches_the_github_workflow_schema(path: Path) -> None:
     result = subprocess.run(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
@@ -119,86 +162,211 @@ def test_workflow_matches_the_github_workflow_schema(path: Path) -> None:
 
 
 @pytest.mark.smoke
-@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
-def test_every_action_is_pinned_to_its_sha(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    used = re.findall(r"uses:\s*(\S+)@(\S+)(?:\s+#\s*(\S+))?", text)
-    assert used, f"{path.name} uses no action"
+def test_every_action_is_pinned_to_its_sha() -> None:
+    lines = REUSABLE.read_text(encoding="utf-8").splitlines()
+    step_uses = (line for line in lines if re.match(r"\s+(- )?uses:", line))
+    used = [re.findall(r"uses:\s*(\S+)@(\S+)(?:\s+#\s*(\S+))?", line)[0] for line in step_uses]
+    assert len(used) == sum("uses" in step for _, step in steps(load(REUSABLE)))
     for action, ref, comment in used:
-        assert action in PINS, f"{path.name}: {action} is not in the pin table"
-        assert (ref, comment) == PINS[action], f"{path.name}: {action}@{ref} # {comment}"
-    for _, step in steps(load(path)):
+        assert action in PINS, f"{action} is not in the pin table"
+        assert (ref, comment) == PINS[action], f"{action}@{ref} # {comment}"
+    for _, step in steps(load(REUSABLE)):
         if "uses" in step:
             # owner/repo, or owner/repo/path for actions that ship several (actions/cache/save)
-            assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}", step["uses"]), step[
-                "uses"
-            ]
+            pinned = re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}", step["uses"])
+            assert pinned, step["uses"]
 
 
 @pytest.mark.critical
-@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
-def test_workflow_is_thin_and_keeps_no_credentials(path: Path) -> None:
-    workflow = load(path)
-    assert workflow["permissions"] == {"contents": "read"}
-    checkouts = 0
+def test_reusable_workflow_is_thin_and_keeps_no_credentials() -> None:
+    workflow = load(REUSABLE)
+    assert set(workflow[True]) == {"workflow_call"}
+    # No workflow-level permissions: each job states its own (images: the caller's grant).
+    assert "permissions" not in workflow
+    for job_name, job in workflow["jobs"].items():
+        assert job.get("name"), f"{job_name}: every job has a name (zizmor pedantic)"
+        expected = None if job_name == "images" else {"contents": "read"}
+        assert job.get("permissions") == expected, job_name
+        checkouts = [s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+        assert len(checkouts) == 1, job_name
+        assert checkouts[0]["with"]["persist-credentials"] is False, job_name
     for job_name, step in steps(workflow):
-        if step.get("uses", "").startswith("actions/checkout@"):
-            checkouts += 1
-            assert step["with"]["persist-credentials"] is False, job_name
+        assert step.get("name"), f"{job_name}: unnamed step {step}"
         if "run" in step:
             command = step["run"]
             assert "${{" not in command, f"{job_name}: an expression inside run: {command!r}"
             assert "\n" not in command.strip(), f"{job_name}: one command per step: {command!r}"
-            is_install = command.startswith("python -m pip install ")
-            assert is_install or command.startswith("nox -s "), f"{job_name}: {command!r}"
-    assert checkouts == len(workflow["jobs"])
+            allowed = command in (INSTALL_NOX, INSTALL_SYSTEM) or command.startswith("nox -s ")
+            assert allowed, f"{job_name}: {command!r}"
 
 
-@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
-def test_only_the_image_push_may_write_packages(path: Path) -> None:
-    for job_name, job in load(path)["jobs"].items():
-        granted = job.get("permissions", {})
-        assert set(granted) <= {"contents", "packages"}, job_name
-        logins = [s for s in job["steps"] if "login-action" in s.get("uses", "")]
-        if granted.get("packages") == "write":
-            assert logins, f"{job_name}: packages: write without a registry login"
-        for login in logins:
-            # Never on pull requests: TIERED_CI_PUSH is true only for pushes to the default branch.
-            assert "env.TIERED_CI_PUSH == 'true'" in login["if"], job_name
-            assert job["env"]["TIERED_CI_PUSH"] == (
-                "${{ github.event_name == 'push' && github.ref == "
-                "format('refs/heads/{0}', github.event.repository.default_branch) }}"
-            )
-
-
-def test_ci_workflow_shape() -> None:
-    workflow = load(WORKFLOWS / "ci.yml")
-    triggers = workflow[True]  # YAML 1.1 reads the key `on` as True
-    assert triggers["pull_request"] == {"types": ["opened", "synchronize", "reopened"]}
-    assert triggers["push"] == {"branches": ["main"]}
-    assert "merge_group" in triggers
+@pytest.mark.critical
+def test_only_the_images_job_logs_in_and_pushes() -> None:
+    workflow = load(REUSABLE)
     jobs = workflow["jobs"]
-    assert set(jobs) == {"plan", "quick", "run", "coverage", "gate", "impact-record"}
-    # Default-branch pushes record the impact map; the matrix jobs restore the newest one.
-    assert jobs["impact-record"]["if"] == "github.event_name == 'push'"
-    assert {"run": "nox -s impact-record"} in jobs["impact-record"]["steps"]
+    for job_name, job in jobs.items():
+        logins = [s for s in job["steps"] if "login-action" in s.get("uses", "")]
+        pushes = [s for s in job["steps"] if "TIERED_CI_PUSH" in s.get("env", {})]
+        if job_name == "images":
+            assert len(logins) == 1
+            assert pushes == [job["steps"][-1]]
+            assert pushes[0]["env"]["TIERED_CI_PUSH"] == "true"
+        else:
+            assert (logins, pushes) == ([], []), job_name
+    # Never on pull requests: only a push to the default branch, and only when asked.
+    decision = " ".join(jobs["plan"]["outputs"]["push-images"].split())
+    assert decision == (
+        "${{ inputs.push-images && github.event_name == 'push' && github.ref == "
+        "format('refs/heads/{0}', inputs.default-branch || "
+        "github.event.repository.default_branch) }}"
+    )
+    assert jobs["images"]["if"].startswith("needs.plan.outputs.push-images == 'true'")
+    # The matrix entry leaves a publishing build to the images job rather than build twice.
+    run_session = next(s for s in jobs["run"]["steps"] if s.get("run", "").startswith("nox -s"))
+    assert "needs.plan.outputs.push-images != 'true'" in run_session["if"]
+    assert reusable_inputs()["push-images"] == {
+        "description": reusable_inputs()["push-images"]["description"],
+        "type": "boolean",
+        "default": False,
+    }
+
+
+def test_reusable_workflow_shape() -> None:
+    jobs = load(REUSABLE)["jobs"]
+    assert list(jobs) == ["plan", "quick", "run", "images", "impact-record", "coverage", "gate"]
+    # Impact selection: default-branch pushes and scheduled runs record the map and save it
+    # keyed by commit; every run job restores the newest one by the key's prefix.
+    assert {"name": "impact-record", "run": "nox -s impact-record"} in jobs["impact-record"][
+        "steps"
+    ]
+    save = jobs["impact-record"]["steps"][-1]
+    assert save["with"] == {
+        "path": "${{ inputs.impact-map }}",
+        "key": "impact-map-${{ github.sha }}",
+    }
     restore = next(s for s in jobs["run"]["steps"] if "cache/restore" in s.get("uses", ""))
+    assert restore["if"] == "inputs.impact-map != ''"
     assert restore["with"]["restore-keys"] == "impact-map-"
-    assert jobs["plan"]["steps"][-1] == {"id": "plan", "run": "nox -s plan -- --format github"}
-    assert jobs["plan"]["steps"][0]["with"]["fetch-depth"] == 0
+    plan_steps = jobs["plan"]["steps"]
+    assert plan_steps[-1] == {"name": "Plan", "id": "plan", "run": "nox -s plan -- --format github"}
+    assert plan_steps[0]["with"]["fetch-depth"] == 0
     assert jobs["run"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
-    assert jobs["run"]["env"]["SESSION"] == "${{ matrix.session }}"
-    assert jobs["run"]["env"]["ARGS"] == "${{ matrix.args }}"
-    assert {"run": 'nox -s "$SESSION" -- $ARGS'} in jobs["run"]["steps"]
+    run_session = next(s for s in jobs["run"]["steps"] if s.get("run", "").startswith("nox -s"))
+    assert run_session["run"] == 'nox -s "$SESSION" -- $ARGS'
+    assert run_session["env"] == {"SESSION": "${{ matrix.session }}", "ARGS": "${{ matrix.args }}"}
+    # Per-domain Python versions: a matrix entry's `python` wins over the input.
+    setup_uv = next(s for s in jobs["run"]["steps"] if "setup-uv" in s.get("uses", ""))
+    assert setup_uv["with"]["python-version"] == "${{ matrix.python || inputs.python-version }}"
     assert jobs["gate"]["if"] == "always()"
-    assert set(jobs["gate"]["needs"]) == {"plan", "quick", "run", "coverage"}
+    assert jobs["gate"]["needs"] == ["plan", "quick", "run", "images", "coverage"]
     assert jobs["gate"]["steps"][-1] == {
+        "name": "gate",
         "run": "nox -s gate",
         "env": {"NEEDS_JSON": "${{ toJSON(needs) }}"},
     }
-    assert workflow["concurrency"]["cancel-in-progress"] == (
-        "${{ github.event_name == 'pull_request' }}"
+
+
+def test_dependencies_are_cached_by_setup_uv_keyed_on_lock_files() -> None:
+    workflow = load(REUSABLE)
+    for job_name, job in workflow["jobs"].items():
+        setups = [s for s in job["steps"] if "setup-uv" in s.get("uses", "")]
+        assert len(setups) == 1, job_name
+        options = setups[0]["with"]
+        assert options["version"] == "${{ inputs.uv-version }}", job_name
+        if job_name in {"images", "gate"}:
+            # Nothing worth caching, and the job that publishes restores nothing.
+            assert options["enable-cache"] is False, job_name
+        else:
+            assert options["enable-cache"] is True, job_name
+            assert options["cache-dependency-glob"] == "${{ inputs.cache-dependency-glob }}"
+    globs = reusable_inputs()["cache-dependency-glob"]["default"].split()
+    assert {"**/uv.lock", "**/pyproject.toml", "**/*requirements*.txt", "noxfile.py"} <= set(globs)
+
+
+def test_nox_and_uv_are_the_pinned_versions() -> None:
+    """One set of pins: ci/requirements-tools.txt, the workflow defaults, the Makefile."""
+    pins = pinned_tools()
+    assert set(pins) == {"nox", "uv"}
+    assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values())
+    inputs = reusable_inputs()
+    assert (inputs["nox-version"]["default"], inputs["uv-version"]["default"]) == (
+        pins["nox"],
+        pins["uv"],
     )
+    makefile = MAKEFILE.read_text(encoding="utf-8")
+    assert f"TOOLS_PINS := nox=={pins['nox']} uv=={pins['uv']}\n" in makefile
+    assert "pip install --quiet $(TOOLS_PINS) $(TIERED_CI)" in makefile
+
+
+@pytest.mark.slow
+def test_the_install_step_gives_a_nox_that_lists_the_sessions(tmp_path: Path) -> None:
+    """The workflow's install command, run by bash as the runner runs it, with uv."""
+    uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    assert uv is not None, "uv is installed with nox[uv] (the test dependency group)"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}",
+        "UV_TOOL_DIR": str(tmp_path / "tools"),
+        "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
+        "NOX_VERSION": pinned_tools()["nox"],
+        "TIERED_CI": str(PROJECT_ROOT),
+    }
+    install = subprocess.run(
+        ["bash", "-c", INSTALL_NOX], capture_output=True, text=True, check=False, env=env
+    )
+    assert install.returncode == 0, install.stderr
+    assert f"tiered-ci==0.2.0 (from file://{PROJECT_ROOT})" in install.stderr
+    listed = subprocess.run(
+        [str(tmp_path / "bin" / "nox"), "-l", "--json", "-s", "plan", "quick", "gate"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert [e["session"] for e in json.loads(listed.stdout)] == ["quick", "plan", "gate"]
+
+
+@pytest.mark.parametrize("path", CALLERS, ids=lambda p: p.name)
+def test_this_repository_calls_the_reusable_workflow(path: Path) -> None:
+    workflow = load(path)
+    assert workflow["permissions"] == {"contents": "read"}
+    assert list(workflow["jobs"]) == ["tiered-ci"]
+    job = workflow["jobs"]["tiered-ci"]
+    # nox imports this checkout's tiered_ci; pushes and nightly runs record the impact map.
+    expected = {"tiered-ci": "."}
+    if path.name in ("ci.yml", "nightly.yml"):
+        expected["impact-map"] = ".impact/map.json.gz"
+    assert job == {"name": "tiered-ci", "uses": SELF_CALL, "with": expected}
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_CALLER_LINES
+
+
+@pytest.mark.parametrize("path", EXAMPLE_CALLERS, ids=lambda p: p.name)
+def test_the_example_calls_it_by_reference(path: Path) -> None:
+    workflow = load(path)
+    assert workflow["permissions"] == {"contents": "read"}
+    job = workflow["jobs"]["tiered-ci"]
+    assert ADOPTER_CALL.fullmatch(job["uses"]), job["uses"]
+    # Adopters rely on the noxfile's PEP 723 block for tiered-ci.
+    assert "tiered-ci" not in job.get("with", {})
+    if job.get("with", {}).get("push-images"):
+        assert job["permissions"] == {"contents": "read", "packages": "write"}
+    else:
+        assert "permissions" not in job
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_CALLER_LINES
+
+
+@pytest.mark.parametrize("root", [WORKFLOWS, EXAMPLE_WORKFLOWS], ids=["root", "example"])
+def test_callers_keep_their_triggers(root: Path) -> None:
+    triggers = {p.name: load(p)[True] for p in sorted(root.glob("*.yml")) if p != REUSABLE}
+    assert triggers["ci.yml"]["pull_request"] == {"types": ["opened", "synchronize", "reopened"]}
+    assert triggers["ci.yml"]["push"] == {"branches": ["main"]}
+    assert "merge_group" in triggers["ci.yml"]
+    assert triggers["ready-for-review.yml"] == {"pull_request": {"types": ["ready_for_review"]}}
+    assert set(triggers["nightly.yml"]) == {"schedule", "workflow_dispatch"}
+    ci = load(root / "ci.yml")
+    assert ci["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
 
 
 @pytest.mark.parametrize(
@@ -218,10 +386,11 @@ def test_nox_names_are_read_from_commands(command: str, names: list[str]) -> Non
 
 
 def test_every_nox_call_in_workflows_and_makefile_names_a_session() -> None:
-    commands = [s["run"] for p in WORKFLOW_FILES for _, s in steps(load(p)) if "run" in s]
+    commands = [s["run"] for _, s in steps(load(REUSABLE)) if "run" in s]
     commands += MAKEFILE.read_text(encoding="utf-8").splitlines()
     names = sorted({name for command in commands for name in nox_names(command)})
     assert set(names) >= {"plan", "quick", "gate", "coverage", "full-e2e", "lint", "ci"}
+    assert "docker-changed-services" in names
     assert sorted(listed_sessions(names)) == names
 
 
@@ -272,7 +441,8 @@ def like_this_repo(repo: GitRepo) -> GitRepo:
     [
         ("ci/tiered_ci/plan.py", "push", {"domain-shard(planner)", "integration"}),
         ("tests/unit/sessions/test_b.py", "push", {"unit"}),
-        ("pyproject.toml", "push", {"unit", "integration"}),
+        # The file becomes "# changed": no table, so no domains and no integration tier.
+        ("pyproject.toml", "push", {"unit"}),
         ("ci/tiered_ci/plan.py", "schedule", {"full-e2e"}),
     ],
 )
@@ -304,7 +474,9 @@ def test_plan_matrix_names_runnable_sessions(
     sessions = sorted({entry["session"] for entry in matrix["include"]})
     assert set(sessions) >= expected
     assert "quick" not in sessions  # the workflow's own quick job runs it
-    assert all(re.fullmatch(r"(--shard=\d+/\d+)?", e["args"]) for e in matrix["include"])
+    # The unit remainder of a fanned-out tier --ignore's the domains' tests.
+    pattern = r"(--ignore=\S+ ?)*(--shard=\d+/\d+)?"
+    assert all(re.fullmatch(pattern, e["args"]) for e in matrix["include"])
     assert sorted(listed_sessions(sessions)) == sessions
     assert json.loads(outputs["matrix"])["include"][0] is not None  # the run job's `if:`
 
@@ -317,7 +489,8 @@ def test_sharded_matrix_entries_run_as_nox_session_with_posargs(
     text = config.read_text(encoding="utf-8")
     unit_table = "[tool.tiered-ci.tiers.unit]\n"
     config.write_text(text.replace(unit_table, unit_table + "target-seconds = 60\n"), "utf-8")
-    durations = {f"tests/unit/planner/test_a.py::test_{i}": 40.0 for i in range(6)}
+    # Tests no domain owns: the fanned-out unit tier's remainder is what gets split.
+    durations = {f"tests/unit/sessions/test_b.py::test_{i}": 40.0 for i in range(6)}
     like_this_repo.write(".test_durations", json.dumps(durations))
     like_this_repo.commit("slow unit tier")
     output = tmp_path / "github_output"
@@ -333,7 +506,10 @@ def test_sharded_matrix_entries_run_as_nox_session_with_posargs(
     matrix = json.loads(read_github_output(output.read_text(encoding="utf-8"))["matrix"])
     shards = [e["args"] for e in matrix["include"] if e["session"] == "unit"]
     assert len(shards) > 1
-    assert shards == [f"--shard={k}/{len(shards)}" for k in range(1, len(shards) + 1)]
+    assert [a.rsplit(" ", 1)[-1] for a in shards] == [
+        f"--shard={k}/{len(shards)}" for k in range(1, len(shards) + 1)
+    ]
+    assert all(a.startswith("--ignore=tests/unit/planner ") for a in shards)
     assert listed_sessions(["unit"]) == ["unit"]
 
 

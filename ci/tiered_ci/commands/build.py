@@ -34,7 +34,7 @@ from tiered_ci.config import Config, Service
 from tiered_ci.errors import CheckFailed, InputError, UsageError
 
 if TYPE_CHECKING:
-    from tiered_ci import docker
+    from tiered_ci.images import builders
     from tiered_ci.pipeline import Change, Context, Request
 
 __all__ = ["HELP", "Selected", "add_arguments", "run", "select_for_change"]
@@ -83,13 +83,13 @@ class Selected:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tiered_ci import docker  # noqa: PLC0415 - keep --help fast and light
+    from tiered_ci.images import builders  # noqa: PLC0415 - keep --help fast and light
 
     if args.services and args.all:
         raise UsageError("--services and --all: pass one of them, not both")
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: expected at least 1")
-    tags = [docker.check_tag(t) for t in args.tag or ()]
+    tags = [builders.check_tag(t) for t in args.tag or ()]
     from tiered_ci import pipeline  # noqa: PLC0415
 
     request = pipeline.Request.from_args(args)
@@ -113,69 +113,69 @@ def run(args: argparse.Namespace) -> int:
     return _build(root, choice, selected.services, tags, args=args, cache=config.cache)
 
 
-def _choose_builder(forced: str | None, *, dry_run: bool) -> docker.Choice:
-    from tiered_ci import docker  # noqa: PLC0415
+def _choose_builder(forced: str | None, *, dry_run: bool) -> builders.Choice:
+    from tiered_ci.images import builders  # noqa: PLC0415
 
-    probe = docker.SystemProbe()
+    probe = builders.SystemProbe()
     try:
-        return docker.choose(forced, probe, os.environ, in_container=docker.in_container())
+        return builders.choose(forced, probe, os.environ, in_container=builders.in_container())
     except UsageError:
         if not (dry_run and forced):
             raise
     # --dry-run --builder X prints X's commands even where X is not installed: argv are pure.
-    tools: dict[str | None, docker.Tool] = {"docker": "bake", "podman": "podman"}
-    return docker.Choice(tools.get(forced, "buildah"))
+    tools: dict[str | None, builders.Tool] = {"docker": "bake", "podman": "podman"}
+    return builders.Choice(tools.get(forced, "buildah"))
 
 
 def _print_dry_run(
-    tool: docker.Tool, chosen: Sequence[Service], tags: Sequence[str], *, push: bool, cache: str
+    tool: builders.Tool, chosen: Sequence[Service], tags: Sequence[str], *, push: bool, cache: str
 ) -> None:
-    from tiered_ci import docker  # noqa: PLC0415
+    from tiered_ci.images import builders  # noqa: PLC0415
 
     if tool == "bake":
-        definition = docker.bake_file(chosen, tags, cache=cache)
-        _log(f"bake file {docker.BAKE_FILE}:\n{json.dumps(definition, indent=2)}")
-    for job in docker.make_jobs(tool, chosen, tags, push=push):
+        definition = builders.bake_file(chosen, tags, cache=cache)
+        _log(f"bake file {builders.BAKE_FILE}:\n{json.dumps(definition, indent=2)}")
+    for job in builders.make_jobs(tool, chosen, tags, push=push):
         for argv in job.commands:
             print(shlex.join(argv))
 
 
 def _build(  # noqa: PLR0913 - the pieces of one build run
     root: Path,
-    choice: docker.Choice,
+    choice: builders.Choice,
     chosen: Sequence[Service],
     tags: Sequence[str],
     *,
     args: argparse.Namespace,
     cache: str,
 ) -> int:
-    from tiered_ci import docker  # noqa: PLC0415
+    from tiered_ci.images import builders  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="tiered-ci-") as folder:
-        bake_path = docker.BAKE_FILE
+        bake_path = builders.BAKE_FILE
         if choice.tool == "bake":
-            written = docker.write_bake_file(
-                Path(folder), docker.bake_file(chosen, tags, cache=cache, root=root.resolve())
+            written = builders.write_bake_file(
+                Path(folder), builders.bake_file(chosen, tags, cache=cache, root=root.resolve())
             )
             bake_path = str(written)
-        jobs = docker.make_jobs(choice.tool, chosen, tags, push=args.push, bake_path=bake_path)
+        jobs = builders.make_jobs(choice.tool, chosen, tags, push=args.push, bake_path=bake_path)
         names = ", ".join(s.name for s in chosen)
         _log(f"{choice.tool}: building {names} ({args.jobs} at once)")
 
-        def execute(argv: docker.Argv) -> str:
-            return docker.run(argv, cwd=root, env=choice.env)
+        def execute(argv: builders.Argv) -> str:
+            return builders.run(argv, cwd=root, env=choice.env)
 
-        outcomes = docker.run_jobs(jobs, execute, workers=args.jobs, on_done=_report)
+        outcomes = builders.run_jobs(jobs, execute, workers=args.jobs, on_done=_report)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         what = ", ".join(name for o in failed for name in o.job.services)
         raise CheckFailed(f"{len(failed)} of {len(outcomes)} builds failed: {what}")
-    refs = [ref for s in chosen for ref in docker.image_refs(s, tags)]
+    refs = [ref for s in chosen for ref in builders.image_refs(s, tags)]
     _log(f"built {len(chosen)} image{'s' * (len(chosen) != 1)}: {' '.join(refs)}")
     return 0
 
 
-def _report(outcome: docker.Outcome) -> None:
+def _report(outcome: builders.Outcome) -> None:
     names = ", ".join(outcome.job.services)
     if outcome.ok:
         _log(f"built {names} in {outcome.seconds:.1f}s")
@@ -211,7 +211,13 @@ def _select(
 
     changes = pipeline.read_changes(context, request)  # only now: --services/--all need no diff
     return select_for_change(
-        pipeline.Change(root=context.root, config=config, trigger=context.trigger, changes=changes)
+        pipeline.Change(
+            root=context.root,
+            config=config,
+            trigger=context.trigger,
+            changes=changes,
+            tree=context.tree,
+        )
     )
 
 
@@ -233,6 +239,11 @@ def select_for_change(change: Change) -> Selected:
 
 def _check_dockerfiles(root: Path, chosen: Sequence[Service]) -> None:
     for service in chosen:
+        if service.unresolved:
+            raise InputError(
+                f"service {service.name!r}: cannot build: {service.unresolved}; set the variable, "
+                f"or set context and dockerfile in [tool.tiered-ci.services.{service.name}]"
+            )
         if not (root / service.dockerfile).is_file():
             raise InputError(
                 f"service {service.name!r}: Dockerfile {service.dockerfile} not found in {root}; "

@@ -24,11 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tiered_ci import changes, config, lint, services  # noqa: PLC0415
+    from tiered_ci import changes, config, lint  # noqa: PLC0415
+    from tiered_ci.images import discover  # noqa: PLC0415
+    from tiered_ci.tree import WorkTree  # noqa: PLC0415
 
     root = changes.find_root(args.repo)
     # Lint what plan and build will use: configured plus compose-discovered services.
-    loaded = services.resolve(config.load(root, args.config), root)
+    tree = WorkTree(root)
+    loaded = discover.resolve(config.load(root, args.config, tree), tree)
     source = loaded.source or root / "pyproject.toml"
     if not loaded.table_found:
         # Exit 1, not 2: the file is valid and plan still works (it plans everything),
@@ -41,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     findings = lint.lint(loaded, changes.tracked_files(root))
     for finding in findings:
         print(f"{source}: {finding}")
+    for line in discover.describe(loaded, tree):
+        print(f"{source}: note: {line}")
     summary = (
         f"{len(loaded.domains)} domains, {len(loaded.services)} services, {len(loaded.tiers)} tiers"
     )

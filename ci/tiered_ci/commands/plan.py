@@ -67,6 +67,16 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
     for name, tier in targets.items():
         assert tier.target_seconds is not None  # noqa: S101 - narrowed by the filter above
         tests = shard.tier_durations(recorded, tier.paths)
+        if name == "unit" and tier.fan_out and config.domains:
+            # Fanned out, `unit` runs only the tests no domain owns (plan.unit_remainder).
+            owned = (
+                shard.tier_durations(
+                    recorded, [t for d in config.domains.values() for t in d.tests]
+                )
+                if any(d.tests for d in config.domains.values())
+                else {}
+            )
+            tests = {node: s for node, s in tests.items() if node not in owned}
         counts[name] = shard.shards_needed(
             tests, tier.target_seconds, config.shard_overhead_seconds
         )
@@ -85,6 +95,22 @@ def _impact_note(
     return plan_note(root, config, trigger, args.head)
 
 
+def domain_seconds(config: Config, root: Path) -> dict[str, float]:
+    """Recorded seconds of each domain's tests (the sum over its test paths), if any."""
+    path = root / config.durations
+    if not config.domains or not path.is_file():
+        return {}
+    from tiered_ci import durations, shard  # noqa: PLC0415
+
+    recorded = durations.read(path)
+    out = {}
+    for name, domain in config.domains.items():
+        tests = shard.tier_durations(recorded, domain.tests) if domain.tests else {}
+        if tests:
+            out[name] = sum(tests.values())
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from tiered_ci import github, pipeline, report  # noqa: PLC0415
 
@@ -95,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
         github.require_output(output)
         github.optional_summary(os.environ.get("GITHUB_STEP_SUMMARY"))
     change = pipeline.read_change(pipeline.Request.from_args(args), os.environ)
-    the_plan = pipeline.plan_for(change, shard_counts=shard_counts(change.config, change.root))
+    the_plan = pipeline.plan_for(
+        change,
+        shard_counts=shard_counts(change.config, change.root),
+        domain_seconds=domain_seconds(change.config, change.root),
+    )
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
     note = _impact_note(args, change.root, change.config, change.trigger, the_plan.mode)

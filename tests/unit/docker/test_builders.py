@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tiered_ci import docker
 from tiered_ci.config import Service
-from tiered_ci.errors import UsageError
+from tiered_ci.errors import ConfigError, UsageError
+from tiered_ci.images import builders as docker
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 API = Service("api", "services/api", "services/api/Dockerfile", "ghcr.io/acme/api")
@@ -42,12 +42,13 @@ HEADS = {
             [SHA, SHA[:12]],
             [
                 "-f",
-                "services/api/Dockerfile",
+                "./services/api/Dockerfile",
                 "-t",
                 f"ghcr.io/acme/api:{SHA}",
                 "-t",
                 "ghcr.io/acme/api:0123456789ab",
-                "services/api",
+                "--",
+                "./services/api",
             ],
         ),
         (
@@ -55,7 +56,7 @@ HEADS = {
             ["v1"],
             [
                 "-f",
-                "services/web/Containerfile",
+                "./services/web/Containerfile",
                 "-t",
                 "localhost/web:v1",
                 "--target",
@@ -64,7 +65,8 @@ HEADS = {
                 "BASE=scratch",
                 "--build-arg",
                 "VERSION=1.2",
-                "services/web",
+                "--",
+                "./services/web",
             ],
         ),
         (
@@ -72,13 +74,14 @@ HEADS = {
             ["a", "b", "c"],
             [
                 "-f",
-                "services/worker/Dockerfile",
+                "./services/worker/Dockerfile",
                 "-t",
                 "localhost/worker:a",
                 "-t",
                 "localhost/worker:b",
                 "-t",
                 "localhost/worker:c",
+                "--",
                 ".",
             ],
         ),
@@ -145,17 +148,80 @@ def test_bake_builds_all_targets_in_one_call_per_dependency_level(push: bool) ->
     jobs = docker.make_jobs("bake", [API, FULL, ROOTED], ["t"], push=push, bake_path="out/b.json")
     push_flag = ("--push",) if push else ()
     assert [job.commands for job in jobs] == [
-        (("docker", "buildx", "bake", "--file", "out/b.json", *push_flag, "api", "web"),),
-        (("docker", "buildx", "bake", "--file", "out/b.json", *push_flag, "worker"),),
+        (("docker", "buildx", "bake", "--file", "out/b.json", *push_flag, "--", "api", "web"),),
+        (("docker", "buildx", "bake", "--file", "out/b.json", *push_flag, "--", "worker"),),
     ]
     assert [job.needs for job in jobs] == [(), ("api",)]
     independent = docker.make_jobs("bake", [API, FULL], ["t"])
     assert len(independent) == 1
 
 
-def test_bake_target_names_are_sanitised() -> None:
-    assert docker.bake_target("api.v2") == "api_v2"
-    assert docker.bake_target("web-1_x") == "web-1_x"
+def test_bake_target_names_are_kept_when_valid_and_made_distinct_otherwise() -> None:
+    names = docker.bake_targets(["web-1_x", "a_b", "a.b", "web app", "web/app"])
+    assert names["web-1_x"] == "web-1_x"
+    assert names["a_b"] == "a_b"
+    assert names["a.b"] == "a_b-2e7336dc"
+    assert names["web app"].startswith("web_app-")
+    assert names["web/app"].startswith("web_app-")
+    assert len(set(names.values())) == len(names)  # W6: injective, no image lost
+
+
+def test_a_clash_left_after_hashing_is_a_config_error() -> None:
+    clash = docker.bake_targets(["a.b"])["a.b"]
+    with pytest.raises(ConfigError) as info:
+        docker.bake_targets(["a.b", clash])
+    assert str(info.value) == (
+        f"services 'a.b' and {clash!r}: both become the bake target {clash!r}; rename one of them"
+    )
+
+
+@pytest.mark.critical
+def test_w6_services_that_clean_to_the_same_name_stay_two_bake_targets() -> None:
+    one = Service("a.b", "s1", "s1/Dockerfile", "img-one")
+    two = Service("a_b", "s2", "s2/Dockerfile", "img-two")
+    definition = docker.bake_file([one, two], ["t1"])
+    targets = definition["target"]
+    assert isinstance(targets, dict)
+    assert sorted(t["tags"][0] for t in targets.values()) == ["img-one:t1", "img-two:t1"]
+    (job,) = docker.make_jobs("bake", [one, two], ["t1"])
+    assert job.commands[0][-2:] == ("a_b-2e7336dc", "a_b")
+    assert definition["group"] == {"default": {"targets": ["a_b-2e7336dc", "a_b"]}}
+
+
+@pytest.mark.critical
+@pytest.mark.parametrize("builder", ["docker", "podman", "buildah"])
+def test_s5_a_context_named_like_an_option_stays_a_path(builder: docker.Builder) -> None:
+    service = Service("s", "--iidfile=/tmp/x", "-", "img")
+    argv = docker.build_cmd(builder, service, ["t"])
+    assert argv[-2:] == ("--", "./--iidfile=/tmp/x")
+    assert argv[argv.index("-f") + 1] == "./-"  # never `-f -` (stdin)
+
+
+def test_named_contexts_become_build_context_flags_and_bake_contexts(tmp_path: Path) -> None:
+    base = Service("base", "base", "base/Dockerfile", "localhost/base")
+    app = Service(
+        "app",
+        "app",
+        "app/Dockerfile",
+        "localhost/app",
+        depends_on=("base",),
+        contexts={"common": "libs/common", "b": "service:base", "img": "docker-image://alpine"},
+    )
+    (_, job) = docker.make_jobs("buildah", [base, app], ["t"])
+    argv = job.commands[0]
+    flags = [argv[i + 1] for i, word in enumerate(argv) if word == "--build-context"]
+    assert flags == [
+        "b=docker-image://localhost/base:t",
+        "common=./libs/common",
+        "img=docker-image://alpine",
+    ]
+    targets = docker.bake_file([base, app], ["t"], root=tmp_path)["target"]
+    assert isinstance(targets, dict)
+    assert targets["app"]["contexts"] == {
+        "b": "target:base",
+        "common": str(tmp_path / "libs/common"),
+        "img": "docker-image://alpine",
+    }
 
 
 def test_jobs_need_only_selected_dependencies() -> None:

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tiered_ci import config, services
+from tiered_ci import config
 from tiered_ci.config import Service
 from tiered_ci.errors import ConfigError
+from tiered_ci.images import discover as services
+from tiered_ci.images import watch
+from tiered_ci.tree import WorkTree
 
 COMPOSE = """\
 services:
@@ -35,6 +38,10 @@ services:
 """
 
 
+def found_services(cfg: config.Config, root: Path) -> dict[str, Service]:
+    return services.discover(cfg, WorkTree(root))[0]
+
+
 def load(root: Path, pyproject: str, files: dict[str, str]) -> config.Config:
     for rel, text in {"pyproject.toml": pyproject, **files}.items():
         target = root / rel
@@ -46,7 +53,7 @@ def load(root: Path, pyproject: str, files: dict[str, str]) -> config.Config:
 @pytest.mark.critical
 def test_compose_build_sections_become_services(tmp_path: Path) -> None:
     cfg = load(tmp_path, '[tool.tiered-ci]\nservices-from = "compose"\n', {"compose.yaml": COMPOSE})
-    found = services.discover(cfg, tmp_path)
+    found = found_services(cfg, tmp_path)
     assert found == {
         "api": Service("api", "services/api", "services/api/Dockerfile", "ghcr.io/acme/api"),
         "web": Service(
@@ -75,7 +82,7 @@ def test_explicit_keys_win_key_by_key(tmp_path: Path) -> None:
         context = "tools/extra"
     """
     cfg = load(tmp_path, pyproject, {"docker-compose.yml": COMPOSE})
-    found = services.discover(cfg, tmp_path)
+    found = found_services(cfg, tmp_path)
     web = found["web"]
     assert (web.image, web.paths, web.depends_on) == ("localhost/web", ("libs/ui/**",), ("api",))
     assert (web.context, web.dockerfile, web.target) == (
@@ -89,11 +96,11 @@ def test_explicit_keys_win_key_by_key(tmp_path: Path) -> None:
 
 def test_resolve_feeds_the_merged_services_to_the_watches(tmp_path: Path) -> None:
     cfg = load(tmp_path, '[tool.tiered-ci]\nservices-from = "compose"\n', {"compose.yaml": COMPOSE})
-    resolved = services.resolve(cfg, tmp_path)
+    resolved = services.resolve(cfg, WorkTree(tmp_path))
     assert list(resolved.services) == ["api", "web", "worker"]
-    watches = services.load_watches(resolved, tmp_path)
+    watches = services.load_watches(resolved, WorkTree(tmp_path))
     assert (
-        services.claims(watches["web"], "services/web/docker/Containerfile")
+        watch.claims(watches["web"], "services/web/docker/Containerfile")
         == "services.web.dockerfile"
     )
 
@@ -105,7 +112,7 @@ def test_compose_in_a_subfolder_resolves_paths_from_its_folder(tmp_path: Path) -
         '[tool.tiered-ci]\nservices-from = ["deploy/compose.yml"]\n',
         {"deploy/compose.yml": compose},
     )
-    assert services.discover(cfg, tmp_path)["api"].dockerfile == "services/api/Dockerfile.prod"
+    assert found_services(cfg, tmp_path)["api"].dockerfile == "services/api/Dockerfile.prod"
 
 
 def test_later_compose_files_override_earlier_ones(tmp_path: Path) -> None:
@@ -118,7 +125,7 @@ def test_later_compose_files_override_earlier_ones(tmp_path: Path) -> None:
         '[tool.tiered-ci]\nservices-from = ["compose.yaml", "compose.override.yaml"]\n',
         {"compose.yaml": base, "compose.override.yaml": override},
     )
-    api = services.discover(cfg, tmp_path)["api"]
+    api = found_services(cfg, tmp_path)["api"]
     assert (api.context, api.target, dict(api.args)) == (
         "services/api",
         "dev",
@@ -129,7 +136,7 @@ def test_later_compose_files_override_earlier_ones(tmp_path: Path) -> None:
 def test_depends_on_may_name_a_compose_service(tmp_path: Path) -> None:
     pyproject = '[tool.tiered-ci]\nservices-from = "compose"\n[tool.tiered-ci.services.web]\ndepends-on = ["api"]\n'
     cfg = load(tmp_path, pyproject, {"compose.yaml": COMPOSE})
-    assert services.discover(cfg, tmp_path)["web"].depends_on == ("api",)
+    assert found_services(cfg, tmp_path)["web"].depends_on == ("api",)
 
 
 @pytest.mark.parametrize(
@@ -160,41 +167,14 @@ def test_depends_on_may_name_a_compose_service(tmp_path: Path) -> None:
             '[tool.tiered-ci]\nservices-from = "compose"\n',
             {"compose.yaml": "services:\n  api:\n    build: [\n"},
             (
-                "{root}/compose.yaml: not valid YAML (line 4, column 1): expected the node content, "
+                "compose.yaml: not valid YAML (line 4, column 1): expected the node content, "
                 "but found '<stream end>'; fix the compose file or remove services-from"
             ),
         ),
         (
             '[tool.tiered-ci]\nservices-from = "compose"\n',
             {"compose.yaml": "- a list\n"},
-            "{root}/compose.yaml: expected a compose file (a mapping with `services:`)",
-        ),
-        (
-            '[tool.tiered-ci]\nservices-from = "compose"\n',
-            {
-                "compose.yaml": "services:\n  api:\n    build:\n      dockerfile_inline: FROM scratch\n"
-            },
-            (
-                "{root}/compose.yaml: services.api.build.dockerfile_inline: not supported; move the "
-                "Dockerfile to a file or configure the service in [tool.tiered-ci.services]"
-            ),
-        ),
-        (
-            '[tool.tiered-ci]\nservices-from = "compose"\n',
-            {"compose.yaml": "services:\n  api:\n    build: ../elsewhere\n"},
-            (
-                "{root}/compose.yaml: services.api.build.context: ../elsewhere is outside the "
-                "repository; tiered-ci cannot watch it"
-            ),
-        ),
-        (
-            '[tool.tiered-ci]\nservices-from = "compose"\n',
-            {"compose.yaml": "services:\n  api:\n    build: ${API_DIR}\n"},
-            (
-                "compose service 'api': build context or dockerfile uses a variable (${{API_DIR}}, "
-                "${{API_DIR}}/Dockerfile), which tiered-ci does not expand; set context and dockerfile "
-                "in [tool.tiered-ci.services.api]"
-            ),
+            "compose.yaml: expected a compose file (a mapping with `services:`)",
         ),
     ],
 )
@@ -203,8 +183,43 @@ def test_bad_compose_input_names_the_file_or_key(
 ) -> None:
     cfg = load(tmp_path, pyproject, files)
     with pytest.raises(ConfigError) as info:
-        services.discover(cfg, tmp_path)
+        found_services(cfg, tmp_path)
     assert str(info.value) == message.format(root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("compose", "why"),
+    [
+        (
+            "services:\n  api:\n    build: ${API_DIR}\n",
+            "compose.yaml: services.api.build: variable API_DIR is not set (in .env or the environment)",
+        ),
+        (
+            "services:\n  api:\n    build:\n      dockerfile_inline: FROM scratch\n",
+            "compose.yaml: services.api.build.dockerfile_inline: an inline Dockerfile is not read by tiered-ci",
+        ),
+        (
+            "services:\n  api:\n    build: ../elsewhere\n",
+            "compose.yaml: services.api.build.context: ../elsewhere is outside the repository",
+        ),
+        (
+            "services:\n  api:\n    build: https://example.invalid/repo.git\n",
+            (
+                "compose.yaml: services.api.build.context: a remote context "
+                "(https://example.invalid/repo.git) cannot be watched"
+            ),
+        ),
+    ],
+)
+def test_what_cannot_be_resolved_watches_the_whole_repository(
+    tmp_path: Path, compose: str, why: str
+) -> None:
+    cfg = load(tmp_path, '[tool.tiered-ci]\nservices-from = "compose"\n', {"compose.yaml": compose})
+    resolved = services.resolve(cfg, WorkTree(tmp_path), environ={})
+    assert resolved.services["api"].unresolved == why
+    watches = services.load_watches(resolved, WorkTree(tmp_path))
+    assert watch.claims(watches["api"], "anything/at/all.py") == "services.api.unresolved"
+    assert watches["api"].note == f"the whole repository ({why})"
 
 
 def test_an_explicit_context_silences_the_variable_error(tmp_path: Path) -> None:
@@ -213,12 +228,12 @@ def test_an_explicit_context_silences_the_variable_error(tmp_path: Path) -> None
         '[tool.tiered-ci.services.api]\ncontext = "services/api"\ndockerfile = "services/api/Dockerfile"\n'
     )
     cfg = load(tmp_path, pyproject, {"compose.yaml": "services:\n  api:\n    build: ${API_DIR}\n"})
-    assert services.discover(cfg, tmp_path)["api"].context == "services/api"
+    assert found_services(cfg, tmp_path)["api"].context == "services/api"
 
 
 def test_without_services_from_the_config_is_used_as_is(tmp_path: Path) -> None:
     cfg = load(
         tmp_path, '[tool.tiered-ci.services.api]\ncontext = "api"\n', {"compose.yaml": COMPOSE}
     )
-    assert list(services.discover(cfg, tmp_path)) == ["api"]
-    assert services.resolve(cfg, tmp_path) is cfg
+    assert list(found_services(cfg, tmp_path)) == ["api"]
+    assert services.resolve(cfg, WorkTree(tmp_path)) is cfg

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tiered_ci.dockerfile import (
+from tiered_ci.globs import matches
+from tiered_ci.images.dockerfile import (
     IgnoreFile,
     Source,
     Sources,
@@ -12,7 +13,6 @@ from tiered_ci.dockerfile import (
     go_pattern_to_glob,
     instructions,
 )
-from tiered_ci.globs import matches
 
 
 def sources(text: str) -> list[tuple[str, str]]:

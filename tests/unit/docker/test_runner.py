@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tiered_ci import docker
 from tiered_ci.errors import CommandFailed
+from tiered_ci.images import builders as docker
 
 
 def test_run_returns_combined_output(tmp_path: Path) -> None:

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tiered_ci import config, mapping, services
+from tiered_ci import config, mapping
 from tiered_ci.changes import ChangedFile
-from tiered_ci.dockerfile import IgnoreFile
+from tiered_ci.images import discover
+from tiered_ci.images import watch as services
+from tiered_ci.images.dockerfile import IgnoreFile
 from tiered_ci.mapping import Reason
+from tiered_ci.tree import WorkTree
 
 
 def cfg(table: dict[str, object], root: Path = Path("/repo")) -> config.Config:
@@ -34,7 +37,7 @@ API = config.Service(
 
 @pytest.mark.critical
 def test_own_context_counts_whole_with_dockerfile_first() -> None:
-    watch = services.build_watch(API, shared=False, dockerfile=None)
+    watch = discover.service_watch(API, shared=False, dockerfile=None)
     assert claimed(
         watch,
         "services/api/Dockerfile",
@@ -57,7 +60,7 @@ def test_own_context_counts_whole_with_dockerfile_first() -> None:
 @pytest.mark.critical
 def test_dockerignore_removes_context_files_but_never_the_dockerfile_or_itself() -> None:
     ignore = IgnoreFile.parse("*\n!app\n**/*.pyc\nDockerfile\n.dockerignore\n")
-    watch = services.build_watch(API, shared=False, dockerfile=None, ignores=[ignore])
+    watch = discover.service_watch(API, shared=False, dockerfile=None, ignores=[ignore])
     assert claimed(
         watch,
         "services/api/app/main.py",
@@ -82,7 +85,7 @@ def test_extra_paths_are_not_filtered_by_the_ignore_file() -> None:
     service = config.Service(
         "api", "services/api", "services/api/Dockerfile", "api", paths=("services/api/docs/**",)
     )
-    watch = services.build_watch(
+    watch = discover.service_watch(
         service, shared=False, dockerfile=None, ignores=[IgnoreFile.parse("docs\n")]
     )
     assert services.claims(watch, "services/api/docs/a.md") == "services.api.paths[0]"
@@ -91,10 +94,10 @@ def test_extra_paths_are_not_filtered_by_the_ignore_file() -> None:
 def test_a_path_is_ignored_only_when_every_ignore_file_excludes_it() -> None:
     # docker reads Dockerfile.dockerignore, podman .containerignore: watch what either sends.
     ignores = [IgnoreFile.parse("*.md\n"), IgnoreFile.parse("*.txt\n")]
-    watch = services.build_watch(API, shared=False, dockerfile=None, ignores=ignores)
+    watch = discover.service_watch(API, shared=False, dockerfile=None, ignores=ignores)
     assert services.claims(watch, "services/api/a.md") == "services.api.context"
     both = [IgnoreFile.parse("*.md\n"), IgnoreFile.parse("*.md\n*.txt\n")]
-    watch = services.build_watch(API, shared=False, dockerfile=None, ignores=both)
+    watch = discover.service_watch(API, shared=False, dockerfile=None, ignores=both)
     assert services.claims(watch, "services/api/a.md") is None
 
 
@@ -110,7 +113,7 @@ WORKER_DOCKERFILE = (
 
 @pytest.mark.critical
 def test_root_context_is_narrowed_to_copy_sources() -> None:
-    watch = services.build_watch(WORKER, shared=True, dockerfile=WORKER_DOCKERFILE)
+    watch = discover.service_watch(WORKER, shared=True, dockerfile=WORKER_DOCKERFILE)
     assert claimed(
         watch,
         "libs/common/a/b.py",
@@ -140,7 +143,7 @@ def test_root_context_is_narrowed_to_copy_sources() -> None:
 
 def test_copy_sources_still_pass_through_the_dockerignore() -> None:
     ignore = IgnoreFile.parse("**/__pycache__\n")
-    watch = services.build_watch(
+    watch = discover.service_watch(
         WORKER, shared=True, dockerfile=WORKER_DOCKERFILE, ignores=[ignore]
     )
     assert services.claims(watch, "libs/common/__pycache__/a.pyc") is None
@@ -163,13 +166,13 @@ def test_copy_sources_still_pass_through_the_dockerignore() -> None:
     ],
 )
 def test_never_narrow_on_a_guess(dockerfile: str | None, note: str) -> None:
-    watch = services.build_watch(WORKER, shared=True, dockerfile=dockerfile)
+    watch = discover.service_watch(WORKER, shared=True, dockerfile=dockerfile)
     assert services.claims(watch, "src/anything.py") == "services.worker.context"
     assert watch.note == note
 
 
 def test_copy_dot_watches_the_whole_context_under_a_copy_rule() -> None:
-    watch = services.build_watch(WORKER, shared=True, dockerfile="FROM scratch\nCOPY . /app\n")
+    watch = discover.service_watch(WORKER, shared=True, dockerfile="FROM scratch\nCOPY . /app\n")
     assert services.claims(watch, "any/file.py") == "services.worker.copy[0]"
 
 
@@ -188,7 +191,7 @@ def test_shared_context_rule(context: str, others: list[str], shared: bool) -> N
 
 def test_special_characters_in_paths_are_literal() -> None:
     service = config.Service("odd", "svc/[x]", "svc/[x]/Docker{file}", "odd")
-    watch = services.build_watch(service, shared=False, dockerfile=None)
+    watch = discover.service_watch(service, shared=False, dockerfile=None)
     assert services.claims(watch, "svc/[x]/Docker{file}") == "services.odd.dockerfile"
     assert services.claims(watch, "svc/[x]/a.py") == "services.odd.context"
     assert services.claims(watch, "svc/x/a.py") is None
@@ -213,7 +216,7 @@ def test_load_watches_reads_dockerfiles_and_ignore_files(tmp_path: Path) -> None
         },
         root=tmp_path,
     )
-    watches = services.load_watches(config_, tmp_path)
+    watches = discover.load_watches(config_, WorkTree(tmp_path))
     assert services.claims(watches["api"], "services/api/README.md") is None
     assert services.claims(watches["api"], "services/api/notes.txt") == "services.api.context"
     assert services.claims(watches["worker"], "libs/common/x.py") == "services.worker.copy[0]"
@@ -239,7 +242,7 @@ GRAPH = cfg(
     }
 )
 WATCHES = {
-    name: services.build_watch(s, shared=False, dockerfile=None)
+    name: discover.service_watch(s, shared=False, dockerfile=None)
     for name, s in GRAPH.services.items()
 }
 DEPENDS = {name: s.depends_on for name, s in GRAPH.services.items()}
@@ -271,7 +274,7 @@ def test_the_first_affected_dependency_is_named() -> None:
             }
         }
     )
-    watches = {n: services.build_watch(s, shared=False, dockerfile=None) for n, s in both.services.items()}  # fmt: skip
+    watches = {n: discover.service_watch(s, shared=False, dockerfile=None) for n, s in both.services.items()}  # fmt: skip
     rules = mapping.compile_rules(both, watches)
     hits = mapping.select([modified("images/base/x")], rules).services
     assert hits["web"][0].rule == "services.web.depends-on[0]"  # api, itself pulled in by base

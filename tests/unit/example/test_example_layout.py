@@ -20,8 +20,8 @@ _SKIP_DIRS = frozenset(
     {"__pycache__", ".nox", ".venv", ".pytest_cache", ".ruff_cache", "build", "dist"}
 )
 
-# Copies of the root noxfile, Makefile and workflows, made by the sessions issue. Until
-# they are in the example, the run-all globs naming them legitimately match nothing.
+# The example's noxfile, Makefile and workflow callers (tests/integration/test_sessions.py
+# and test_workflows.py check them); until present, run-all globs naming them match nothing.
 _SHIPPED_FROM_ROOT = {"noxfile.py": "noxfile.py", "Makefile": "Makefile", ".github/**": ".github"}
 
 

@@ -375,5 +375,5 @@ def test_trigger_policy_from_config(project: GitRepo, plan: PlanRunner) -> None:
 
     result = plan(project)
 
-    assert result["sessions"] == ["quick", "unit"]
+    assert result["sessions"] == ["quick", "domain-shard(d0)", "domain-shard(d1)", "unit"]
     assert result["domains"] == ["d1"]

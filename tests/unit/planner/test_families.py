@@ -8,7 +8,8 @@ from support import GitRepo
 
 from tiered_ci import config, families
 from tiered_ci.errors import ConfigError
-from tiered_ci.families import FileTree, dependency_names, folder_of, match_folders
+from tiered_ci.families import dependency_names, folder_of, match_folders
+from tiered_ci.tree import WorkTree
 
 PACKAGES = ["api", "cli", "core", "models", "storage"]
 
@@ -126,7 +127,7 @@ def test_an_explicit_domain_wins_over_a_generated_one(packages_repo: GitRepo) ->
 
 
 def test_match_and_folder_of(packages_repo: GitRepo) -> None:
-    tree = FileTree(packages_repo.path)
+    tree = WorkTree(packages_repo.path)
     assert match_folders("packages/*", tree) == [f"packages/{p}" for p in PACKAGES]
     assert match_folders("packages/c*", tree) == ["packages/cli", "packages/core"]
     assert match_folders("nothing/*", tree) == []

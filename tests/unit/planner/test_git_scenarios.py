@@ -148,7 +148,14 @@ def test_global_file_runs_everything(project: GitRepo, plan: PlanRunner) -> None
     assert result["fallback_reason"] == "pyproject.toml is a global input (run-all[0])"
     assert result["domains"] == ["d0", "d1"]
     assert result["services"] == ["api"]
-    assert result["sessions"] == ["quick", "unit", "integration", "docker-changed-services"]
+    assert result["sessions"] == [
+        "quick",
+        "domain-shard(d0)",
+        "domain-shard(d1)",
+        "unit",
+        "integration",
+        "docker-changed-services",
+    ]
 
 
 def test_unmapped_top_level_folder_runs_everything(project: GitRepo, plan: PlanRunner) -> None:
@@ -324,7 +331,14 @@ def test_force_push_to_the_default_branch_runs_everything(
     assert result["fallback_reason"] == (
         "force push to the default branch 'main': no previous tip to diff"
     )
-    assert result["sessions"] == ["quick", "unit", "integration", "docker-changed-services"]
+    assert result["sessions"] == [
+        "quick",
+        "domain-shard(d0)",
+        "domain-shard(d1)",
+        "unit",
+        "integration",
+        "docker-changed-services",
+    ]
 
 
 def test_merge_group_compares_base_sha_and_head(
@@ -500,7 +514,8 @@ def test_tier_over_its_target_is_sharded_in_the_matrix(project: GitRepo, plan: P
     project.write(
         ".test_durations",
         '{"tests/unit/d0/test_a.py::test_a": 10.0, "tests/unit/d1/test_b.py::test_b": 10.0,'
-        ' "tests/unit/test_misc.py::test_misc": 10.0, "tests/integration/test_flow.py::test_flow": 50.0}\n',
+        ' "tests/unit/test_misc.py::test_misc": 20.0, "tests/unit/test_misc.py::test_more": 20.0,'
+        ' "tests/integration/test_flow.py::test_flow": 50.0}\n',
     )
     project.commit("unit has a 25 s target")
     project.git.branch("-f", "main", "HEAD")
@@ -511,8 +526,8 @@ def test_tier_over_its_target_is_sharded_in_the_matrix(project: GitRepo, plan: P
 
     assert result["sessions"] == ["quick", "unit"]
     assert result["matrix"]["include"] == [
-        {"session": "unit", "args": "--shard=1/2"},
-        {"session": "unit", "args": "--shard=2/2"},
+        {"session": "unit", "args": "--ignore=tests/unit/d0 --ignore=tests/unit/d1 --shard=1/2"},
+        {"session": "unit", "args": "--ignore=tests/unit/d0 --ignore=tests/unit/d1 --shard=2/2"},
     ]
     assert {
         "target": "session:unit",

@@ -8,8 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tiered_ci import config, mapping, services
+from tiered_ci import config, mapping
 from tiered_ci.changes import ChangedFile
+from tiered_ci.images import discover
+from tiered_ci.images import watch as services
+from tiered_ci.tree import WorkTree
 
 CFG = config.parse(
     {
@@ -36,7 +39,7 @@ CFG = config.parse(
 
 
 def select(*files: ChangedFile, cfg: config.Config = CFG) -> mapping.Selection:
-    rules = mapping.compile_rules(cfg, services.load_watches(cfg, cfg.root))
+    rules = mapping.compile_rules(cfg, discover.load_watches(cfg, WorkTree(cfg.root)))
     return mapping.select(files, rules)
 
 
@@ -194,6 +197,6 @@ index_config = config.parse(
 @given(st.lists(segments, min_size=1, max_size=5).map("/".join))
 def test_prefix_index_never_hides_a_rule_that_claims_a_path(path: str) -> None:
     rules = mapping.compile_rules(
-        index_config, services.load_watches(index_config, index_config.root)
+        index_config, discover.load_watches(index_config, WorkTree(index_config.root))
     )
     assert _brute_force(path, rules) <= set(rules.index.candidates(path))

@@ -11,10 +11,11 @@ from tiered_ci._toml import tomllib
 from tiered_ci.changes import ChangedFile, ChangeSet
 from tiered_ci.commands.build import select_for_change
 from tiered_ci.events import Trigger
+from tiered_ci.images.discover import service_watch
+from tiered_ci.images.watch import Watch
 from tiered_ci.mapping import Reason
 from tiered_ci.pipeline import Change, plan_change
 from tiered_ci.plan import Plan
-from tiered_ci.services import Watch, build_watch
 
 CONFIG = """
 [tool.tiered-ci]
@@ -49,7 +50,7 @@ def _config() -> config_module.Config:
 def _watches(config: config_module.Config) -> dict[str, Watch]:
     # services with their own folder as context: no Dockerfile needs reading
     return {
-        name: build_watch(service, shared=False, dockerfile=None)
+        name: service_watch(service, shared=False, dockerfile=None)
         for name, service in config.services.items()
     }
 

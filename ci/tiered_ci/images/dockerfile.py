@@ -1,8 +1,11 @@
 """Pure readers of the two files that decide what a Docker build reads from its context.
 
-* `context_sources(text)`: the context paths a Dockerfile reads (COPY / ADD
-  sources without `--from=`, and `RUN --mount` bind sources), or why they
-  cannot be known for sure (a variable, a remote URL, a heredoc...).
+* `context_sources(text, named)`: the context paths a Dockerfile reads (COPY /
+  ADD sources, and `RUN --mount` bind sources), or why they cannot be known
+  for sure (a variable, a remote URL, a heredoc...). `--from=<name>` reads
+  the named build context `<name>` when `named` has it and no stage is
+  called so (a stage wins, as in BuildKit); any other `--from` reads an
+  image, not a context.
 * `IgnoreFile`: a `.dockerignore` with Docker's semantics: Go `filepath.Match`
   patterns plus `**`, relative to the context root, `!` re-includes, the last
   matching pattern wins, and a pattern that matches a folder excludes
@@ -18,6 +21,7 @@ import functools
 import json
 import posixpath
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 __all__ = [
@@ -29,6 +33,7 @@ __all__ = [
     "context_sources",
     "go_pattern_to_glob",
     "instructions",
+    "stage_names",
 ]
 
 # ADD sources that are fetched, not read from the context.
@@ -43,6 +48,7 @@ class Source:
     kind: str  # "copy" (COPY / ADD) or "mount" (RUN --mount=type=bind)
     pattern: str  # Go filepath.Match syntax, as written (cleaned); "." is the whole context
     line: int
+    context: str | None = None  # None: the build context; else a named (additional) context
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +111,29 @@ def _escape_char(lines: list[str]) -> str:
     return "\\"
 
 
-def context_sources(text: str) -> Sources:
-    """The context paths `text` (a Dockerfile) reads, or why they cannot be known."""
+def stage_names(parsed: Collection[Instruction]) -> frozenset[str]:
+    """Names of the build stages (`FROM image AS name`, lower-cased as BuildKit does)."""
+    names: set[str] = set()
+    for inst in parsed:
+        words = inst.arguments.split()
+        if inst.keyword == "FROM" and len(words) >= 3 and words[-2].lower() == "as":  # FROM x AS y
+            names.add(words[-1].lower())
+    return frozenset(names)
+
+
+def context_sources(text: str, named: Collection[str] = ()) -> Sources:
+    """The context paths `text` (a Dockerfile) reads, or why they cannot be known.
+
+    `named` are the additional build contexts the service defines.
+    """
+    parsed = instructions(text)
+    origins = _Origins(stage_names(parsed), frozenset(named))
     found: list[Source] = []
-    for inst in instructions(text):
+    for inst in parsed:
         if inst.keyword in ("COPY", "ADD"):
-            sources, why = _copy_sources(inst)
+            sources, why = _copy_sources(inst, origins)
         elif inst.keyword == "RUN":
-            sources, why = _mount_sources(inst)
+            sources, why = _mount_sources(inst, origins)
         else:
             continue
         if why is not None:
@@ -121,14 +142,37 @@ def context_sources(text: str) -> Sources:
     return Sources(tuple(found))
 
 
-def _copy_sources(inst: Instruction) -> tuple[list[Source], str | None]:  # noqa: PLR0911 - one exit per reason a source is unknowable
+@dataclass(frozen=True, slots=True)
+class _Origins:
+    stages: frozenset[str]
+    named: frozenset[str]
+
+    def context(self, origin: str) -> tuple[bool, str | None]:
+        """(reads a context, which one) for a `--from` / `from=` value."""
+        if "$" in origin:
+            return True, "$"  # decided at build time: the caller gives up
+        if origin.isdigit() or origin.lower() in self.stages:
+            return False, None  # another stage
+        if origin in self.named:
+            return True, origin
+        return False, None  # an image
+
+
+def _copy_sources(  # noqa: PLR0911 - one exit per reason a source is unknowable
+    inst: Instruction, origins: _Origins
+) -> tuple[list[Source], str | None]:
     words, why = _words(inst.arguments)
     if why is not None:
         return [], why
     flags = [w for w in words if w.startswith("--")]
     paths = [w for w in words if not w.startswith("--")]
-    if any(f.startswith("--from=") for f in flags):
-        return [], None  # reads another stage or image, not the context
+    context: str | None = None
+    if froms := [f.removeprefix("--from=") for f in flags if f.startswith("--from=")]:
+        reads, context = origins.context(froms[-1])
+        if context == "$":
+            return [], f"has --from={froms[-1]}, which uses a variable"
+        if not reads:
+            return [], None  # reads another stage or an image, not a context
     if "--from" in flags:
         return [], "has --from without a value"
     if len(paths) < 2:
@@ -140,12 +184,13 @@ def _copy_sources(inst: Instruction) -> tuple[list[Source], str | None]:  # noqa
         pattern, why = _context_path(raw)
         if why is not None:
             return [], why
-        sources.append(Source("copy", pattern, inst.line))
+        sources.append(Source("copy", pattern, inst.line, context))
     return sources, None
 
 
-def _mount_sources(inst: Instruction) -> tuple[list[Source], str | None]:
-    """`RUN --mount=type=bind[,source=X]` without `from=` reads the context (bind: the default)."""
+def _mount_sources(inst: Instruction, origins: _Origins) -> tuple[list[Source], str | None]:
+    """`RUN --mount=type=bind[,source=X]` reads the context (bind is the default type), or the
+    named context `from=` names."""
     sources: list[Source] = []
     for word in inst.arguments.split():
         if not word.startswith("--"):
@@ -153,13 +198,20 @@ def _mount_sources(inst: Instruction) -> tuple[list[Source], str | None]:
         if not word.startswith("--mount="):
             continue
         options = dict(_option(item) for item in word.removeprefix("--mount=").split(","))
-        if options.get("type", "bind") != "bind" or "from" in options:
+        if options.get("type", "bind") != "bind":
             continue
+        context: str | None = None
+        if "from" in options:
+            reads, context = origins.context(options["from"])
+            if context == "$":
+                return [], f"--mount from={options['from']} uses a variable"
+            if not reads:
+                continue
         raw = options.get("source") or options.get("src") or "."
         pattern, why = _context_path(raw)
         if why is not None:
             return [], f"--mount {why}"
-        sources.append(Source("mount", pattern, inst.line))
+        sources.append(Source("mount", pattern, inst.line, context))
     return sources, None
 
 

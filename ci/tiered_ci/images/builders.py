@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import graphlib
+import hashlib
 import json
 import os
 import posixpath
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from tiered_ci.config import Service
-from tiered_ci.errors import CommandFailed, UsageError
+from tiered_ci.errors import CommandFailed, ConfigError, UsageError
 
 __all__ = [
     "BAKE_FILE",
@@ -52,7 +53,7 @@ __all__ = [
     "Tool",
     "bake_cmd",
     "bake_file",
-    "bake_target",
+    "bake_targets",
     "build_cmd",
     "builder_env",
     "cache_ref",
@@ -123,19 +124,44 @@ _BUILD = {
 }
 
 
-def build_cmd(builder: Builder, service: Service, tags: Sequence[str]) -> Argv:
+def build_cmd(
+    builder: Builder, service: Service, tags: Sequence[str], images: Mapping[str, str] = {}
+) -> Argv:
     """The argv that builds one service's image (run from the repository root). Pure.
 
-    docker buildx builds every target in one `bake_cmd` call instead.
+    Paths are `./`-relative and the context follows `--`, so a context or
+    Dockerfile named like an option (`--iidfile=...`) stays a path (S5).
+    `images` maps a service to the image ref it was built as in this run, for
+    `service:<name>` build contexts. docker buildx builds every target in one
+    `bake_cmd` call instead.
     """
-    argv = [*_BUILD[builder], "-f", service.dockerfile]
+    argv = [*_BUILD[builder], "-f", local_path(service.dockerfile)]
     for ref in image_refs(service, tags):
         argv += ["-t", ref]
     if service.target:
         argv += ["--target", service.target]
     for name in sorted(service.args):
         argv += ["--build-arg", f"{name}={service.args[name]}"]
-    return (*argv, service.context)
+    for name in sorted(service.contexts):
+        value = _context_value(service.contexts[name], images, prefix="docker-image://")
+        argv += ["--build-context", f"{name}={value}"]
+    return (*argv, "--", local_path(service.context))
+
+
+def local_path(path: str) -> str:
+    """A repo-relative path that no builder can read as an option or as stdin (`-`)."""
+    return path if path == "." or path.startswith(("./", "/")) else f"./{path}"
+
+
+def _context_value(value: str, images: Mapping[str, str], *, prefix: str) -> str:
+    """A named context for a builder: a folder (`./`-relative), a URL or image as written,
+    and `service:<name>` as the image that service was built as."""
+    if value.startswith("service:"):
+        name = value.removeprefix("service:")
+        return f"{prefix}{images[name]}" if name in images else value
+    if "://" in value or value.startswith(("git@", "target:")):
+        return value
+    return local_path(value)
 
 
 def push_cmds(builder: Builder, service: Service, tags: Sequence[str]) -> tuple[Argv, ...]:
@@ -148,9 +174,32 @@ def cache_ref(service: Service, *, to: bool) -> str:
     return f"{ref},mode=max" if to else ref
 
 
-def bake_target(name: str) -> str:
-    """A bake target name for a service (bake allows letters, digits, '_' and '-')."""
-    return _BAKE_TARGET.sub("_", name)
+def bake_targets(names: Sequence[str]) -> dict[str, str]:
+    """A distinct bake target name for every service name (W6). Pure.
+
+    Bake allows letters, digits, '_' and '-'. A name made of those is kept; any
+    other is cleaned and suffixed with a hash of the whole name, so `a.b` and
+    `a_b` (or `web app` and `web/app`) stay two targets. A clash left after
+    that (a service literally named like another's cleaned form) is a config
+    error, never a target silently built once.
+    """
+    targets: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    for name in names:
+        target = name if _BAKE_TARGET.search(name) is None and name else _hashed(name)
+        if target in owners and owners[target] != name:
+            raise ConfigError(
+                f"services {owners[target]!r} and {name!r}: both become the bake target "
+                f"{target!r}; rename one of them"
+            )
+        owners[target] = name
+        targets[name] = target
+    return targets
+
+
+def _hashed(name: str) -> str:
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"{_BAKE_TARGET.sub('_', name)}-{digest}"
 
 
 def bake_file(
@@ -166,6 +215,7 @@ def bake_file(
     given (the real bake file lives in a temporary folder: no doubt about what a
     relative path is relative to).
     """
+    names = bake_targets([s.name for s in services])
     targets: dict[str, object] = {}
     for service in services:
         context = service.context if root is None else str(root / service.context)
@@ -179,18 +229,37 @@ def bake_file(
             target["target"] = service.target
         if service.args:
             target["args"] = {k: service.args[k] for k in sorted(service.args)}
+        if service.contexts:
+            target["contexts"] = {
+                name: _bake_context(value, names, root)
+                for name, value in sorted(service.contexts.items())
+            }
         if cache == "registry":
             target["cache-from"] = [cache_ref(service, to=False)]
             target["cache-to"] = [cache_ref(service, to=True)]
-        targets[bake_target(service.name)] = target
-    names = [bake_target(s.name) for s in services]
-    return {"group": {"default": {"targets": names}}, "target": targets}
+        targets[names[service.name]] = target
+    return {"group": {"default": {"targets": list(names.values())}}, "target": targets}
 
 
-def bake_cmd(path: str, services: Sequence[Service], *, push: bool = False) -> Argv:
+def _bake_context(value: str, names: Mapping[str, str], root: Path | None) -> str:
+    """A named context in a bake file: `target:<t>` for a service built in the same bake."""
+    if value.startswith("service:") and value.removeprefix("service:") in names:
+        return f"target:{names[value.removeprefix('service:')]}"
+    if "://" in value or value.startswith(("git@", "service:", "target:")):
+        return value
+    return value if root is None else str(root / value)
+
+
+def bake_cmd(
+    path: str, services: Sequence[Service], *, push: bool = False, every: Sequence[str] = ()
+) -> Argv:
+    """`docker buildx bake` for `services`. `every` names all services of the bake file,
+    so target names are the same as in `bake_file`."""
     push_flag = ("--push",) if push else ()
-    targets = tuple(bake_target(s.name) for s in services)
-    return ("docker", "buildx", "bake", "--file", path, *push_flag, *targets)
+    names = bake_targets(list(dict.fromkeys([*every, *(s.name for s in services)])))
+    targets = tuple(names[s.name] for s in services)
+    # `--` keeps a target name that starts with '-' from being read as an option.
+    return ("docker", "buildx", "bake", "--file", path, *push_flag, "--", *targets)
 
 
 def levels(services: Sequence[Service]) -> list[list[Service]]:
@@ -228,18 +297,23 @@ def make_jobs(
     A job needs the selected services its services depend on. Pure.
     """
     selected = {s.name for s in services}
+    every = [s.name for s in services]
     if tool == "bake":
         jobs: list[Job] = []
         for index, level in enumerate(levels(services)):
             needs = sorted({d for s in level for d in s.depends_on if d in selected})
-            argv = bake_cmd(bake_path, level, push=push)
+            argv = bake_cmd(bake_path, level, push=push, every=every)
             jobs.append(Job(f"bake[{index}]", tuple(s.name for s in level), (argv,), tuple(needs)))
         return tuple(jobs)
+    built = {s.name: refs[0] for s in services if (refs := image_refs(s, tags))}
     return tuple(
         Job(
             service.name,
             (service.name,),
-            (build_cmd(tool, service, tags), *(push_cmds(tool, service, tags) if push else ())),
+            (
+                build_cmd(tool, service, tags, built),
+                *(push_cmds(tool, service, tags) if push else ()),
+            ),
             tuple(d for d in service.depends_on if d in selected),
         )
         for service in services

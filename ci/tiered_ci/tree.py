@@ -1,0 +1,232 @@
+"""The files of one revision: the work tree, or a commit's tree read from git.
+
+Everything the planner reads besides the diff (the config, Dockerfiles,
+ignore files, compose files and `.env`) goes through a `Tree`, so `plan
+--head REV` sees REV's files, not whatever the work tree holds, and replaying
+history is exact.
+
+Paths are repository-relative POSIX strings. A path that names nothing, or a
+file that is not UTF-8 text, reads as None: callers decide what a missing
+file means (usually: watch more, never less).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+__all__ = ["GitTree", "Kind", "Tree", "WorkTree", "open_tree"]
+
+Kind = Literal["file", "dir", "link"]
+
+
+class Tree(Protocol):
+    """Read-only access to the files of one revision."""
+
+    @property
+    def label(self) -> str:
+        """How messages name this tree ("the work tree", "commit 1a2b3c4d")."""
+        ...
+
+    def read_text(self, path: str) -> str | None:
+        """The UTF-8 text of the file `path` (a symlink is followed), or None."""
+        ...
+
+    def kind(self, path: str) -> Kind | None:
+        """What `path` is, without following a symlink at `path` itself; None: nothing."""
+        ...
+
+    def readlink(self, path: str) -> str | None:
+        """The target a symlink at `path` stores (as written), or None if it is no symlink."""
+        ...
+
+    def children(self, folder: str) -> dict[str, Kind] | None:
+        """The entries of the folder `folder` ("." for the root) by name; None: no folder."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkTree:
+    """The files on disk under `root` (what a local plan without --head compares)."""
+
+    root: Path
+
+    @property
+    def label(self) -> str:
+        return "the work tree"
+
+    def read_text(self, path: str) -> str | None:
+        try:
+            return (self.root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+
+    def kind(self, path: str) -> Kind | None:
+        try:
+            mode = os.lstat(self.root / path).st_mode
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISLNK(mode):
+            return "link"
+        return "dir" if stat.S_ISDIR(mode) else "file"
+
+    def readlink(self, path: str) -> str | None:
+        try:
+            return str((self.root / path).readlink())
+        except (OSError, ValueError):
+            return None
+
+    def children(self, folder: str) -> dict[str, Kind] | None:
+        try:
+            with os.scandir(self.root / folder) as entries:
+                return {e.name: _entry_kind(e) for e in entries if e.name != ".git"}
+        except (OSError, ValueError):
+            return None
+
+
+def _entry_kind(entry: os.DirEntry[str]) -> Kind:
+    if entry.is_symlink():
+        return "link"
+    return "dir" if entry.is_dir() else "file"
+
+
+class GitTree:
+    """The tree of commit `sha` in the repository at `root`.
+
+    Objects come from one long-running `git cat-file --batch` (GitPython's), and
+    folders are parsed here and cached: GitPython's own tree objects validate every
+    entry name, which costs seconds on a folder of 50,000 files.
+    """
+
+    __slots__ = ("_folders", "root", "sha")
+
+    def __init__(self, root: Path, sha: str) -> None:
+        self.root = root
+        self.sha = sha
+        self._folders: dict[str, dict[str, tuple[int, str]] | None] = {}
+
+    def __repr__(self) -> str:
+        return f"GitTree({self.root!r}, {self.sha!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GitTree) and (other.root, other.sha) == (self.root, self.sha)
+
+    def __hash__(self) -> int:
+        return hash((self.root, self.sha))
+
+    @property
+    def label(self) -> str:
+        return f"commit {self.sha[:12]}"
+
+    def _data(self, ref: str) -> tuple[str, bytes] | None:
+        from tiered_ci.changes import open_repo  # noqa: PLC0415 - GitPython only when a rev is read
+
+        try:
+            _, kind, _, data = open_repo(self.root).git.get_object_data(ref)
+        except ValueError:
+            return None  # git answered "missing"
+        # GitPython types the object kind as str but hands over the bytes git printed.
+        kind_bytes: object = kind
+        name = kind_bytes.decode() if isinstance(kind_bytes, bytes) else str(kind_bytes)
+        return name, bytes(data)
+
+    def _entries(self, folder: str) -> dict[str, tuple[int, str]] | None:
+        """name -> (mode, object id) of the folder `folder` ("" is the root); None: no folder."""
+        if folder in self._folders:
+            return self._folders[folder]
+        found = self._data(f"{self.sha}^{{tree}}" if not folder else f"{self.sha}:{folder}")
+        size = len(self.sha) // 2  # object ids are as long as the commit's (SHA-1 or SHA-256)
+        entries = _parse_tree(found[1], size) if found is not None and found[0] == "tree" else None
+        self._folders[folder] = entries
+        return entries
+
+    def _entry(self, path: str) -> tuple[int, str] | None:
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        if not parts:
+            return None
+        entries = self._entries("/".join(parts[:-1]))
+        return None if entries is None else entries.get(parts[-1])
+
+    def read_text(self, path: str) -> str | None:
+        for _ in range(_MAX_LINKS):
+            entry = self._entry(path)
+            if entry is None or entry[0] in (_TREE_MODE, _GITLINK_MODE):
+                return None
+            found = self._data(entry[1])
+            if found is None:
+                return None
+            if entry[0] != _LINK_MODE:
+                try:
+                    return found[1].decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+            # A symlink: follow it inside the tree, as the work tree's open() would.
+            target = found[1].decode("utf-8", errors="replace")
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+            if path.startswith(("/", "..")):
+                return None
+        return None
+
+    def kind(self, path: str) -> Kind | None:
+        if path in ("", "."):
+            return "dir"
+        entry = self._entry(path)
+        return None if entry is None else _mode_kind(entry[0])
+
+    def children(self, folder: str) -> dict[str, Kind] | None:
+        entries = self._entries("" if folder in ("", ".") else folder.strip("/"))
+        if entries is None:
+            return None
+        return {name: _mode_kind(mode) for name, (mode, _) in entries.items()}
+
+    def readlink(self, path: str) -> str | None:
+        entry = self._entry(path)
+        if entry is None or entry[0] != _LINK_MODE:
+            return None
+        found = self._data(entry[1])
+        try:
+            return None if found is None else found[1].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+
+_LINK_MODE = 0o120000
+_TREE_MODE = 0o040000
+_GITLINK_MODE = 0o160000  # a submodule
+
+
+def _mode_kind(mode: int) -> Kind:
+    if mode == _LINK_MODE:
+        return "link"
+    return "dir" if mode in (_TREE_MODE, _GITLINK_MODE) else "file"
+
+
+def _parse_tree(data: bytes, size: int) -> dict[str, tuple[int, str]]:
+    """A raw git tree object: `<octal mode> <name>\\0<id of size bytes>` entries."""
+    entries: dict[str, tuple[int, str]] = {}
+    i = 0
+    while i < len(data):
+        space = data.index(b" ", i)
+        nul = data.index(b"\0", space)
+        name = data[space + 1 : nul].decode("utf-8", errors="surrogateescape")
+        entries[name] = (int(data[i:space], 8), data[nul + 1 : nul + 1 + size].hex())
+        i = nul + 1 + size
+    return entries
+
+
+_MAX_LINKS = 40  # what Linux allows in one path lookup
+
+
+def open_tree(root: Path, rev: str | None) -> Tree:
+    """The work tree (`rev` None) or the tree of `rev` (RepoError if it names no commit)."""
+    if rev is None:
+        return WorkTree(root)
+    from tiered_ci.changes import head_commit  # noqa: PLC0415
+
+    sha = head_commit(root, rev)
+    assert sha is not None  # noqa: S101 - an explicit rev resolves or raises
+    return GitTree(root, sha)
