@@ -251,10 +251,10 @@ def import_graph_selection(subject: Subject, impact_map: store.ImpactMap, path: 
 
 
 def domain_selection(subject: Subject, path: str) -> set[str]:
-    from tiered_ci import mapping, services  # noqa: PLC0415
+    from tiered_ci import mapping  # noqa: PLC0415
 
     config = config_module.load(subject.root)
-    rules = mapping.compile_rules(config, services.load_watches(config, subject.root))
+    rules = mapping.compile_rules(config, {})  # services do not choose tests
     chosen = mapping.select([ChangedFile(path, "modified")], rules)
     everything = set(collected_cache[subject.name])
     if chosen.run_all or (chosen.unmapped and config.unmapped == "run-all"):
