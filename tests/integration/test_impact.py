@@ -7,6 +7,7 @@ test changes a copy of it and asks `tiered-ci impact select`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -387,4 +388,62 @@ def test_impact_select_rejects_a_bad_file(project: GitRepo) -> None:
     assert (
         "--impact-select=bad.json: not a `tiered-ci impact select` JSON (version 1)"
         in result.stderr
+    )
+
+
+# --- the tiers ----------------------------------------------------------------------------------
+
+TIERED_TABLE = """
+[tool.tiered-ci]
+unmapped = "ignore"
+
+[tool.tiered-ci.impact]
+enabled = true
+
+[tool.tiered-ci.domains.calc]
+paths = ["src/sample/calc.py"]
+tests = ["tests/test_calc.py"]
+
+[tool.tiered-ci.domains.shapes]
+paths = ["src/sample/shapes.py"]
+tests = ["tests/test_shapes.py"]
+"""
+
+
+def test_plan_notes_the_selection_and_runs_tests_outside_the_planned_domains(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project.path / "pyproject.toml").write_text(
+        (project.path / "pyproject.toml").read_text() + TIERED_TABLE
+    )
+    project.commit("configure tiered-ci")
+    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    code = main(["plan", "--repo", str(project.path), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    plan = json.loads(captured.out)
+    assert plan["domains"] == ["calc"]
+    # shapes calls calc.add: the map knows test_perimeter can break, the domain globs do not.
+    assert "unit" in plan["sessions"]
+    assert {"session": "unit", "args": ""} in plan["matrix"]["include"]
+    assert any(
+        r["rule"] == "impact: a selected test lies outside the planned sessions"
+        for r in plan["reasons"]
+    )
+    assert "tiered-ci plan: impact: 3 of 8 tests, because " in captured.err
+    assert "add() changed: 2 tests executed it (rule: function)" in captured.err
+
+
+def test_plan_without_a_map_says_it_falls_back(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project.path / "pyproject.toml").write_text(
+        (project.path / "pyproject.toml").read_text() + TIERED_TABLE
+    )
+    _map(project).unlink()
+    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    assert main(["plan", "--repo", str(project.path), "--format", "json"]) == 0
+    assert (
+        "impact: no map at .impact/map.json.gz: the plan falls back to the domain rules"
+        in capsys.readouterr().err
     )

@@ -143,17 +143,21 @@ def select_for(
     return select.judge(impact_map, inputs)
 
 
-def plan_note(root: Path, config: Config, trigger: Trigger, head_rev: str | None) -> str | None:
-    """The plan's line about impact selection, when `[tool.tiered-ci.impact]` enables it."""
+def plan_note(
+    root: Path, config: Config, trigger: Trigger, head_rev: str | None
+) -> tuple[str | None, Selection | None]:
+    """The plan's line about impact selection (when `[tool.tiered-ci.impact]` enables it),
+    and the selection when a map was there to make one."""
     if not config.impact.enabled:
-        return None
+        return None, None
     map_path = root / config.impact.map
     if not map_path.is_file():
         return (
             f"impact: no map at {config.impact.map}: the plan falls back to the domain rules "
             "(every test of the planned sessions runs)"
-        )
-    return f"impact: {select_for(root, config, trigger, map_path, head_rev).headline()}"
+        ), None
+    selection = select_for(root, config, trigger, map_path, head_rev)
+    return f"impact: {selection.headline()}", selection
 
 
 def _unusable(

@@ -17,10 +17,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config
 from tiered_ci.events import Trigger
+
+if TYPE_CHECKING:
+    from tiered_ci.impact.select import Selection
+    from tiered_ci.plan import Plan
 
 __all__ = ["EXPLAIN", "FORMATS", "HELP", "SHARDABLE_TIERS", "add_arguments", "run", "shard_counts"]
 
@@ -85,14 +90,55 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
 
 def _impact_note(
     args: argparse.Namespace, root: Path, config: Config, trigger: Trigger, mode: str
-) -> str | None:
-    """What impact selection will make of the planned test sessions (they select again
-    from the same restored map, so the matrix stays the domain plan)."""
+) -> tuple[str | None, Selection | None]:
+    """What impact selection will make of the planned test sessions (each session
+    selects again from the same restored map)."""
     if mode == "none" or not config.impact.enabled:
-        return None
+        return None, None
     from tiered_ci.commands.impact import plan_note  # noqa: PLC0415
 
     return plan_note(root, config, trigger, args.head)
+
+
+def widen_for_impact(the_plan: Plan, selection: Selection | None, config: Config) -> Plan:
+    """Add `unit` (or `integration`) when impact selects tests no planned session runs.
+
+    Domains are drawn by hand: a change in one can break a test of another. The map
+    knows; the session then runs only the selected tests, so widening is cheap.
+    """
+    if selection is None or selection.mode != "partial" or the_plan.mode != "partial":
+        return the_plan
+    covered = [t for name in the_plan.domains for t in config.domains[name].tests]
+    integration = list(config.tier("integration").paths)
+    wanted: dict[str, str] = {}
+    for file in selection.test_files:
+        if any(_under(file, path) for path in covered):
+            continue
+        session = "integration" if any(_under(file, p) for p in integration) else "unit"
+        if session not in the_plan.sessions:
+            wanted.setdefault(session, file)
+    if not wanted:
+        return the_plan
+    from dataclasses import replace  # noqa: PLC0415
+
+    from tiered_ci.mapping import Reason  # noqa: PLC0415
+    from tiered_ci.plan import MatrixEntry  # noqa: PLC0415
+
+    reasons = [
+        Reason(f"session:{s}", f, None, "impact: a selected test lies outside the planned sessions")
+        for s, f in wanted.items()
+    ]
+    return replace(
+        the_plan,
+        sessions=(*the_plan.sessions, *wanted),
+        matrix=(*the_plan.matrix, *(MatrixEntry(s) for s in wanted)),
+        reasons=(*the_plan.reasons, *reasons),
+    )
+
+
+def _under(file: str, path: str) -> bool:
+    path = path.rstrip("/")
+    return file == path or file.startswith(f"{path}/") or path in ("", ".")
 
 
 def domain_seconds(config: Config, root: Path) -> dict[str, float]:
@@ -128,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
-    note = _impact_note(args, change.root, change.config, change.trigger, the_plan.mode)
+    note, selection = _impact_note(args, change.root, change.config, change.trigger, the_plan.mode)
+    the_plan = widen_for_impact(the_plan, selection, change.config)
     if note is not None:
         print(f"tiered-ci plan: {note}", file=sys.stderr)
     if fmt == "github":
