@@ -9,14 +9,15 @@ usage, config or input, 3 internal error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import NoReturn, TextIO, cast
 
-from tiered_ci import __version__
+from tiered_ci import __version__, escape
 from tiered_ci.errors import CIError
 
 __all__ = ["COMMANDS", "build_parser", "entry", "main"]
@@ -75,6 +76,22 @@ def _command(module_name: str) -> ModuleType:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Everything it prints (stdout, stderr, argparse's messages) passes
+    through `escape.GuardedStream`: a file or branch name can never start a line that
+    the Actions runner reads as a workflow command."""
+    out, err = sys.stdout, sys.stderr
+    guarded = escape.GuardedStream(out), escape.GuardedStream(err)
+    sys.stdout, sys.stderr = cast("TextIO", guarded[0]), cast("TextIO", guarded[1])
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+        for stream in guarded:
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream
+                stream.close()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     wanted = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(wanted if wanted in COMMANDS else None).parse_args(argv)

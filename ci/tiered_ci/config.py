@@ -401,7 +401,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         tiers[name] = _tier(name, sub, key, unknown)
     for name, sub in _subtables(table, "domains").items():
         key = f"{PREFIX}.domains.{name}"
-        _check_name(name, key, "domain")
+        _check_name(name, "domains", "domain")
         unknown += _unknown(sub, _DOMAIN_KEYS, key)
         paths = _globs(sub, "paths", key, required=True)
         if not paths:
@@ -423,7 +423,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         families[name] = _family(name, sub, key, unknown)
     for name, sub in _subtables(table, "services").items():
         key = f"{PREFIX}.services.{name}"
-        _check_name(name, key, "service")
+        _check_name(name, "services", "service")
         unknown += _unknown(sub, _SERVICE_KEYS, key)
         services[name] = _service(name, sub, key)
     # With compose discovery a depends-on may name a service only the compose file
@@ -432,7 +432,10 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
     for name, sub in _subtables(table, "triggers").items():
         key = f"{PREFIX}.triggers.{name}"
         if name not in TRIGGER_KINDS:
-            raise _Invalid(f"{key}: unknown trigger; expected one of {', '.join(TRIGGER_KINDS)}")
+            raise _Invalid(
+                f"{PREFIX}.triggers.{name!r}: unknown trigger; expected one of "
+                f"{', '.join(TRIGGER_KINDS)}"
+            )
         unknown += _unknown(sub, _TRIGGER_KEYS, key)
         default = DEFAULT_TRIGGERS[name]
         triggers[name] = TriggerPolicy(
@@ -778,14 +781,14 @@ def _branch(table: Mapping[str, object], name: str, key: str) -> str | None:
     return value
 
 
-def _check_name(name: str, key: str, what: str) -> None:
+def _check_name(name: str, table: str, what: str) -> None:
     """A domain or service name becomes a session id, a matrix value and a summary label."""
     if not name.strip():
-        raise _Invalid(f'{key.rpartition(".")[0]}."": empty {what} name; name the {what}')
+        raise _Invalid(f'{PREFIX}.{table}."": empty {what} name; name the {what}')
     if any(not char.isprintable() for char in name):
         raise _Invalid(
-            f"{key}: the {what} name {name!r} holds a control character (a newline, a tab); "
-            "rename it"
+            f"{PREFIX}.{table}.{name!r}: the {what} name holds a control character (a newline, "
+            "a tab); rename it"
         )
 
 

@@ -9,11 +9,12 @@ crashed run never leaves half a file behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from tiered_ci.errors import InputError
@@ -147,6 +148,30 @@ def read_text(path: Path, what: str = "durations file") -> str:
 
 def read(path: Path) -> dict[str, float]:
     return parse(read_text(path), str(path))
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for a read-merge-replace of `path` (W10).
+
+    Two shard jobs merging into one file each read it, merge and replace it; without
+    a lock the later replace drops the other's durations. The lock is on the folder
+    (flock on its descriptor): the file itself is replaced, so a lock on it would
+    not outlive the replace, and a lock file beside it would be a new untracked file
+    in the repository. Where `fcntl` is missing (Windows) the body runs unlocked.
+    """
+    try:
+        import fcntl  # noqa: PLC0415 - POSIX only
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    folder = path.parent if str(path.parent) else Path()
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def write(path: Path, durations: Mapping[str, float]) -> None:

@@ -94,8 +94,12 @@ class FilterResult:
 # --- parsing ---------------------------------------------------------------------
 
 
-def parse_filters(document: object, source: str) -> tuple[Filter, ...]:
-    """Validate a loaded filter YAML document; `source` names it in error messages."""
+def parse_filters(document: object, source: str, *, outputs: bool = True) -> tuple[Filter, ...]:
+    """Validate a loaded filter YAML document; `source` names it in error messages.
+
+    With `outputs` (the default: `filter` writes them), every name must make safe,
+    distinct output names; `import-filters` turns names into domains instead.
+    """
     if not isinstance(document, dict) or not document:
         got = "nothing" if document is None or document == {} else _type(document)
         raise InputError(
@@ -107,11 +111,38 @@ def parse_filters(document: object, source: str) -> tuple[Filter, ...]:
         if not isinstance(name, str):
             raise InputError(f"{source}: filter name {name!r} is {_type(name)}, not text; quote it")
         where = f"{source}: filter {name!r}"
+        if outputs and not _OUTPUT_NAME.fullmatch(name):
+            # The name becomes a $GITHUB_OUTPUT key and an expression (steps.x.outputs.NAME):
+            # a newline or '=' would let the filter file write outputs of its choosing.
+            raise InputError(
+                f"{where}: a filter name may hold only letters, digits, '_' and '-'; rename it"
+            )
         rules = tuple(_rules(value, where))
         if not rules:
             raise InputError(f"{where}: no globs; give at least one glob or remove the filter")
         filters.append(Filter(name, rules))
+    if outputs:
+        _check_collisions([f.name for f in filters], source)
     return tuple(filters)
+
+
+# Output names safe both in $GITHUB_OUTPUT and in `steps.<id>.outputs.<name>`.
+_OUTPUT_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_SUFFIXES = ("_count", "_files")
+
+
+def _check_collisions(names: Sequence[str], source: str) -> None:
+    """Two filters must not write the same output (`a_count` and `a`'s count)."""
+    owner: dict[str, str] = {}
+    for name in names:
+        for output in (name, *(name + suffix for suffix in _SUFFIXES)):
+            other = owner.setdefault(output, name)
+            if other != name:
+                first, second = sorted((other, name), key=names.index)
+                raise InputError(
+                    f"{source}: filters {first!r} and {second!r} both write the output "
+                    f"{output!r}; rename one of them"
+                )
 
 
 def _rules(value: object, where: str) -> Iterable[Rule]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tiered_ci.config import PREFIX, Config, Service
+from tiered_ci.escape import inline
 from tiered_ci.globs import compile_glob
 
 __all__ = ["Finding", "lint"]
@@ -24,7 +25,8 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.message}"
+        # A key holds the config's own names; one line each, whatever they contain.
+        return inline(f"{self.key}: {self.message}")
 
 
 def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:

@@ -192,6 +192,15 @@ def _load(path: Path, *, missing_ok: bool) -> dict[str, float]:
         raise pytest.UsageError(str(exc)) from None
 
 
+def _reload(path: Path, fallback: dict[str, float]) -> dict[str, float]:
+    if not path.exists():
+        return {}
+    try:
+        return store.read(path)
+    except CIError:
+        return fallback
+
+
 def _is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -392,7 +401,11 @@ class _Recorder:
                 f"tiered-ci: wrote {len(measured)} test durations to {self.write_to}"
             )
         if self.merge_into is not None:
-            store.write(self.path, store.merge([self.merge_into, measured]))
+            with store.locked(self.path):
+                # Read again under the lock: another run may have recorded since this
+                # one started (W10); the start's copy stands in for an unreadable file.
+                current = _reload(self.path, self.merge_into)
+                store.write(self.path, store.merge([current, measured]))
             self.written.append(
                 f"tiered-ci: recorded {len(measured)} test durations in {self.path}"
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from tiered_ci import github
+from tiered_ci.escape import inline, markdown_code, mermaid_id, mermaid_label
 from tiered_ci.plan import Plan
 
 __all__ = [
@@ -34,13 +35,13 @@ def to_json(plan: Plan, *, pretty: bool = False) -> str:
 
 def to_text(plan: Plan, *, explain: bool | str = False) -> str:
     lines = [
-        f"tiered-ci plan: {plan.event} ({plan.trigger}), mode {plan.mode}",
+        f"tiered-ci plan: {inline(plan.event)} ({plan.trigger}), mode {plan.mode}",
         f"  base {_short(plan.base)}  head {_short(plan.head)}  changed files {len(plan.changed)}",
     ]
     if plan.fallback_reason:
-        lines.append(f"  running everything: {plan.fallback_reason}")
+        lines.append(f"  running everything: {inline(plan.fallback_reason)}")
     lines += ["", *_table(plan)]
-    lines += [f"warning: {w}" for w in plan.warnings]
+    lines += [f"warning: {inline(w)}" for w in plan.warnings]
     if explain:
         lines += ["", *explain_lines(plan, every=explain == "all")]
     return "\n".join(lines) + "\n"
@@ -57,7 +58,7 @@ def _table(plan: Plan) -> list[str]:
     matrix = ", ".join(f"{e.session} {e.args}".strip() for e in plan.matrix)
     rows.append(("matrix", matrix or "-"))
     width = max(len(name) for name, _ in rows)
-    return [f"  {name:<{width}}  {value}" for name, value in rows]
+    return [f"  {name:<{width}}  {inline(value)}" for name, value in rows]
 
 
 def explain_lines(plan: Plan, *, every: bool = False) -> list[str]:
@@ -74,20 +75,20 @@ def explain_lines(plan: Plan, *, every: bool = False) -> list[str]:
             quiet[kind] = quiet.get(kind, 0) + 1
             continue
         mark = "+" if decision.selected else "~" if decision.near_miss else "-"
-        lines.append(f"  {mark} {decision.target}: {decision.why}")
+        lines.append(f"  {mark} {inline(decision.target)}: {inline(decision.why)}")
     if quiet:
         counts = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in quiet.items())
         lines.append(f"  ({counts} not shown: no changed file is near them; --explain=all)")
     if plan.notes:
         lines.append("git:")
-        lines += [f"  {note}" for note in plan.notes]
+        lines += [f"  {inline(note)}" for note in plan.notes]
     shown = plan.changed[:_MAX_CHANGED_SHOWN]
     if shown:
         lines.append("changed:")
         for changed in shown:
-            origin = f" (from {changed.old_path})" if changed.old_path else ""
+            origin = f" (from {inline(changed.old_path)})" if changed.old_path else ""
             ignored = " (ignored)" if changed.path in plan.ignored else ""
-            lines.append(f"  {changed.status:<8} {changed.path!s}{origin}{ignored}")
+            lines.append(f"  {changed.status:<8} {inline(changed.path)}{origin}{ignored}")
         if len(plan.changed) > len(shown):
             lines.append(f"  ... and {len(plan.changed) - len(shown)} more")
     return lines
@@ -110,20 +111,24 @@ def github_outputs(plan: Plan, delimiter: str | None = None) -> str:
 
 
 def step_summary(plan: Plan) -> str:
-    """A Markdown page: the decision table and a mermaid diagram trigger -> tiers -> sessions."""
+    """A Markdown page: the decision table and a mermaid diagram trigger -> tiers -> sessions.
+
+    Every string that comes from the change or the config (paths, names, reasons) is a
+    code span: a file name holding HTML or a link renders as text (issue 13, S4).
+    """
     lines = [
         f"## tiered-ci plan: `{plan.mode}`",
         "",
         (
-            f"Trigger **{plan.event}** ({plan.trigger}), base `{_short(plan.base)}`, "
+            f"Trigger {markdown_code(plan.event)} ({plan.trigger}), base `{_short(plan.base)}`, "
             f"head `{_short(plan.head)}`, {len(plan.changed)} changed file(s)."
         ),
     ]
     if plan.fallback_reason:
-        lines += ["", f"> Running everything: {_md(plan.fallback_reason)}"]
+        lines += ["", f"> Running everything: {markdown_code(plan.fallback_reason)}"]
     lines += ["", "| target | runs | why |", "|---|---|---|"]
     lines += [
-        f"| `{_md(d.target)}` | {'yes' if d.selected else 'no'} | {_md(d.why)} |"
+        f"| {markdown_code(d.target)} | {'yes' if d.selected else 'no'} | {markdown_code(d.why)} |"
         for d in plan.decisions
     ]
     lines += ["", "```mermaid", *mermaid(plan), "```", ""]
@@ -131,11 +136,13 @@ def step_summary(plan: Plan) -> str:
 
 
 def mermaid(plan: Plan) -> list[str]:
-    lines = ["flowchart LR", f'  trigger["{_label(plan.event)} ({plan.mode})"]']
+    """The diagram's lines; names are mermaid-escaped, so none can leave its label."""
+    lines = ["flowchart LR", f'  trigger["{mermaid_label(plan.event)} ({plan.mode})"]']
     for index, session in enumerate(plan.sessions):
         tier = _tier_of(session)
-        lines.append(f'  trigger --> tier_{tier.replace("-", "_")}["{tier}"]')
-        lines.append(f'  tier_{tier.replace("-", "_")} --> s{index}["{_label(session)}"]')
+        node = f"tier_{mermaid_id(tier)}"
+        lines.append(f'  trigger --> {node}["{mermaid_label(tier)}"]')
+        lines.append(f'  {node} --> s{index}["{mermaid_label(session)}"]')
     return list(dict.fromkeys(lines))  # the same tier edge once
 
 
@@ -147,14 +154,6 @@ def _tier_of(session: str) -> str:
     if session == "full-e2e":
         return "e2e"
     return session
-
-
-def _label(text: str) -> str:
-    return text.replace('"', "'")
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def write_github(plan: Plan, output: str | None, summary: str | None) -> None:

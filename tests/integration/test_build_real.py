@@ -217,3 +217,29 @@ def test_w5_a_compose_additional_context_is_watched_and_passed_to_the_builder(
     assert proc.returncode == 0, proc.stderr
     assert "  w: libs/common/a.txt (services.w.additional_contexts.common[0])" in proc.stderr
     assert image_file(f"{prefix}-w5:t", "/a.txt") == "common v2\n"
+
+
+@needs_buildah
+def test_a_service_build_context_uses_the_image_built_in_the_same_run(
+    tmp_path: Path, prefix: str
+) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write_many(
+        {
+            "base/Dockerfile": "FROM scratch\nCOPY b.txt /\n",
+            "base/b.txt": "base layer\n",
+            "app/Dockerfile": "FROM base\nCOPY a.txt /\n",
+            "app/a.txt": "app layer\n",
+            "compose.yaml": (
+                f"services:\n  base:\n    image: {prefix}-base\n    build: base\n"
+                f"  app:\n    image: {prefix}-app\n    build:\n      context: app\n"
+                "      additional_contexts: {base: 'service:base'}\n"
+            ),
+            "pyproject.toml": '[tool.tiered-ci]\nservices-from = "compose"\n',
+        }
+    )
+    repo.commit("base")
+    proc = build(repo, "--services", "app", "--builder", "buildah", "--tag", "t")
+    assert proc.returncode == 0, proc.stderr
+    assert images(prefix) == [f"{prefix}-app:t", f"{prefix}-base:t"]
+    assert image_file(f"{prefix}-app:t", "/b.txt") == "base layer\n"

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config, Service
 from tiered_ci.errors import CheckFailed, InputError, UsageError
+from tiered_ci.escape import inline
 
 if TYPE_CHECKING:
     from tiered_ci.images import builders
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     request = pipeline.Request.from_args(args)
     context = pipeline.read_context(request, os.environ)  # with compose-discovered services
     root, config = context.root, context.config
-    selected = _select(args, config, context, request)
+    selected = _with_image_contexts(_select(args, config, context, request), config)
     _log(selected.why)
     if not selected.services:
         _log("nothing to build")
@@ -229,12 +230,36 @@ def select_for_change(change: Change) -> Selected:
     chosen = tuple(change.config.services[n] for n in the_plan.services)
     head_sha = change.changes.head
     if the_plan.mode == "all":
-        return Selected(chosen, f"building every service: {the_plan.fallback_reason}", head_sha)
+        reason = inline(the_plan.fallback_reason or "")
+        return Selected(chosen, f"building every service: {reason}", head_sha)
     reasons = [r for r in the_plan.reasons if r.target.startswith("service:")]
-    lines = [f"{r.target.removeprefix('service:')}: {r.path} ({r.rule})" for r in reasons]
+    # File names come from the change: one line each (issue 13, S3).
+    lines = [
+        f"{r.target.removeprefix('service:')}: {inline(r.path or '-')} ({r.rule})" for r in reasons
+    ]
     head = "building the services the change affects"
     why = "\n  ".join([head, *lines]) if lines else "no service's inputs changed"
     return Selected(chosen, why, head_sha)
+
+
+def _with_image_contexts(selected: Selected, config: Config) -> Selected:
+    """`selected` plus the services whose image a selected one builds on (`service:<name>`
+    build contexts), as `docker compose build` does: that image must exist in this run."""
+    chosen = {s.name: s for s in selected.services}
+    added: list[str] = []
+    pending = list(selected.services)
+    while pending:
+        for value in pending.pop().contexts.values():
+            name = value.removeprefix("service:")
+            if value.startswith("service:") and name in config.services and name not in chosen:
+                chosen[name] = config.services[name]
+                pending.append(chosen[name])
+                added.append(name)
+    if not added:
+        return selected
+    order = [s for n, s in config.services.items() if n in chosen]
+    why = f"{selected.why}\n  also building {', '.join(added)}: a build context of a service above"
+    return Selected(tuple(order), why, selected.head)
 
 
 def _check_dockerfiles(root: Path, chosen: Sequence[Service]) -> None:

@@ -39,6 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output is None:
+        return _merge(args)
+    # Locked from the first read to the replace: the output is often also an input
+    # (`merge .test_durations shard-*.json -o .test_durations`), and two jobs doing
+    # that at once must each see the other's result.
+    with store.locked(args.output):
+        return _merge(args)
+
+
+def _merge(args: argparse.Namespace) -> int:
     documents = [store.read(path) for path in args.files]
     keep = None
     if args.tests_from is not None:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from tiered_ci.commands.filter import load_yaml, read_filters  # noqa: PLC0415
 
     source, text = read_filters(args.file)
-    rules = model.parse_filters(load_yaml(text, source), source)
+    rules = model.parse_filters(load_yaml(text, source), source, outputs=False)
     sys.stdout.write(to_toml(rules, args.quantifier, args.file))
     return 0
 

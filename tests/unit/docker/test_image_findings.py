@@ -333,3 +333,35 @@ def test_check_config_flags_upper_case_names_and_untracked_named_contexts(
             "not a tracked folder; fix the path or commit its files"
         ),
     ]
+
+
+def test_a_service_image_context_is_built_in_the_same_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write_many(
+        {
+            "base/Dockerfile": "FROM scratch\nCOPY b.txt /\n",
+            "base/b.txt": "b\n",
+            "app/Dockerfile": "FROM base\nCOPY a.txt /\n",
+            "app/a.txt": "a\n",
+            "compose.yaml": (
+                "services:\n  base:\n    build: base\n"
+                "  app:\n    build:\n      context: app\n"
+                "      additional_contexts: {base: 'service:base'}\n"
+            ),
+            "pyproject.toml": '[tool.tiered-ci]\nservices-from = "compose"\n',
+        }
+    )
+    repo.commit("base")
+    args = ["build", "--repo", str(repo.path), "--services", "app", "--dry-run"]
+    assert main([*args, "--builder", "buildah", "--tag", "t"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "buildah bud -f ./base/Dockerfile -t base:t -- ./base",
+        (
+            "buildah bud -f ./app/Dockerfile -t app:t --build-context "
+            "base=docker-image://base:t -- ./app"
+        ),
+    ]
+    assert "also building base: a build context of a service above" in captured.err

@@ -4,8 +4,9 @@ from tiered_ci.commands.filter import load_yaml
 from tiered_ci.filters import FileChange, Filter, parse_filters
 
 
-def filters_from(text: str) -> tuple[Filter, ...]:
-    return parse_filters(load_yaml(text, "--filters (inline YAML)"), "--filters (inline YAML)")
+def filters_from(text: str, *, outputs: bool = True) -> tuple[Filter, ...]:
+    source = "--filters (inline YAML)"
+    return parse_filters(load_yaml(text, source), source, outputs=outputs)
 
 
 def modified(*paths: str) -> list[FileChange]:

@@ -59,7 +59,9 @@ def test_github_format_writes_outputs_and_summary(project: GitRepo, tmp_path: Pa
     assert values["mode"] == "partial"
     assert json.loads(values["services"]) == ["api"]
     page = summary.read_text()
-    assert "| `domain:d0` | yes | libs/common/c.py (modified) matches domains.d0.paths[1] |" in page
+    assert (
+        "| `domain:d0` | yes | `libs/common/c.py (modified) matches domains.d0.paths[1]` |" in page
+    )
     assert "```mermaid\nflowchart LR\n" in page
     assert 'tier_unit --> s1["domain-shard(d0)"]' in page
 

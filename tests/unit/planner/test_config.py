@@ -133,7 +133,7 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
         (
             '[tool.tiered-ci.triggers.nightly]\nalways = ["quick"]',
             (
-                "tool.tiered-ci.triggers.nightly: unknown trigger; expected one of local, "
+                "tool.tiered-ci.triggers.'nightly': unknown trigger; expected one of local, "
                 "pull_request, ready_for_review, push, push_default, merge_group, schedule, "
                 "workflow_dispatch, other"
             ),
@@ -302,8 +302,8 @@ paths = ["packages/core/**"]
         (
             '[tool.tiered-ci.domains."x\\n```"]\npaths = ["src/**"]',
             (
-                "tool.tiered-ci.domains.x\n```: the domain name 'x\\n```' holds a control "
-                "character (a newline, a tab); rename it"
+                "tool.tiered-ci.domains.'x\\n```': the domain name holds a control character "
+                "(a newline, a tab); rename it"
             ),
         ),
         (
