@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "durations": "durations",
     "build": "build",
     "impact": "impact",
+    "replay": "replay",
 }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,10 @@ from tiered_ci.events import Trigger
 
 if TYPE_CHECKING:
     from tiered_ci.impact.select import Selection
+    from tiered_ci.plan import Plan
+
+if TYPE_CHECKING:
+    from tiered_ci import pipeline
     from tiered_ci.plan import Plan
 
 __all__ = ["EXPLAIN", "FORMATS", "HELP", "SHARDABLE_TIERS", "add_arguments", "run", "shard_counts"]
@@ -157,6 +162,21 @@ def domain_seconds(config: Config, root: Path) -> dict[str, float]:
     return out
 
 
+def _estimate(change: pipeline.Change, the_plan: Plan) -> str:
+    """Runner time of this plan against running everything (the step summary's line)."""
+    from tiered_ci import durations, estimate, pipeline  # noqa: PLC0415
+    from tiered_ci.changes import ChangeSet  # noqa: PLC0415
+
+    found = change.changes
+    forced = ChangeSet(found.base, found.head, found.files, "for comparison: everything")
+    everything = pipeline.plan_for(replace(change, changes=forced))
+    path = change.root / change.config.durations
+    recorded = durations.read(path) if path.is_file() else None
+    return estimate.estimate(
+        the_plan, everything, estimate.costs(change.config, recorded)
+    ).summary()
+
+
 def run(args: argparse.Namespace) -> int:
     from tiered_ci import github, pipeline, report  # noqa: PLC0415
 
@@ -180,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"tiered-ci plan: {note}", file=sys.stderr)
     if fmt == "github":
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        report.write_github(the_plan, output, summary)
+        guess = _estimate(change, the_plan) if summary else None
+        report.write_github(the_plan, output, summary, guess)
         if note is not None and summary:
             with Path(summary).open("a", encoding="utf-8") as handle:
                 handle.write(f"\n{note}\n")
