@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "shard": "shard",
     "durations": "durations",
     "build": "build",
+    "impact": "impact",
     "replay": "replay",
 }
 
