@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "durations": "durations",
     "build": "build",
     "replay": "replay",
+    "init": "init",
 }
 
 

@@ -77,7 +77,9 @@ def test_a_package_change_runs_only_its_tests_in_its_own_environment(
 
     ran = nox(root, "-s", "domain-shard(cli)")
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    assert junit_cases(root, "domain-shard-cli") == ["packages.cli.tests.test_cli.test_main_prints_the_url"]
+    assert junit_cases(root, "domain-shard-cli") == [
+        "packages.cli.tests.test_cli.test_main_prints_the_url"
+    ]
     installed = site_packages(root / ".nox" / "domain-shard-cli")
     # cli's declared dependency chain, its test group, and nothing of the root's.
     assert {"acme_cli", "acme_api", "acme_storage", "acme_models", "acme_core", "pytest"} <= {
