@@ -110,8 +110,9 @@ def github_outputs(plan: Plan, delimiter: str | None = None) -> str:
     return github.output_text(values, delimiter)
 
 
-def step_summary(plan: Plan) -> str:
-    """A Markdown page: the decision table and a mermaid diagram trigger -> tiers -> sessions.
+def step_summary(plan: Plan, estimate: str | None = None) -> str:
+    """A Markdown page: the decision table and a mermaid diagram trigger -> tiers -> sessions;
+    `estimate` (tiered_ci.estimate) is the runner time against running everything.
 
     Every string that comes from the change or the config (paths, names, reasons) is a
     code span: a file name holding HTML or a link renders as text (issue 13, S4).
@@ -126,6 +127,8 @@ def step_summary(plan: Plan) -> str:
     ]
     if plan.fallback_reason:
         lines += ["", f"> Running everything: {markdown_code(plan.fallback_reason)}"]
+    if estimate:
+        lines += ["", f"Runner time: {estimate}."]  # our own numbers: nothing to escape
     lines += ["", "| target | runs | why |", "|---|---|---|"]
     lines += [
         f"| {markdown_code(d.target)} | {'yes' if d.selected else 'no'} | {markdown_code(d.why)} |"
@@ -156,10 +159,12 @@ def _tier_of(session: str) -> str:
     return session
 
 
-def write_github(plan: Plan, output: str | None, summary: str | None) -> None:
+def write_github(
+    plan: Plan, output: str | None, summary: str | None, estimate: str | None = None
+) -> None:
     """Append the outputs and the summary; both are rendered and both files checked and
     opened before anything is written."""
     items = [(github.require_output(output), github_outputs(plan))]
     if (summary_path := github.optional_summary(summary)) is not None:
-        items.append((summary_path, step_summary(plan)))
+        items.append((summary_path, step_summary(plan, estimate)))
     github.append_all(items)

@@ -123,10 +123,14 @@ class GitTree:
         return f"commit {self.sha[:12]}"
 
     def _data(self, ref: str) -> tuple[str, bytes] | None:
+        from tiered_ci._git import clean_environment  # noqa: PLC0415
         from tiered_ci.changes import open_repo  # noqa: PLC0415 - GitPython only when a rev is read
 
         try:
-            _, kind, _, data = open_repo(self.root).git.get_object_data(ref)
+            # The first call starts GitPython's `git cat-file --batch`: without the GIT_*
+            # variables a hook exports (GIT_DIR would make it read another repository).
+            with clean_environment():
+                _, kind, _, data = open_repo(self.root).git.get_object_data(ref)
         except ValueError:
             return None  # git answered "missing"
         # GitPython types the object kind as str but hands over the bytes git printed.

@@ -511,3 +511,33 @@ def test_rename_in_a_partial_clone_needs_no_blob(
     assert result["mode"] == "partial"
     assert result["domains"] == ["d0", "d1"]
     assert len(result["changed"]) == 40
+
+
+def test_reading_a_revision_ignores_a_hooks_git_dir(
+    project: GitRepo, tmp_path: Path, plan: PlanRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = GitRepo(tmp_path / "other")
+    other.write("elsewhere.py")
+    other.commit("another repository")
+    project.write("services/api/app.py", "print('v3')\n")
+    head = project.commit("api")
+    monkeypatch.setenv("GIT_DIR", str(other.path / ".git"))  # as in a hook of `other`
+
+    result = plan(project, "--base", "main", "--head", head)  # config and Dockerfiles from head
+
+    assert (result["head"], result["services"]) == (head, ["api"])
+
+
+def test_push_planned_when_head_is_not_the_payloads_after(
+    project: GitRepo, tmp_path: Path, plan: PlanRunner, event_file: EventFile
+) -> None:
+    before = project.head()
+    project.write("src/app/d1/b.py", "B = 30\n")
+    after = project.commit("d1")
+    ci = clone(project, tmp_path / "ci", "--branch", "feature")
+    ci.git.checkout("-q", "--detach", before)  # a checkout of the wrong commit
+    event = event_file("push", ref="refs/heads/feature", before=before, after=after, forced=False)
+
+    result = plan(ci, "--event", "push", "--event-path", str(event))
+
+    assert (result["mode"], result["head"], result["domains"]) == ("partial", after, ["d1"])
