@@ -574,3 +574,101 @@ def parse_name_status(output: str) -> Iterator[ChangedFile]:
                 break
             yield ChangedFile(tokens[i + 1], status)
             i += 2
+
+
+# --- what impact selection needs (tiered_ci.impact) -------------------------------
+
+
+def repo_files(root: Path) -> list[str]:
+    """Tracked files plus untracked ones git does not ignore: the repository's own files."""
+    repo = open_repo(root)
+    out = repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard")
+    return sorted({p for p in out.split("\0") if p})
+
+
+def is_clean(root: Path, ignoring: tuple[str, ...] = ()) -> bool:
+    """No staged, unstaged or untracked (not ignored) change in the work tree, apart from
+    paths starting with one of `ignoring` (the impact map being written, say)."""
+    out = open_repo(root).git.status("--porcelain", "-z", "--untracked-files=all")
+    entries = [entry[3:] for entry in out.split("\0") if len(entry) > 3]
+    return all(entry.startswith(ignoring) for entry in entries) if ignoring else not entries
+
+
+def related(root: Path, commit: str, head: str) -> str | None:
+    """Why `commit` cannot be compared with `head` (absent, unrelated), or None when it can."""
+    import git  # noqa: PLC0415
+
+    repo = open_repo(root)
+    detector = _Detector(repo, "main", 0)
+    if detector.try_commit(commit) is None:
+        return f"its commit {commit[:12]} is not in this clone (fetch it, or record a new map)"
+    try:
+        repo.git.merge_base(commit, head)
+    except git.GitCommandError:
+        return f"its commit {commit[:12]} shares no history with {head[:12]}"
+    return None
+
+
+def commit_time(root: Path, rev: str) -> int:
+    """Committer time of `rev`, seconds since the epoch."""
+    return int(open_repo(root).git.show("-s", "--format=%ct", rev).strip())
+
+
+def changed_lines(root: Path, base: str, head: str | None) -> dict[str, list[tuple[int, int]]]:
+    """For every modified file, the old-side line ranges its hunks touch (`git diff -U0`).
+
+    A pure insertion after old line `a` touches `a` and `a + 1`: the new lines sit
+    between them and belong to the scope of one or the other.
+    """
+    args = ["-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"]
+    args += ["--src-prefix=a/", "--dst-prefix=b/", base]
+    if head is not None:
+        args.append(head)
+    return parse_hunks(open_repo(root).git.diff(*args, strip_newline_in_stdout=False))
+
+
+_HUNK_PREFIX = "@@ -"
+
+
+def parse_hunks(output: str) -> dict[str, list[tuple[int, int]]]:
+    """Old-side line ranges per old path from unified diff output. Pure."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    current: list[tuple[int, int]] | None = None
+    for line in output.splitlines():
+        if line.startswith("--- "):
+            name = line[4:].rstrip("\t")  # git ends a name that has a space with a tab
+            current = None if name == "/dev/null" else ranges.setdefault(_unquote(name), [])
+        elif line.startswith(_HUNK_PREFIX) and current is not None:
+            old = line[len(_HUNK_PREFIX) :].split(" ", 1)[0]
+            start_text, _, count_text = old.partition(",")
+            start, count = int(start_text), int(count_text) if count_text else 1
+            current.append((start, start + count - 1) if count else (start, start + 1))
+    return ranges
+
+
+def _unquote(name: str) -> str:
+    if name.startswith('"'):
+        # git quotes unusual names C-style; decode the escapes, then the bytes as UTF-8.
+        raw = name[1:-1].encode("latin-1").decode("unicode_escape").encode("latin-1")
+        name = raw.decode("utf-8", errors="replace")
+    return name.removeprefix("a/")
+
+
+def read_at(root: Path, rev: str | None, path: str) -> str | None:
+    """The text of `path` at `rev` (None: the work tree); None when it is absent or binary."""
+    import git  # noqa: PLC0415
+
+    if rev is None:
+        try:
+            return (root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+    try:
+        return str(open_repo(root).git.show(f"{rev}:{path}", strip_newline_in_stdout=False))
+    except (git.GitCommandError, UnicodeDecodeError):
+        return None
+
+
+def diff_files(root: Path, base: str, head: str | None) -> tuple[ChangedFile, ...]:
+    """Files changed from `base` to `head` (None: the work tree, untracked files included)."""
+    return _Detector(open_repo(root), "main", 0).diff(base, head)

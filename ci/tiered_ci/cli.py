@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "shard": "shard",
     "durations": "durations",
     "build": "build",
+    "impact": "impact",
     "replay": "replay",
     "init": "init",
 }
@@ -109,16 +110,29 @@ def _main(argv: Sequence[str] | None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception:  # noqa: BLE001 - the one place an unexpected error becomes exit 3
-        import traceback  # noqa: PLC0415 - only a crash pays for it
-
-        traceback.print_exc()
-        print(
-            f"tiered-ci {args.command}: internal error (a bug in tiered-ci); please report it "
-            "with the traceback above",
-            file=sys.stderr,
-        )
+        _crash_report(args.command, argv)
         return 3
     return code
+
+
+def _crash_report(command: str, argv: Sequence[str]) -> None:
+    """What a bug report needs, then the traceback: version, Python, platform, command line."""
+    import platform  # noqa: PLC0415 - only a crash pays for these
+    import shlex  # noqa: PLC0415
+    import traceback  # noqa: PLC0415
+
+    print(
+        f"tiered-ci {command}: internal error (a bug in tiered-ci); please report it with "
+        "everything below\n"
+        f"tiered-ci version: {__version__}\n"
+        f"python: {platform.python_implementation()} {platform.python_version()} "
+        f"({sys.executable})\n"
+        f"platform: {platform.platform()}\n"
+        f"command: {shlex.join(['tiered-ci', *argv])}",
+        file=sys.stderr,
+        flush=True,
+    )
+    traceback.print_exc()
 
 
 def entry() -> NoReturn:

@@ -206,6 +206,15 @@ DEFAULT_TRIGGERS: Mapping[str, TriggerPolicy] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Impact:
+    """`[tool.tiered-ci.impact]`: test impact selection (tiered_ci.impact)."""
+
+    enabled: bool = False
+    map: str = ".impact/map.json.gz"  # where CI restores the recorded map, repo-relative
+    max_age_days: float = 30.0  # an older map (head's commit date - the map's) is not used
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     root: Path  # the repository the config describes
     source: Path | None  # the file it was read from (None: defaults only)
@@ -228,6 +237,7 @@ class Config:
     declared_services: Mapping[str, Service] | None = None
     cache: str = "none"
     coverage_fail_under: float | None = None
+    impact: Impact = field(default_factory=Impact)
     unknown_keys: tuple[str, ...] = ()
     # False when the file has no [tool.tiered-ci] table: plan then runs on defaults
     # (everything is unmapped, so everything runs) and check-config fails.
@@ -333,6 +343,7 @@ _TOP_KEYS = frozenset(
         "services-from",
         "cache",
         "coverage",
+        "impact",
     }
 )
 _TIER_KEYS = frozenset(
@@ -378,6 +389,7 @@ _SERVICE_KEYS = frozenset(
 )
 _TRIGGER_KEYS = frozenset({"always", "affected"})
 _COVERAGE_KEYS = frozenset({"fail-under"})
+_IMPACT_KEYS = frozenset({"enabled", "map", "max-age-days"})
 
 
 def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> Config:
@@ -432,6 +444,8 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         )
     coverage = _table(table, "coverage", PREFIX)
     unknown += _unknown(coverage, _COVERAGE_KEYS, f"{PREFIX}.coverage")
+    impact = _table(table, "impact", PREFIX)
+    unknown += _unknown(impact, _IMPACT_KEYS, f"{PREFIX}.impact")
     return Config(
         root=root,
         source=source,
@@ -452,6 +466,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         coverage_fail_under=_optional_number(
             coverage, "fail-under", f"{PREFIX}.coverage", maximum=100.0
         ),
+        impact=_impact(impact, f"{PREFIX}.impact"),
         unknown_keys=tuple(unknown),
     )
 
@@ -474,6 +489,20 @@ def _tier(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) ->
         run_pytest=_bool(sub, "run-pytest", key, default=True),
         fan_out=_bool(sub, "fan-out", key, default=True),
         max_jobs=_max_jobs(sub, key),
+    )
+
+
+_DEFAULT_IMPACT = Impact()
+
+
+def _impact(table: Mapping[str, object], key: str) -> Impact:
+    enabled = table.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise _Invalid(f"{key}.enabled: expected true or false, got {_type(enabled)}")
+    return Impact(
+        enabled=enabled,
+        map=_str(table, "map", key) or _DEFAULT_IMPACT.map,
+        max_age_days=_number(table, "max-age-days", key, _DEFAULT_IMPACT.max_age_days),
     )
 
 

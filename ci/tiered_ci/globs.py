@@ -36,9 +36,7 @@ import functools
 import re
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-
-from tiered_ci import _linear_re
+from typing import NamedTuple
 
 __all__ = [
     "Glob",
@@ -91,30 +89,38 @@ _DORNY_ONLY = frozenset('"()|+@!')
 _JS_SAME_ESCAPES = frozenset("dDwWsSbBfnrtv")
 
 
-@dataclass(slots=True)
+# The parser's records are plain slotted classes, not dataclasses: config globs compile
+# on every `tiered-ci plan`, and building dataclasses costs several ms of import time.
 class _Tok:
-    kind: str  # bos text slash dot dots star globstar qmark bracket brace comma paren plus at ...
-    value: str  # the glob text behind the token
-    out: str  # its regex
-    prev: _Tok | None = None
-    star_run: bool = False  # a star that already swallowed further stars
-    posix: bool = False  # a bracket expression holding a POSIX class
-    extglob: bool = False
+    __slots__ = ("extglob", "kind", "out", "posix", "prev", "star_run", "value")
+
+    def __init__(self, kind: str, value: str, out: str, *, extglob: bool = False) -> None:
+        self.kind = kind  # bos text slash dot dots star globstar qmark bracket brace comma ...
+        self.value = value  # the glob text behind the token
+        self.out = out  # its regex
+        self.prev: _Tok | None = None
+        self.star_run = False  # a star that already swallowed further stars
+        self.posix = False  # a bracket expression holding a POSIX class
+        self.extglob = extglob
 
 
-@dataclass(slots=True)
 class _Brace:
-    comma: bool = False
-    dots: bool = False
+    __slots__ = ("comma", "dots")
+
+    def __init__(self) -> None:
+        self.comma = False
+        self.dots = False
 
 
-@dataclass(slots=True)
 class _Extglob:
-    kind: str
-    close: str
-    parens: int
-    before: _Tok
-    inner: str = ""
+    __slots__ = ("before", "close", "inner", "kind", "parens")
+
+    def __init__(self, kind: str, close: str, parens: int, before: _Tok) -> None:
+        self.kind = kind
+        self.close = close
+        self.parens = parens
+        self.before = before
+        self.inner = ""
 
 
 class GlobError(ValueError):
@@ -643,8 +649,7 @@ def _config_source(glob: str) -> str:
     return _PicomatchParser(glob, dorny=False).parse()
 
 
-@dataclass(frozen=True, slots=True)
-class Glob:
+class Glob(NamedTuple):
     """One compiled glob. `fullmatch(path)` is truthy when the regex matches the whole path.
 
     `matches(path)` adds picomatch's rules around the regex (a `!` negation, a
@@ -658,7 +663,7 @@ class Glob:
     dorny: bool
     linear: bool  # True: `fullmatch` runs the NFA, because `re` could backtrack for minutes
     # A re.Match (always truthy) or None from `re`, a bool from the NFA.
-    fullmatch: Callable[[str], object] = field(repr=False, compare=False)
+    fullmatch: Callable[[str], object]
 
     def matches(self, path: str) -> bool:
         if not self.dorny:
@@ -683,6 +688,8 @@ def _build(glob: str, source: str | None, *, negated: bool, dorny: bool) -> Glob
         warnings.simplefilter("ignore", FutureWarning)  # `[[`-style sets are literal here
         regex = re.compile(f"(?:{source})", re.DOTALL)
     if _may_backtrack(source):
+        from tiered_ci import _linear_re  # noqa: PLC0415 - only many-star globs need it
+
         program = _linear_re.parse(source)
         if program is not None and program.backtracks:
             return Glob(glob, regex, negated, dorny, linear=True, fullmatch=program.fullmatch)
@@ -725,7 +732,6 @@ def picomatch_matches(glob: str, path: str) -> bool:
     return compile_picomatch(glob).matches(path)
 
 
-@dataclass(frozen=True, slots=True)
 class PatternList:
     """An ordered list of config globs with `!` exclusions: the last pattern that matches decides.
 
@@ -733,20 +739,20 @@ class PatternList:
     "!src/vendor/**"]` claims `src/a.py` but not `src/vendor/b.py`.
     """
 
-    patterns: tuple[str, ...]
-    # Compiled once: (negated, glob) per pattern, and one alternation of the positive
-    # patterns so that the common "claims nothing" answer costs one match. Globs that
-    # run on the linear-time NFA stay out of the alternation, which `re` runs.
-    _compiled: tuple[tuple[bool, Glob], ...] = field(init=False, repr=False, compare=False)
-    _any: Callable[[str], bool] = field(init=False, repr=False, compare=False)
+    __slots__ = ("_any", "_compiled", "patterns")
 
-    def __post_init__(self) -> None:
-        compiled = tuple(
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        # Compiled once: (negated, glob) per pattern, and one alternation of the positive
+        # patterns so that the common "claims nothing" answer costs one match. Globs that
+        # run on the linear-time NFA stay out of the alternation, which `re` runs.
+        self._compiled = tuple(
             (p.startswith("!"), compile_glob(p.removeprefix("!"))) for p in self.patterns
         )
-        positives = [glob for negated, glob in compiled if not negated]
-        object.__setattr__(self, "_compiled", compiled)
-        object.__setattr__(self, "_any", _any_of(positives))
+        self._any = _any_of([glob for negated, glob in self._compiled if not negated])
+
+    def __repr__(self) -> str:
+        return f"PatternList({self.patterns!r})"
 
     def decide(self, path: str) -> int | None:
         """Index of the positive pattern that claims `path`, or None when unclaimed."""

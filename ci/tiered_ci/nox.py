@@ -40,6 +40,8 @@ from tiered_ci.sessions import (
     coverage_enforced,
     data_slug,
     gate_problems,
+    impact_fallback_line,
+    impact_summary_line,
     self_install_spec,
     shard_id,
     shard_index,
@@ -63,6 +65,7 @@ TIER_SESSIONS = (
     "lint",
     "bench",
     "gate",
+    "impact-record",
     "domain-pack",
 )
 # Variables through which coverage follows subprocesses (see _run_pytest).
@@ -254,17 +257,21 @@ def _recreate(session: nox.Session) -> None:
 # --- running tests ---------------------------------------------------------------
 
 
-def _run_pytest(
+def _run_pytest(  # noqa: PLR0913 - keyword switches, one per caller's need
     session: nox.Session,
     project: _Project,
     args: list[str],
     *,
     cover: bool = True,
     none_ok: bool = False,
+    impact: bool = False,
 ) -> None:
-    """pytest with junit XML under reports/ and, if `cover`, its own coverage data."""
+    """pytest with junit XML under reports/ and, if `cover`, its own coverage data;
+    with `impact`, only the tests the change can break (tiered_ci.impact)."""
     slug = data_slug(session.name, session.posargs)
     project.reports.mkdir(exist_ok=True)
+    if impact:
+        args = [*args, *_impact_args(session, project, slug)]
     env: dict[str, str] = {}
     if cover:
         _remove_coverage_data(project.root, f".coverage.{slug}")
@@ -287,23 +294,47 @@ def _remove_coverage_data(root: Path, prefix: str) -> None:
             stale.unlink()
 
 
-def _run_tests(
+def _run_tests(  # noqa: PLR0913 - keyword switches, one per caller's need
     session: nox.Session,
     project: _Project,
     args: list[str],
     install: Install | None = None,
     *,
     none_ok: bool = False,
+    impact: bool = False,
 ) -> None:
-    """Install the tier's or domain's environment (default: root + `test`), then pytest."""
+    """Install the tier's or domain's environment (default: root + `test`), then pytest;
+    with `impact`, only the tests the change can break (tiered_ci.impact)."""
     install = install or DEFAULT_INSTALL
     _install_spec(session, project, install, tools=True, isolated=not install.root)
-    _run_pytest(session, project, args, none_ok=none_ok)
+    _run_pytest(session, project, args, none_ok=none_ok, impact=impact)
 
 
 def _pythons(versions: tuple[str, ...]) -> list[str] | None:
     """nox's `python=`: a list makes one session per version (`unit-3.12`)."""
     return list(versions) or None
+
+
+def _impact_args(session: nox.Session, project: _Project, slug: str) -> list[str]:
+    """`--impact-select=FILE` from the map CI restored, or nothing, said out loud."""
+    settings = project.config.impact
+    if not settings.enabled:
+        return []
+    if os.environ.get("TIERED_CI_IMPACT") == "off":
+        session.log("impact: TIERED_CI_IMPACT=off: running the tier's tests as planned")
+        return []
+    impact_map = project.root / settings.map
+    if not impact_map.is_file():
+        message = impact_fallback_line(session.name, settings.map)
+        session.log(message)
+        _append_summary(f"{message}\n\n")
+        return []
+    selection = project.reports / f"impact-{slug}.json"
+    command = ["tiered-ci", "impact", "select", "--map", str(impact_map)]
+    session.run(*command, f"--output={selection}", "--format", "text")
+    document = json.loads(selection.read_text(encoding="utf-8"))
+    _append_summary(f"{impact_summary_line(session.name, document)}\n\n")
+    return [f"--impact-select={selection}"]
 
 
 def _unit(project: _Project) -> Tier:
@@ -359,7 +390,7 @@ def _unit_session(project: _Project) -> None:
     @nox.session(python=_pythons(tier.python))
     def unit(session: nox.Session) -> None:
         """Every unit test: the union of all domain shards and the tests no domain owns."""
-        _run_tests(session, project, tier_args(tier), tier.install)
+        _run_tests(session, project, tier_args(tier), tier.install, impact=True)
 
 
 def _integration(project: _Project) -> None:
@@ -368,7 +399,7 @@ def _integration(project: _Project) -> None:
     @nox.session(python=_pythons(tier.python))
     def integration(session: nox.Session) -> None:
         """The integration tier (its paths and markers, limited workers)."""
-        _run_tests(session, project, tier_args(tier), tier.install, none_ok=True)
+        _run_tests(session, project, tier_args(tier), tier.install, none_ok=True, impact=True)
 
 
 def _domain_shard(project: _Project) -> None:
@@ -394,7 +425,7 @@ def _domain_shard(project: _Project) -> None:
         if not tests:
             session.skip(f"domain {domain} has no tests (tool.tiered-ci): nothing to run")
         args = tier_args(_unit(project), paths=tests)
-        _run_tests(session, project, args, config.domain_install(domain))
+        _run_tests(session, project, args, config.domain_install(domain), impact=True)
 
 
 def _docker(project: _Project) -> None:
@@ -537,6 +568,25 @@ def _gate(_project: _Project) -> None:
         session.log("gate: every needed job passed or was skipped by the plan")
 
 
+def _impact_record(project: _Project) -> None:
+    @nox.session(name="impact-record")
+    def impact_record(session: nox.Session) -> None:
+        """Record the impact map: every test, what it executes (default branch, nightly)."""
+        _install(session, project, "test", install_project=True, tools=True)
+        session.install("coverage>=7.6")  # the recorder measures with coverage.py
+        target = project.root / project.config.impact.map
+        workers = _unit(project).workers
+        args = ["-n", str(workers)] if workers is not None else []
+        # No coverage data of our own: the recorder is the measurement, and a second
+        # one would pause it. pytest-randomly stays off so the map does not depend on order.
+        _run_pytest(
+            session,
+            project,
+            [*args, "-p", "no:randomly", f"--impact-record={target}"],
+            cover=False,
+        )
+
+
 _SESSIONS: dict[str, Callable[[_Project], None]] = {
     "quick": _quick,
     "unit": _unit_session,
@@ -550,5 +600,6 @@ _SESSIONS: dict[str, Callable[[_Project], None]] = {
     "lint": _lint,
     "bench": _bench,
     "gate": _gate,
+    "impact-record": _impact_record,
     "domain-pack": _domain_pack,
 }

@@ -46,7 +46,7 @@ __all__ = [
 
 WORKER_DURATIONS = "tiered_ci_durations"
 WORKER_SHARD = "tiered_ci_shard"
-PATH_OPTIONS = ("--shard-durations", "--record-durations-to")
+PATH_OPTIONS = ("--shard-durations", "--record-durations-to", "--impact-record", "--impact-select")
 SPREAD_SCOPES = frozenset({"class", "module", "package"})
 
 
@@ -97,10 +97,44 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="at the end, write only this run's durations to PATH (for CI shard jobs to upload "
         "and combine with `tiered-ci durations merge`)",
     )
+    impact = parser.getgroup("tiered-ci-impact", "tiered-ci: test impact selection")
+    impact.addoption(
+        "--impact-record",
+        metavar="PATH",
+        help="record what every test executes of this repository's code into an impact map "
+        "at PATH (needs coverage); write --impact-record=PATH with '='",
+    )
+    impact.addoption(
+        "--impact-select",
+        metavar="FILE",
+        help="run only the tests a `tiered-ci impact select` JSON selects, plus every test "
+        "its map has never seen; write --impact-select=FILE with '='",
+    )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None, None, None]:
+    # Start recording before the initial conftests import: what they run counts too.
+    del parser
+    _reject_separate_paths(tuple(args))
+    path = getattr(early_config.known_args_namespace, "impact_record", None)
+    if path:
+        from tiered_ci.impact import record  # noqa: PLC0415 - coverage only when recording
+
+        recorder = record.start(early_config.rootpath, Path(path).absolute())
+        early_config.pluginmanager.register(recorder, "tiered-ci-impact-recorder")
+    return (yield)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     _reject_separate_paths(config.invocation_params.args)
+    _register_impact_selector(config)
+    _register_shards(config)
+
+
+def _register_shards(config: pytest.Config) -> None:
     option = config.option
     shard_text: str | None = option.shard
     if shard_text is None and not option.record_durations and not option.record_durations_to:
@@ -116,6 +150,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             _Recorder(path, merge_into, option.record_durations_to), "tiered-ci-recorder"
         )
+
+
+def _register_impact_selector(config: pytest.Config) -> None:
+    # Registered before the sharder: pluggy runs an earlier-registered trylast hook
+    # first, so the shards split the selected tests (and -m/-k ran before both).
+    given: str | None = config.option.impact_select
+    if given is not None:
+        from tiered_ci.impact import run  # noqa: PLC0415
+
+        config.pluginmanager.register(run.load(Path(given)), "tiered-ci-impact-selector")
 
 
 def _reject_separate_paths(args: tuple[str, ...]) -> None:

@@ -20,6 +20,8 @@ __all__ = [
     "coverage_enforced",
     "data_slug",
     "gate_problems",
+    "impact_fallback_line",
+    "impact_summary_line",
     "self_install_spec",
     "shard_id",
     "shard_index",
@@ -144,3 +146,34 @@ def self_install_spec(version: str, direct_url: Mapping[str, object] | None) -> 
     if isinstance(dir_info, dict) and dir_info.get("editable"):
         return ["-e", path]
     return [path]
+
+
+def impact_summary_line(session_name: str, selection: Mapping[str, object]) -> str:
+    """The step summary line of a test session that ran an impact selection."""
+    tests = selection.get("tests")
+    total = selection.get("total_tests")
+    count = len(tests) if isinstance(tests, list) else 0
+    mode = selection.get("mode")
+    if mode == "all":
+        why = selection.get("fallback_reason")
+        return f"**{session_name}**: impact: all {total} tests, because {why}"
+    if mode == "none":
+        return (
+            f"**{session_name}**: impact: 0 of {total} tests, because no change can affect a test"
+        )
+    reasons = selection.get("reasons")
+    whys = (
+        [str(r.get("why")) for r in reasons[:3] if isinstance(r, dict)]
+        if isinstance(reasons, list)
+        else []
+    )
+    because = "; ".join(whys) or "the map says so"
+    return f"**{session_name}**: impact: {count} of {total} tests, because {because}"
+
+
+def impact_fallback_line(session_name: str, map_path: str) -> str:
+    """What a session says when impact selection is on but there is no map to use."""
+    return (
+        f"**{session_name}**: impact: no map at {map_path} (restored by CI from the default "
+        "branch's runs): falling back to the domain rules, every test of the planned session runs"
+    )

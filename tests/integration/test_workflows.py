@@ -54,6 +54,8 @@ PINS = {
     "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
     "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
     "docker/login-action": ("4907a6ddec9925e35a0a9e82d7399ccc52663121", "v4.1.0"),
+    "actions/cache/restore": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
+    "actions/cache/save": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
 }
 # The only shell the reusable workflow runs besides `nox -s`: installing nox (and the
 # tiered-ci beside it) and the caller's system packages.
@@ -170,7 +172,9 @@ def test_every_action_is_pinned_to_its_sha() -> None:
         assert (ref, comment) == PINS[action], f"{action}@{ref} # {comment}"
     for _, step in steps(load(REUSABLE)):
         if "uses" in step:
-            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+            # owner/repo, or owner/repo/path for actions that ship several (actions/cache/save)
+            pinned = re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}", step["uses"])
+            assert pinned, step["uses"]
 
 
 @pytest.mark.critical
@@ -229,7 +233,20 @@ def test_only_the_images_job_logs_in_and_pushes() -> None:
 
 def test_reusable_workflow_shape() -> None:
     jobs = load(REUSABLE)["jobs"]
-    assert list(jobs) == ["plan", "quick", "run", "images", "coverage", "gate"]
+    assert list(jobs) == ["plan", "quick", "run", "images", "impact-record", "coverage", "gate"]
+    # Impact selection: default-branch pushes and scheduled runs record the map and save it
+    # keyed by commit; every run job restores the newest one by the key's prefix.
+    assert {"name": "impact-record", "run": "nox -s impact-record"} in jobs["impact-record"][
+        "steps"
+    ]
+    save = jobs["impact-record"]["steps"][-1]
+    assert save["with"] == {
+        "path": "${{ inputs.impact-map }}",
+        "key": "impact-map-${{ github.sha }}",
+    }
+    restore = next(s for s in jobs["run"]["steps"] if "cache/restore" in s.get("uses", ""))
+    assert restore["if"] == "inputs.impact-map != ''"
+    assert restore["with"]["restore-keys"] == "impact-map-"
     plan_steps = jobs["plan"]["steps"]
     assert plan_steps[-1] == {"name": "Plan", "id": "plan", "run": "nox -s plan -- --format github"}
     assert plan_steps[0]["with"]["fetch-depth"] == 0
@@ -317,11 +334,11 @@ def test_this_repository_calls_the_reusable_workflow(path: Path) -> None:
     assert workflow["permissions"] == {"contents": "read"}
     assert list(workflow["jobs"]) == ["tiered-ci"]
     job = workflow["jobs"]["tiered-ci"]
-    assert job == {
-        "name": "tiered-ci",
-        "uses": SELF_CALL,
-        "with": {"tiered-ci": "."},  # nox imports this checkout's tiered_ci
-    }
+    # nox imports this checkout's tiered_ci; pushes and nightly runs record the impact map.
+    expected = {"tiered-ci": "."}
+    if path.name in ("ci.yml", "nightly.yml"):
+        expected["impact-map"] = ".impact/map.json.gz"
+    assert job == {"name": "tiered-ci", "uses": SELF_CALL, "with": expected}
     assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_CALLER_LINES
 
 
@@ -532,3 +549,12 @@ def test_gate_session_fails_without_needs() -> None:
     result = run_gate(None)
     assert result.returncode == 1
     assert "gate: NEEDS_JSON is empty" in result.stderr
+
+
+def test_every_input_and_secret_is_documented() -> None:
+    """docs/workflows.md has a row for each input and names each secret of the workflow."""
+    call = load(REUSABLE)[True]["workflow_call"]
+    doc = (PROJECT_ROOT / "docs" / "workflows.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `([a-z-]+)` \|", doc, re.MULTILINE))
+    assert set(call["inputs"]) - rows == set()
+    assert [name for name in call["secrets"] if f"`{name}`" not in doc] == []

@@ -22,6 +22,11 @@ from typing import TYPE_CHECKING
 
 from tiered_ci.commands._common import add_diff_arguments
 from tiered_ci.config import Config
+from tiered_ci.events import Trigger
+
+if TYPE_CHECKING:
+    from tiered_ci.impact.select import Selection
+    from tiered_ci.plan import Plan
 
 if TYPE_CHECKING:
     from tiered_ci import pipeline
@@ -88,6 +93,59 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
     return counts
 
 
+def _impact_note(
+    args: argparse.Namespace, root: Path, config: Config, trigger: Trigger, mode: str
+) -> tuple[str | None, Selection | None]:
+    """What impact selection will make of the planned test sessions (each session
+    selects again from the same restored map)."""
+    if mode == "none" or not config.impact.enabled:
+        return None, None
+    from tiered_ci.commands.impact import plan_note  # noqa: PLC0415
+
+    return plan_note(root, config, trigger, args.head)
+
+
+def widen_for_impact(the_plan: Plan, selection: Selection | None, config: Config) -> Plan:
+    """Add `unit` (or `integration`) when impact selects tests no planned session runs.
+
+    Domains are drawn by hand: a change in one can break a test of another. The map
+    knows; the session then runs only the selected tests, so widening is cheap.
+    """
+    if selection is None or selection.mode != "partial" or the_plan.mode != "partial":
+        return the_plan
+    covered = [t for name in the_plan.domains for t in config.domains[name].tests]
+    integration = list(config.tier("integration").paths)
+    wanted: dict[str, str] = {}
+    for file in selection.test_files:
+        if any(_under(file, path) for path in covered):
+            continue
+        session = "integration" if any(_under(file, p) for p in integration) else "unit"
+        if session not in the_plan.sessions:
+            wanted.setdefault(session, file)
+    if not wanted:
+        return the_plan
+    from dataclasses import replace  # noqa: PLC0415
+
+    from tiered_ci.mapping import Reason  # noqa: PLC0415
+    from tiered_ci.plan import MatrixEntry  # noqa: PLC0415
+
+    reasons = [
+        Reason(f"session:{s}", f, None, "impact: a selected test lies outside the planned sessions")
+        for s, f in wanted.items()
+    ]
+    return replace(
+        the_plan,
+        sessions=(*the_plan.sessions, *wanted),
+        matrix=(*the_plan.matrix, *(MatrixEntry(s) for s in wanted)),
+        reasons=(*the_plan.reasons, *reasons),
+    )
+
+
+def _under(file: str, path: str) -> bool:
+    path = path.rstrip("/")
+    return file == path or file.startswith(f"{path}/") or path in ("", ".")
+
+
 def domain_seconds(config: Config, root: Path) -> dict[str, float]:
     """Recorded seconds of each domain's tests (the sum over its test paths), if any."""
     path = root / config.durations
@@ -136,10 +194,17 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in the_plan.warnings:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
+    note, selection = _impact_note(args, change.root, change.config, change.trigger, the_plan.mode)
+    the_plan = widen_for_impact(the_plan, selection, change.config)
+    if note is not None:
+        print(f"tiered-ci plan: {note}", file=sys.stderr)
     if fmt == "github":
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         guess = _estimate(change, the_plan) if summary else None
         report.write_github(the_plan, output, summary, guess)
+        if note is not None and summary:
+            with Path(summary).open("a", encoding="utf-8") as handle:
+                handle.write(f"\n{note}\n")
         sys.stdout.write(report.to_text(the_plan, explain=args.explain))
     elif fmt == "json":
         sys.stdout.write(report.to_json(the_plan))

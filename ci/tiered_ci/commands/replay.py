@@ -97,11 +97,22 @@ def run(args: argparse.Namespace) -> int:
 
 def _first_parent_pairs(root: Path, head: str, count: int) -> list[tuple[str, str, str]]:
     """(parent, commit, subject) for the last `count` first-parent commits, oldest first."""
-    from tiered_ci.changes import open_repo  # noqa: PLC0415
+    from tiered_ci import _git  # noqa: PLC0415
+    from tiered_ci.changes import check_revision, open_repo  # noqa: PLC0415
 
+    check_revision(head, "--head")  # never an option (`--output=FILE` would write a file)
     repo = open_repo(root)
     try:
-        log = repo.git.log("--first-parent", f"-n{count}", "--format=%H %P%x00%s", head, "--")
+        log = _git.run(
+            repo,
+            "log",
+            "--first-parent",
+            f"-n{count}",
+            "--format=%H %P%x00%s",
+            "--end-of-options",
+            head,
+            "--",
+        )
     except Exception as exc:  # noqa: BLE001 - GitPython raises several kinds; one message
         raise InputError(f"--head {head!r}: cannot read its history: {exc}") from None
     pairs = []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import platform
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from planner_fixtures import PlanRunner
 from support import GitRepo, cli_env, read_github_output
 
+from tiered_ci import __version__
 from tiered_ci.cli import main
 
 
@@ -379,3 +382,35 @@ def test_trigger_policy_from_config(project: GitRepo, plan: PlanRunner) -> None:
 
     assert result["sessions"] == ["quick", "domain-shard(d0)", "domain-shard(d1)", "unit"]
     assert result["domains"] == ["d1"]
+
+
+def test_an_internal_error_prints_a_bug_report_before_the_traceback(
+    project: GitRepo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The one monkeypatch of an internal: a real bug cannot be kept around to trigger this.
+    from tiered_ci.commands import check_config  # noqa: PLC0415
+
+    def broken(args: object) -> int:
+        raise RuntimeError(f"a bug while checking {args.__class__.__name__}")
+
+    monkeypatch.setattr(check_config, "run", broken)
+
+    code = main(["check-config", "--repo", str(project.path)])
+
+    assert code == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        "tiered-ci check-config: internal error (a bug in tiered-ci); please report it with "
+        "everything below"
+    )
+    assert err[1] == f"tiered-ci version: {__version__}"
+    assert err[2] == (
+        f"python: {platform.python_implementation()} {platform.python_version()} ({sys.executable})"
+    )
+    assert err[3] == f"platform: {platform.platform()}"
+    assert (
+        err[4]
+        == f"command: {shlex.join(['tiered-ci', 'check-config', '--repo', str(project.path)])}"
+    )
+    assert err[5] == "Traceback (most recent call last):"
+    assert err[-1] == "RuntimeError: a bug while checking Namespace"

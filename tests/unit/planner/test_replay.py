@@ -108,3 +108,17 @@ def test_step_summary_carries_the_runner_time_estimate(
     assert "Runner time: estimated runner time 0.5 min in 1 jobs" in page
     assert "everything: 2.5 min in 5 jobs" in page
     assert "saving 80% (no recorded durations: each job counts its overhead)." in page
+
+
+def test_replay_head_that_is_an_option_never_reaches_git(
+    packages_repo: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    written = tmp_path / "written"
+
+    code = main(
+        ["replay", "--repo", str(packages_repo.path), "--last", "2", f"--head=--output={written}"]
+    )
+
+    assert code == 2
+    assert "not a revision (it starts with '-'" in capsys.readouterr().err
+    assert not written.exists()  # `git log --output=FILE` would have written it

@@ -1,0 +1,489 @@
+"""`pytest --impact-record=PATH`: what every test executes of the repository's own code.
+
+coverage.py measures lines with one dynamic context per phase of the run; the
+contexts are switched here, not by coverage's `dynamic_context` option, so
+that each test's context holds its setup, call and teardown, and so that
+fixtures wider than a function and collection get contexts of their own:
+
+* `global`: everything outside a collector or a test (plugins, initial
+  conftests): a change there can affect every test;
+* `collect:<node id>`: importing a test module, a conftest, a package;
+  every test under that node inherits it;
+* `fixture:<name>#<n>`: a class/module/package/session fixture's setup;
+  every test that uses a fixture of that name inherits it (it ran only once,
+  inside whichever test came first);
+* `test:<node id>`: setup, call and teardown of one test.
+
+An audit hook adds two things coverage cannot see: repository files opened
+as data (`file:` units), and Python subprocesses started (`spawn`), whose
+execution happens where this process cannot measure it.
+
+Lines become units (`tiered_ci.impact.store`): a line in a function body is
+that function, any other line is the module-level code of its file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Generator, Iterable
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tiered_ci import __version__
+from tiered_ci.impact import source, store
+from tiered_ci.impact.deps import NAME as _NAME
+from tiered_ci.impact.deps import normalize
+
+if TYPE_CHECKING:
+    import coverage
+
+__all__ = ["WORKER_OUTPUT", "Recorder", "start"]
+
+WORKER_OUTPUT = "tiered_ci_impact"
+GLOBAL = "global"
+_SPAWN_EVENTS = frozenset(
+    {"subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system"}
+)
+_PYTHON_NAME = re.compile(r"(python|pypy)[0-9.]*(\.exe)?$")
+# Folders under the root that hold installed code, not the repository's own.
+_NOT_OURS = frozenset({".venv", "venv", ".nox", ".tox", "site-packages", "node_modules", ".git"})
+
+_MACHINERY = tuple(
+    f"{os.sep}{name}"
+    for name in (
+        "linecache.py",
+        "tokenize.py",
+        "inspect.py",
+        os.path.join("assertion", "rewrite.py"),
+    )
+)
+_WRAPPERS = tuple(f"{os.sep}{name}" for name in ("pathlib.py", "io.py", "codecs.py"))
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+_active: Recorder | None = None  # the audit hook cannot be removed; it reads this
+_hooked: list[bool] = []  # whether this process has the hook (set once)
+
+
+def start(rootdir: Path, path: Path) -> Recorder:
+    """Start measuring now (from pytest_load_initial_conftests, before conftests import)."""
+    try:
+        import coverage  # noqa: PLC0415 - only a recording run needs it
+    except ImportError:
+        raise pytest.UsageError(
+            "--impact-record needs coverage.py in the test environment: "
+            "install coverage (or tiered-ci[impact])"
+        ) from None
+    if coverage.Coverage.current() is not None:
+        raise pytest.UsageError(
+            "--impact-record: coverage is already measuring this run (pytest-cov, "
+            "coverage run, or COVERAGE_PROCESS_START); record without it (e.g. -p no:cov)"
+        )
+    root = _repo_root(rootdir)
+    recorder = Recorder(root, path, coverage)
+    relative = rootdir.resolve().relative_to(root).as_posix()
+    recorder.rootdir = "" if relative == "." else relative
+    recorder.begin()
+    return recorder
+
+
+def _repo_root(rootdir: Path) -> Path:
+    from tiered_ci.changes import find_root  # noqa: PLC0415 - GitPython only when recording
+    from tiered_ci.errors import CIError  # noqa: PLC0415
+
+    try:
+        return find_root(rootdir).resolve()
+    except CIError as exc:
+        raise pytest.UsageError(f"--impact-record: {exc}") from None
+
+
+class Recorder:
+    def __init__(self, root: Path, path: Path, coverage_module: Any) -> None:  # noqa: ANN401 - the coverage module
+        self.root = root
+        self.prefix = f"{root}{os.sep}"
+        self.path = path
+        self.cov: coverage.Coverage = coverage_module.Coverage(
+            data_file=None,
+            config_file=False,
+            branch=False,
+            include=[f"{root}{os.sep}*"],
+            omit=[f"*{os.sep}{name}{os.sep}*" for name in _NOT_OURS],
+        )
+        self.rootdir = ""  # pytest's rootdir, repository-relative
+        self.stack: list[str] = [GLOBAL]
+        self.extra: dict[str, set[str]] = {}  # context -> file:/spawn units (audit hook)
+        self.test_contexts: dict[str, list[str]] = {}  # test -> collect/test contexts
+        self.test_fixtures: dict[str, frozenset[str]] = {}
+        self.fixture_contexts: dict[str, list[str]] = {}  # fixture name -> its contexts
+        self.current_test: str | None = None
+        self.recording = False
+        self.parts: list[str] = []  # xdist controller: partial maps of the workers
+        self.summary: str | None = None
+        self._programs: dict[str, bool] = {}
+
+    # --- contexts --------------------------------------------------------------
+
+    def begin(self) -> None:
+        global _active  # noqa: PLW0603 - the one audit hook per process reads it
+        if not _hooked:
+            sys.addaudithook(_audit)
+            _hooked.append(True)
+        _active = self
+        self.recording = True
+        self.cov.start()
+        self.cov.switch_context(GLOBAL)
+
+    def push(self, context: str) -> None:
+        self.stack.append(context)
+        self.cov.switch_context(context)
+
+    def pop(self) -> None:
+        self.stack.pop()
+        self.cov.switch_context(self.stack[-1])
+
+    def abandon(self) -> None:
+        """The xdist controller runs no tests: it only merges what the workers record."""
+        global _active  # noqa: PLW0603
+        self.recording = False
+        _active = None
+        self.cov.stop()
+
+    # --- pytest hooks ------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if session.config.pluginmanager.has_plugin("dsession"):
+            self.abandon()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None, Any, Any]:
+        if not self.recording or not collector.nodeid:
+            return (yield)
+        self.push(f"collect:{collector.nodeid}")
+        try:
+            return (yield)
+        finally:
+            self.pop()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        if not self.recording:
+            return (yield)
+        test = item.nodeid
+        self.test_contexts[test] = [
+            *(f"collect:{node.nodeid}" for node in item.listchain() if node.nodeid),
+            f"test:{test}",
+        ]
+        self.test_fixtures[test] = frozenset(getattr(item, "fixturenames", ()))
+        self.current_test = test
+        self.push(f"test:{test}")
+        try:
+            return (yield)
+        finally:
+            self.pop()
+            self.current_test = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> Generator[None, Any, Any]:
+        if not self.recording or fixturedef.scope == "function":
+            return (yield)
+        contexts = self.fixture_contexts.setdefault(fixturedef.argname, [])
+        context = f"fixture:{fixturedef.argname}#{len(contexts)}"
+        contexts.append(context)
+        if self.current_test is not None:  # also requested dynamically (getfixturevalue)
+            self.test_contexts[self.current_test].append(context)
+        self.push(context)
+        try:
+            return (yield)
+        finally:
+            self.pop()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:  # noqa: ANN401, ARG002 - xdist's hook signature
+        part = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if part:
+            self.parts.append(part)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        config = session.config
+        if not self.recording:  # the xdist controller
+            self._merge_parts()
+            return
+        impact_map = self.finish()
+        worker = getattr(config, "workerinput", None)
+        if worker is not None:
+            part = self.path.with_name(f"{self.path.name}.{worker['workerid']}.part")
+            store.write(part, impact_map)
+            config.workeroutput[WORKER_OUTPUT] = str(part)  # type: ignore[attr-defined]
+            return
+        store.write(self.path, impact_map)
+        self.summary = _summary(impact_map, self.path)
+
+    def _merge_parts(self) -> None:
+        maps = [store.read(Path(part)) for part in self.parts]
+        if not maps:
+            return
+        merged = store.merge(maps)
+        store.write(self.path, merged)
+        for part in self.parts:
+            Path(part).unlink(missing_ok=True)
+        self.summary = _summary(merged, self.path) + f" (merged from {len(maps)} workers)"
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.summary:
+            terminalreporter.write_line(self.summary)
+
+    # --- the audit hook --------------------------------------------------------
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            if _reads(args):
+                self._opened(args[0])
+        elif event in _SPAWN_EVENTS and self._spawns_python(event, args):
+            self.extra.setdefault(self.stack[-1], set()).add(store.SPAWN)
+
+    def _opened(self, target: object) -> None:
+        name = _fsname(target)
+        if name is None:
+            return
+        if not os.path.isabs(name):
+            name = os.path.join(os.getcwd(), name)
+        name = os.path.normpath(name)
+        if not name.startswith(self.prefix) or "__pycache__" in name:
+            return
+        if _by_machinery(sys._getframe(3)):  # noqa: SLF001 - _opened, audit, _audit, caller
+            return
+        rel = name[len(self.prefix) :].replace(os.sep, "/")
+        if not _NOT_OURS.intersection(rel.split("/")):
+            self.extra.setdefault(self.stack[-1], set()).add(f"file:{rel}")
+
+    def _spawns_python(self, event: str, args: tuple[Any, ...]) -> bool:
+        program: object
+        if event == "os.system":
+            program = str(args[0]).split(maxsplit=1)[0] if str(args[0]).strip() else ""
+        elif event == "subprocess.Popen":
+            executable, argv = args[0], args[1]
+            if executable is None:
+                argv = argv.split(maxsplit=1) if isinstance(argv, str | bytes) else list(argv)
+                executable = argv[0] if argv else ""
+            program = executable
+        elif event == "os.spawn":
+            program = args[1]
+        else:  # os.exec, os.posix_spawn
+            program = args[0]
+        text = _fsname(program)
+        if text is None:
+            return True  # unknown shape: assume it may run our code
+        if text not in self._programs:
+            self._programs[text] = _is_python_program(text)
+        return self._programs[text]
+
+    # --- the map -----------------------------------------------------------------
+
+    def finish(self) -> store.ImpactMap:
+        global _active  # noqa: PLW0603
+        self.recording = False
+        _active = None
+        self.cov.stop()
+        data = self.cov.get_data()
+        ours = self._own_files()
+        context_units: dict[str, set[str]] = {
+            k: {u for u in v if not u.startswith("file:") or u[5:] in ours}
+            for k, v in self.extra.items()
+        }
+        spans: dict[str, list[tuple[int, int, str]]] = {}
+        for filename in data.measured_files():
+            rel = self._relative(filename)
+            if rel is None:
+                continue
+            file_spans = _file_spans(Path(filename), rel)
+            spans[rel] = file_spans
+            lookup = [source.Span(a, b, u) for a, b, u in file_spans]
+            for line, contexts in data.contexts_by_lineno(filename).items():
+                found = source.innermost(lookup, line)
+                unit = found.qualname if found is not None else f"mod:{rel}"
+                for context in contexts:
+                    context_units.setdefault(context, set()).add(unit)
+        return _build_map(self, context_units, spans)
+
+    def _own_files(self) -> frozenset[str]:
+        from tiered_ci import changes  # noqa: PLC0415
+
+        return frozenset(changes.repo_files(self.root))
+
+    def _relative(self, filename: str) -> str | None:
+        name = os.path.normpath(filename)
+        if not name.startswith(self.prefix):
+            return None
+        rel = name[len(self.prefix) :].replace(os.sep, "/")
+        return None if _NOT_OURS.intersection(rel.split("/")) else rel
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    recorder = _active
+    if recorder is not None and recorder.recording and (event == "open" or event in _SPAWN_EVENTS):
+        recorder.audit(event, args)
+
+
+def _fsname(target: object) -> str | None:
+    if isinstance(target, str | bytes | os.PathLike):
+        return os.fsdecode(os.fspath(target))
+    return None  # a file descriptor
+
+
+def _by_machinery(frame: FrameType | None) -> bool:
+    """Whether the import system, assertion rewriting or traceback formatting opened the
+    file (they read modules as files too; that is not the test reading data)."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.endswith(_WRAPPERS):
+            return name.startswith("<frozen") or name.endswith(_MACHINERY)
+        frame = frame.f_back
+    return False
+
+
+def _reads(args: tuple[Any, ...]) -> bool:
+    """Whether an `open` audit event reads: open() passes a mode, os.open() flags."""
+    mode, flags = args[1], args[2]
+    if isinstance(mode, str):
+        return "r" in mode or "+" in mode
+    return isinstance(flags, int) and not flags & _WRITE_FLAGS
+
+
+def _is_python_program(program: str) -> bool:
+    if not program:
+        return False
+    if _PYTHON_NAME.search(os.path.basename(program)) or program == sys.executable:
+        return True
+    found = program if os.sep in program else shutil.which(program)
+    if not found:
+        return False
+    try:
+        with open(found, "rb") as handle:
+            first = handle.readline(256)
+    except OSError:
+        return False
+    # Console scripts (nox, pytest, the project's own) are Python behind a shebang.
+    return first.startswith(b"#!") and b"python" in first
+
+
+def _file_spans(path: Path, rel: str) -> list[tuple[int, int, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    spans = source.function_spans(text) or []
+    return [(s.start, s.end, f"fn:{rel}::{s.qualname}@{s.start}") for s in spans]
+
+
+def _build_map(
+    recorder: Recorder,
+    context_units: dict[str, set[str]],
+    spans: dict[str, list[tuple[int, int, str]]],
+) -> store.ImpactMap:
+    units: dict[str, int] = {}
+
+    def ids(names: Iterable[str]) -> set[int]:
+        return {units.setdefault(name, len(units)) for name in names}
+
+    tests: dict[str, frozenset[int]] = {}
+    for test, contexts in recorder.test_contexts.items():
+        names: set[str] = set()
+        for context in contexts:
+            names |= context_units.get(context, set())
+        for fixture in recorder.test_fixtures.get(test, ()):
+            for context in recorder.fixture_contexts.get(fixture, ()):
+                names |= context_units.get(context, set())
+        tests[test] = frozenset(ids(names))
+    global_units = frozenset(ids(context_units.get(GLOBAL, set())))
+    file_spans = {
+        rel: tuple((a, b, next(iter(ids([u])))) for a, b, u in found)
+        for rel, found in spans.items()
+    }
+    commit, clean, imports = _repository_state(recorder.root, recorder.path)
+    distributions, requires, plugins = _distributions()
+    return store.ImpactMap(
+        commit=commit,
+        clean=clean,
+        python=".".join(map(str, sys.version_info[:3])),
+        tiered_ci=__version__,
+        units=tuple(units),
+        spans=file_spans,
+        tests=tests,
+        global_units=global_units,
+        imports=imports,
+        distributions=distributions,
+        requires=requires,
+        plugins=plugins,
+        rootdir=recorder.rootdir,
+    )
+
+
+def _repository_state(root: Path, path: Path) -> tuple[str, bool, dict[str, tuple[str, ...]]]:
+    from tiered_ci import changes  # noqa: PLC0415
+
+    commit = changes.head_commit(root)
+    if commit is None:
+        raise pytest.UsageError(f"--impact-record: {root} has no commit; commit, then record")
+    imports: dict[str, tuple[str, ...]] = {}
+    for rel in changes.repo_files(root):
+        if rel.endswith(".py"):
+            try:
+                text = (root / rel).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            found = source.imported_modules(text, rel)
+            if found is not None:
+                imports[rel] = tuple(found)
+    own: tuple[str, ...] = ()
+    if path.resolve().is_relative_to(root):  # the map (and workers' parts) in the work tree
+        own = (path.resolve().relative_to(root).as_posix(),)
+    return commit, changes.is_clean(root, own), imports
+
+
+def _distributions() -> tuple[
+    dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], tuple[str, ...]
+]:
+    """Per installed distribution of the test env: the top-level modules it provides and
+    the distributions it requires; and which distributions are pytest plugins."""
+    provided: dict[str, set[str]] = {}
+    for module, dists in metadata.packages_distributions().items():
+        for dist in dists:
+            provided.setdefault(normalize(dist), set()).add(module)
+    requires: dict[str, tuple[str, ...]] = {}
+    for installed in metadata.distributions():
+        name = normalize(installed.metadata["Name"] or "")
+        # Requirements under an extra are left out: whether the extra is installed is not
+        # recorded, and following them joins nearly every distribution to pytest's extras.
+        needed = {
+            normalize(m.group(0))
+            for r in installed.requires or ()
+            if "extra ==" not in r.replace("extra==", "extra ==") and (m := _NAME.match(r))
+        }
+        requires[name] = tuple(sorted(needed))
+    plugins = {
+        normalize(ep.dist.name)
+        for ep in metadata.entry_points(group="pytest11")
+        if ep.dist is not None
+    }
+    return (
+        {d: tuple(sorted(m)) for d, m in provided.items()},
+        requires,
+        tuple(sorted(plugins)),
+    )
+
+
+def _summary(impact_map: store.ImpactMap, path: Path) -> str:
+    size = path.stat().st_size if path.exists() else 0
+    return (
+        f"impact: recorded {len(impact_map.tests)} tests over {len(impact_map.spans)} files "
+        f"in {path} ({size / 1024:.0f} KiB, commit {impact_map.commit[:12]}"
+        f"{'' if impact_map.clean else ', modified work tree'})"
+    )

@@ -1,0 +1,378 @@
+"""The impact map file: what every test executed of the repository's own code.
+
+Format (version 1), a JSON object, gzip-compressed when written by tiered-ci
+(reading accepts plain JSON too):
+
+    {"format": "tiered-ci-impact-map", "version": 1,
+     "commit": sha, "clean": bool, "python": "3.12.4", "tiered_ci": "0.2.0",
+     "units": ["fn:src/a.py::f", "mod:src/a.py", "file:data/x.csv", "spawn", ...],
+     "spans": {"src/a.py": [[start, end, unit], ...]},
+     "footprints": ["<base64 of varint unit deltas>", ...],
+     "postings": ["<base64 of varint footprint deltas>", ...],  (one per unit)
+     "tests": {"tests/test_a.py": {"test_f": footprint, "TestA::test_g[1]": footprint}},
+     "global": footprint,
+     "imports": {"src/a.py": ["json", "pkg.b", ...]},
+     "distributions": {"requests": ["requests"]},
+     "requires": {"requests": ["urllib3", ...]}, "plugins": ["pytest-xdist"]}
+
+A *unit* is what a footprint is made of: a function body (`fn:`), the
+module-level code of a file (`mod:`), a non-Python file opened (`file:`), or
+`spawn` (the test started a Python subprocess, whose execution the map cannot
+see). Footprints are deduplicated (parametrized tests share one) and stored
+as sorted deltas, which keeps a 60,000-test map small (see bench_impact).
+`global` is what ran outside any test and any collector: a change there can
+affect every test.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from tiered_ci.errors import InputError
+
+__all__ = [
+    "FORMAT",
+    "SPAWN",
+    "VERSION",
+    "ImpactMap",
+    "decode",
+    "encode",
+    "merge",
+    "read",
+    "write",
+]
+
+FORMAT = "tiered-ci-impact-map"
+VERSION = 1
+SPAWN = "spawn"
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactMap:
+    commit: str
+    clean: bool
+    python: str
+    tiered_ci: str
+    units: tuple[str, ...]
+    spans: Mapping[str, tuple[tuple[int, int, int], ...]]
+    tests: Mapping[str, frozenset[int]]
+    global_units: frozenset[int] = frozenset()
+    imports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    distributions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    plugins: tuple[str, ...] = ()
+    # pytest's rootdir, repository-relative ("" at the top): node ids are relative to it.
+    rootdir: str = ""
+
+    def test_path(self, test: str) -> str:
+        """The repository-relative file of a test node id."""
+        file = test.split("::", 1)[0]
+        return f"{self.rootdir}/{file}" if self.rootdir else file
+
+    def tests_touching(self, units: set[int]) -> set[str]:
+        """The tests whose footprint holds one of `units`."""
+        if isinstance(self.tests, _Footprints):
+            return self.tests.touching(units)
+        return {test for test, footprint in self.tests.items() if not units.isdisjoint(footprint)}
+
+    def named_tests(self) -> dict[str, set[str]]:
+        """Footprints as unit names (for merging maps with different unit tables)."""
+        return {test: {self.units[u] for u in units} for test, units in self.tests.items()}
+
+    def to_json(self) -> dict[str, object]:
+        footprints: dict[frozenset[int], int] = {}
+        # Grouped by file: a file's path is written once, not once per test.
+        tests: dict[str, dict[str, int]] = {}
+        for test, units in sorted(self.tests.items()):
+            file, _, rest = test.partition("::")
+            tests.setdefault(file, {})[rest] = footprints.setdefault(units, len(footprints))
+        glob = footprints.setdefault(self.global_units, len(footprints))
+        postings: list[list[int]] = [[] for _ in self.units]
+        for index, units in enumerate(footprints):
+            for unit in units:
+                postings[unit].append(index)
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "commit": self.commit,
+            "clean": self.clean,
+            "python": self.python,
+            "tiered_ci": self.tiered_ci,
+            "units": list(self.units),
+            "spans": {path: [list(s) for s in spans] for path, spans in sorted(self.spans.items())},
+            "footprints": [encode(sorted(units)) for units in footprints],
+            # Per unit, the footprints that hold it: a selection decodes only the
+            # postings of the units a change touches, not 60,000 footprints.
+            "postings": [encode(found) for found in postings],
+            "tests": tests,
+            "global": glob,
+            "imports": {path: list(names) for path, names in sorted(self.imports.items())},
+            "distributions": {d: list(m) for d, m in sorted(self.distributions.items())},
+            "requires": {d: list(r) for d, r in sorted(self.requires.items())},
+            "plugins": sorted(self.plugins),
+            "rootdir": self.rootdir,
+        }
+
+
+def encode(ordered: Iterable[int]) -> str:
+    """Sorted non-negative ints as base64 of LEB128 varints of their deltas."""
+    out = bytearray()
+    last = 0
+    for value in ordered:
+        delta = value - last
+        last = value
+        while delta >= 0x80:
+            out.append((delta & 0x7F) | 0x80)
+            delta >>= 7
+        out.append(delta)
+    return base64.b64encode(bytes(out)).decode("ascii")
+
+
+def decode(text: str) -> list[int]:
+    """The inverse of `encode`; ValueError on a malformed text."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"bad encoded list: {exc}") from None
+    values: list[int] = []
+    current = shift = total = 0
+    for byte in raw:
+        current |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+            continue
+        total += current
+        values.append(total)
+        current = shift = 0
+    if shift:
+        raise ValueError("bad encoded list: truncated")
+    return values
+
+
+class _Spans(Mapping[str, tuple[tuple[int, int, int], ...]]):
+    """Function spans per file, checked when a file is looked up (a selection reads few)."""
+
+    def __init__(self, raw: dict[str, object]) -> None:
+        self._raw = raw
+        self._parsed: dict[str, tuple[tuple[int, int, int], ...]] = {}
+
+    def __getitem__(self, path: str) -> tuple[tuple[int, int, int], ...]:
+        found = self._parsed.get(path)
+        if found is None:
+            try:
+                found = tuple(_span(s) for s in _list(self._raw[path]))
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    f"impact map: bad spans for {path} ({exc}); record again"
+                ) from None
+            self._parsed[path] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._raw
+
+
+class _Footprints(Mapping[str, frozenset[int]]):
+    """Tests -> footprints, decoded on demand (a selection reads few of them)."""
+
+    def __init__(self, tests: dict[str, int], codes: list[str], postings: list[str]) -> None:
+        self._units = len(postings)  # one posting list per unit
+        self._tests = tests
+        self._codes = codes
+        self._postings = postings
+        self._decoded: dict[int, frozenset[int]] = {}
+
+    def footprint(self, index: int) -> frozenset[int]:
+        found = self._decoded.get(index)
+        if found is None:
+            found = self._decoded[index] = frozenset(decode(self._codes[index]))
+            if found and max(found) >= self._units:
+                raise InputError(
+                    "impact map: a footprint names a unit it does not have; record again"
+                )
+        return found
+
+    def __getitem__(self, test: str) -> frozenset[int]:
+        return self.footprint(self._tests[test])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tests)
+
+    def __len__(self) -> int:
+        return len(self._tests)
+
+    def __contains__(self, test: object) -> bool:
+        return test in self._tests
+
+    def touching(self, units: set[int]) -> set[str]:
+        wanted: set[int] = set()
+        for unit in units:
+            if 0 <= unit < len(self._postings):
+                wanted.update(decode(self._postings[unit]))
+        return {test for test, index in self._tests.items() if index in wanted}
+
+
+def write(path: Path, impact_map: ImpactMap) -> None:
+    """Write atomically (a reader never sees half a map), gzip-compressed."""
+    data = json.dumps(impact_map.to_json(), separators=(",", ":")).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+    partial.replace(path)
+
+
+def read(path: Path) -> ImpactMap:
+    """Read and check a map; InputError names the file and what is wrong with it."""
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        document = json.loads(raw)
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: impact map not found; record one with pytest --impact-record={path}"
+        ) from None
+    except (OSError, EOFError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable impact map ({exc}); record it again") from None
+    try:
+        return _parse(document)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InputError(
+            f"{path}: not a tiered-ci impact map version {VERSION} ({exc!r}); record it again"
+        ) from None
+
+
+def _parse(doc: dict[str, object]) -> ImpactMap:
+    if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+        raise ValueError(f"format {doc.get('format')!r} version {doc.get('version')!r}")
+    units = tuple(str(u) for u in _list(doc["units"]))
+    codes = [_str(f) for f in _list(doc["footprints"])]
+    postings = [_str(p) for p in _list(doc["postings"])]
+    if len(postings) != len(units):
+        raise ValueError(f"{len(postings)} postings for {len(units)} units")
+    raw_index: dict[str, object] = {
+        f"{file}::{rest}" if rest else file: f
+        for file, in_file in _dict(doc["tests"]).items()
+        for rest, f in _dict(in_file).items()
+    }
+    test_index = cast("dict[str, int]", raw_index)
+    indexes = set(raw_index.values())
+    if not all(type(i) is int for i in indexes):
+        raise ValueError("a test's footprint is not a whole number")
+    if indexes and not (min(test_index.values()) >= 0 and max(test_index.values()) < len(codes)):
+        raise ValueError("a test names a footprint the map does not have")
+    tests = _Footprints(test_index, codes, postings)
+    global_units = tests.footprint(_int(doc["global"]))
+    return ImpactMap(
+        commit=str(doc["commit"]),
+        clean=bool(doc["clean"]),
+        python=str(doc["python"]),
+        tiered_ci=str(doc["tiered_ci"]),
+        units=units,
+        spans=_Spans(_dict(doc["spans"])),
+        tests=tests,
+        global_units=global_units,
+        imports={str(p): tuple(str(n) for n in _list(v)) for p, v in _dict(doc["imports"]).items()},
+        distributions={
+            str(d): tuple(str(m) for m in _list(v)) for d, v in _dict(doc["distributions"]).items()
+        },
+        requires={
+            str(d): tuple(str(r) for r in _list(v)) for d, v in _dict(doc["requires"]).items()
+        },
+        plugins=tuple(str(p) for p in _list(doc["plugins"])),
+        rootdir=str(doc.get("rootdir", "")),
+    )
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {type(value).__name__}")
+    return value
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _span(value: object) -> tuple[int, int, int]:
+    start, end, unit = _list(value)
+    return _int(start), _int(end), _int(unit)
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _dict(value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def merge(maps: Iterable[ImpactMap]) -> ImpactMap:
+    """One map from the partial maps of xdist workers or `--shard=K/N` jobs.
+
+    They must describe the same commit: a map mixes the code of one tree only. A
+    test recorded in several maps keeps the union of its footprints.
+    """
+    maps = list(maps)
+    if not maps:
+        raise InputError("impact merge: no maps given")
+    first = maps[0]
+    for other in maps[1:]:
+        if other.rootdir != first.rootdir:
+            raise InputError(
+                f"impact merge: maps of two pytest rootdirs ({first.rootdir or '.'} and "
+                f"{other.rootdir or '.'}); merge only the maps of one run"
+            )
+        if other.commit != first.commit:
+            raise InputError(
+                f"impact merge: maps from different commits ({first.commit[:12]} and "
+                f"{other.commit[:12]}); merge only the maps of one run"
+            )
+    units: dict[str, int] = {}
+    tests: dict[str, set[int]] = {}
+    spans: dict[str, set[tuple[int, int, str]]] = {}
+    global_units: set[int] = set()
+    for one in maps:
+        index = [units.setdefault(name, len(units)) for name in one.units]
+        for test, footprint in one.tests.items():
+            tests.setdefault(test, set()).update(index[u] for u in footprint)
+        global_units.update(index[u] for u in one.global_units)
+        for path, found in one.spans.items():
+            spans.setdefault(path, set()).update((a, b, one.units[u]) for a, b, u in found)
+    for named in spans.values():
+        for _, _, name in named:
+            units.setdefault(name, len(units))
+    return ImpactMap(
+        commit=first.commit,
+        clean=all(m.clean for m in maps),
+        python=first.python,
+        tiered_ci=first.tiered_ci,
+        units=tuple(units),
+        spans={p: tuple(sorted((a, b, units[n]) for a, b, n in s)) for p, s in spans.items()},
+        tests={t: frozenset(u) for t, u in tests.items()},
+        global_units=frozenset(global_units),
+        imports={k: v for m in maps for k, v in m.imports.items()},
+        distributions={k: v for m in maps for k, v in m.distributions.items()},
+        requires={k: v for m in maps for k, v in m.requires.items()},
+        plugins=tuple(sorted({p for m in maps for p in m.plugins})),
+        rootdir=first.rootdir,
+    )

@@ -1,0 +1,449 @@
+"""Impact selection end to end: record with pytest, merge, select, run the selection.
+
+Every fallback rule is exercised on a real git repository: one sample project
+is recorded once (a real pytest subprocess with --impact-record), and each
+test changes a copy of it and asks `tiered-ci impact select`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from impact_project import CALC_TESTS, copy_project, make_project, record, run_pytest, select
+from support import GitRepo
+
+from tiered_ci.cli import main
+from tiered_ci.impact import store
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
+    repo = make_project(tmp_path_factory.mktemp("impact") / "sample")
+    record(repo)
+    return repo
+
+
+@pytest.fixture
+def project(recorded: GitRepo, tmp_path: Path) -> GitRepo:
+    return copy_project(recorded, tmp_path / "copy")
+
+
+def _map(repo: GitRepo) -> Path:
+    return repo.path / ".impact/map.json.gz"
+
+
+def _tests(result: dict[str, object]) -> set[str]:
+    tests = result["tests"]
+    assert isinstance(tests, list)
+    return set(tests)
+
+
+def _whys(result: dict[str, object]) -> str:
+    reasons = result["reasons"]
+    assert isinstance(reasons, list)
+    return "\n".join(r["why"] for r in reasons)
+
+
+# --- recording -------------------------------------------------------------------------
+
+
+def test_map_records_each_test_with_its_functions_fixtures_and_data(recorded: GitRepo) -> None:
+    impact_map = store.read(_map(recorded))
+    named = impact_map.named_tests()
+    assert impact_map.commit == recorded.head()
+    assert impact_map.clean
+    assert "fn:src/sample/calc.py::add@5" in named["tests/test_calc.py::test_add"]
+    assert "fn:src/sample/calc.py::big@9" not in named["tests/test_calc.py::test_add"]
+    # The module-scoped fixture ran once, inside test_rows; both users get what it ran.
+    assert "file:src/sample/data/table.csv" in named["tests/loading/test_loader.py::test_rows"]
+    assert "fn:src/sample/loader.py::table@9" in named["tests/loading/test_loader.py::test_rows"]
+    assert store.SPAWN in named["tests/test_cli.py::test_subprocess"]
+    assert store.SPAWN not in named["tests/test_calc.py::test_add"]
+    assert "src/sample/unused.py" not in impact_map.spans
+    assert "sample.calc" in impact_map.imports["src/sample/shapes.py"]
+    assert "yaml" in impact_map.distributions["pyyaml"]
+
+
+def test_xdist_workers_record_the_same_map_as_one_process(project: GitRepo) -> None:
+    serial = store.read(_map(project))
+    parallel = store.read(record(project, ".impact/xdist.json.gz", "-n", "2"))
+    assert parallel.named_tests() == serial.named_tests()
+    assert not list((project.path / ".impact").glob("*.part"))
+
+
+def test_shard_maps_merge_into_the_whole_map(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parts = [record(project, f".impact/shard{k}.json.gz", f"--shard={k}/2") for k in (1, 2)]
+    merged = project.path / "merged.json.gz"
+    assert main(["impact", "merge", *map(str, parts), "-o", str(merged)]) == 0
+    assert store.read(merged).named_tests() == store.read(_map(project)).named_tests()
+    assert "merged 2 maps" in capsys.readouterr().err
+
+
+def test_merge_refuses_maps_of_two_commits(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write(
+        "src/sample/calc.py", project.path.joinpath("src/sample/calc.py").read_text() + "\n"
+    )
+    project.commit("later")
+    later = record(project, ".impact/later.json.gz")
+    assert main(["impact", "merge", str(_map(project)), str(later), "-o", "x.json.gz"]) == 2
+    assert "maps from different commits" in capsys.readouterr().err
+
+
+def test_record_needs_the_equals_sign(project: GitRepo) -> None:
+    result = run_pytest(project, "--impact-record", "map.json.gz")
+    assert result.returncode == 4
+    assert "--impact-record: write --impact-record=PATH with '='" in result.stderr
+
+
+def test_record_works_without_a_tiered_ci_table(project: GitRepo) -> None:
+    text = (project.path / "pyproject.toml").read_text()
+    assert "tool.tiered-ci" not in text
+    assert store.read(_map(project)).tests
+
+
+# --- selection: precise rules ----------------------------------------------------------------
+
+
+def _edit(repo: GitRepo, path: str, old: str, new: str) -> None:
+    target = repo.path / path
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new, 1))
+
+
+def test_function_change_selects_the_tests_that_ran_it(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "partial"
+    # The subprocess test runs for any Python change: the map cannot see into the child.
+    assert _tests(result) == {
+        "tests/test_calc.py::test_big[1]",
+        "tests/test_calc.py::test_big[20]",
+        "tests/test_cli.py::test_subprocess",
+    }
+    assert "big() changed: 2 tests executed it (rule: function)" in _whys(result)
+    assert result["map_commit"] == project.head()
+    assert result["total_tests"] == 8
+
+
+def test_module_level_change_selects_every_importer_transitively(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 11")
+    result = select(capsys, project, _map(project))
+    # shapes imports calc: test_shapes imports it transitively.
+    assert {"tests/test_shapes.py::test_perimeter", *CALC_TESTS} <= _tests(result)
+    assert "tests/loading/test_loader.py::test_settings" not in _tests(result)
+    assert "(rule: module-level)" in _whys(result)
+
+
+def test_class_body_change_is_module_level(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/shapes.py", "sides = 4", "sides = 5")
+    assert _tests(select(capsys, project, _map(project))) == {
+        "tests/test_shapes.py::test_perimeter",
+        "tests/test_cli.py::test_subprocess",
+    }
+
+
+def test_changed_test_runs_even_when_its_body_never_ran(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "tests/test_calc.py", "assert add(0, 0) == 0", "assert add(0, 1) == 1")
+    assert "tests/test_calc.py::test_skipped" in _tests(select(capsys, project, _map(project)))
+
+
+def test_new_test_file_is_listed_and_new_module_selects_its_importers(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("src/sample/extra.py", "def triple(x):\n    return 3 * x\n")
+    project.write(
+        "tests/test_extra.py",
+        "from sample.extra import triple\n\ndef test_triple():\n    assert triple(1) == 3\n",
+    )
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "partial"
+    assert "tests/test_extra.py" in result["test_files"]  # type: ignore[operator]
+    assert "new test file" in _whys(result)
+    assert "new module" in _whys(result)
+
+
+def test_subprocess_tests_run_for_any_python_change(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    assert "tests/test_cli.py::test_subprocess" in _tests(select(capsys, project, _map(project)))
+
+
+def test_empty_diff_selects_nothing(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "none"
+    assert result["tests"] == []
+    assert len(result["unaffected_tests"]) == 8  # type: ignore[arg-type]
+
+
+def test_the_diff_starts_at_the_maps_commit(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Landed after the map was recorded, then a branch on top: both changes are judged.
+    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    project.commit("landed after the map")
+    project.branch("feature")
+    _edit(project, "src/sample/shapes.py", "* 2", "* 2 + 0")
+    project.commit("feature")
+    result = select(capsys, project, _map(project), "--base", "main", "--head", "HEAD")
+    assert "tests/test_calc.py::test_add" in _tests(result)
+    assert "tests/test_shapes.py::test_perimeter" in _tests(result)
+
+
+# --- selection: fallbacks, each on a real repository -------------------------------------------
+
+
+def test_deleted_module_selects_the_tests_that_used_it(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.remove("src/sample/shapes.py")
+    result = select(capsys, project, _map(project))
+    assert "tests/test_shapes.py::test_perimeter" in _tests(result)
+    assert "deleted module" in _whys(result)
+
+
+def test_module_the_map_never_saw_falls_back_to_its_importers(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/unused.py", "return 1", "return 2")
+    result = select(capsys, project, _map(project))
+    assert "never executed in the recording" in _whys(result)
+    assert "(rule: unknown-module)" in _whys(result)
+
+
+def test_conftest_selects_every_test_below_it(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "tests/loading/conftest.py", "return table()", "return list(table())")
+    result = select(capsys, project, _map(project))
+    assert {
+        "tests/loading/test_loader.py::test_rows",
+        "tests/loading/test_loader.py::test_settings",
+    } <= _tests(result)
+    assert "every test below tests/loading/ (rule: conftest)" in _whys(result)
+
+
+def test_data_file_selects_the_tests_that_read_it(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("src/sample/data/table.csv", "x,b,c\n")
+    result = select(capsys, project, _map(project))
+    assert _tests(result) == {
+        "tests/loading/test_loader.py::test_rows",
+        "tests/test_cli.py::test_subprocess",
+    }
+    assert "read by 1 tests (rule: data)" in _whys(result)
+
+
+def test_new_data_file_falls_back_to_the_package_importers(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("src/sample/data/more.csv", "1\n")
+    result = select(capsys, project, _map(project))
+    assert "(rule: data-package)" in _whys(result) or "(rule: data-folder)" in _whys(result)
+    assert "tests/loading/test_loader.py::test_rows" in _tests(result)
+
+
+def test_requirements_change_selects_importers_of_the_distribution(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("requirements.txt", "PyYAML==6.0.3\n")
+    result = select(capsys, project, _map(project))
+    assert "tests/loading/test_loader.py::test_settings" in _tests(result)
+    assert "tests/test_calc.py::test_add" not in _tests(result)
+    assert "pyyaml changed" in _whys(result)
+
+
+def test_project_dependencies_change_is_a_dependency_change(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "pyproject.toml", '"PyYAML>=6"', '"PyYAML>=6.0.1"')
+    result = select(capsys, project, _map(project))
+    assert "tests/loading/test_loader.py::test_settings" in _tests(result)
+    assert "tests/test_shapes.py::test_perimeter" not in _tests(result)
+
+
+def test_ruff_table_only_needs_no_tests(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "pyproject.toml", "line-length = 100", "line-length = 120")
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "none"
+    assert "only [tool.ruff] changed: lint, no tests (rule: pyproject)" in _whys(result)
+
+
+def test_pytest_table_change_runs_everything(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "pyproject.toml", 'pythonpath = ["src"]', 'pythonpath = ["src", "."]')
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "all"
+    assert (
+        result["fallback_reason"]
+        == "pyproject.toml: [tool.pytest] changed, which tests can observe (rule: pyproject)"
+    )
+    assert len(_tests(result)) == 8
+
+
+def test_unreadable_map_runs_everything(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = project.path / "broken.json.gz"
+    broken.write_bytes(b"\x1f\x8bnot gzip")
+    result = select(capsys, project, broken)
+    assert result["mode"] == "all"
+    assert "the impact map cannot be used" in str(result["fallback_reason"])
+
+
+def test_map_from_an_unrelated_history_runs_everything(
+    project: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = GitRepo(tmp_path / "other")
+    other.write("a.txt", "a")
+    other.commit("unrelated")
+    result = select(capsys, other, _map(project))
+    assert result["mode"] == "all"
+    assert "is not in this clone" in str(result["fallback_reason"])
+
+
+def test_map_older_than_the_limit_runs_everything(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write(
+        "pyproject.toml",
+        (project.path / "pyproject.toml").read_text()
+        + "\n[tool.tiered-ci.impact]\nmax-age-days = 0\n",
+    )
+    with project.repo.git.custom_environment(
+        GIT_COMMITTER_DATE="2026-03-01T00:00:00Z", GIT_AUTHOR_DATE="2026-03-01T00:00:00Z"
+    ):
+        project.git.commit("-qam", "two months later")
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "all"
+    assert "days older than head" in str(result["fallback_reason"])
+
+
+def test_map_of_a_modified_work_tree_is_not_used(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 3")
+    dirty = record(project, ".impact/dirty.json.gz", "tests/test_shapes.py")
+    assert not store.read(dirty).clean
+    result = select(capsys, project, dirty)
+    assert result["mode"] == "all"
+    assert "modified work tree" in str(result["fallback_reason"])
+
+
+# --- running a selection ----------------------------------------------------------------------
+
+
+def test_impact_select_runs_the_selection_and_never_seen_tests(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
+    project.write("tests/test_new.py", "def test_new():\n    pass\n")
+    select(capsys, project, _map(project), "--output", str(project.path / "select.json"))
+    result = run_pytest(project, "--impact-select=select.json", "-rA")
+    assert result.returncode == 0, result.stdout
+    assert "impact: ran 4 of 9 tests" in result.stdout  # big[1], big[20], subprocess, test_new
+    assert "PASSED tests/test_new.py::test_new" in result.stdout
+    assert "test_add" not in result.stdout
+
+
+def test_impact_select_composes_with_k_xdist_and_shards(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
+    select(capsys, project, _map(project), "--output", str(project.path / "select.json"))
+    result = run_pytest(project, "--impact-select=select.json", "-k", "big", "-n", "2")
+    assert result.returncode == 0, result.stdout
+    assert "impact: ran 2 of 2 tests" in result.stdout  # -k big: two tests, both selected
+    shard = run_pytest(project, "--impact-select=select.json", "--shard=1/2")
+    assert shard.returncode == 0, shard.stdout
+    assert "impact: ran 3 of 8 tests" in shard.stdout
+    assert "shard 1/2:" in shard.stdout
+
+
+def test_impact_select_rejects_a_bad_file(project: GitRepo) -> None:
+    (project.path / "bad.json").write_text("{}")
+    result = run_pytest(project, "--impact-select=bad.json")
+    assert result.returncode == 4
+    assert (
+        "--impact-select=bad.json: not a `tiered-ci impact select` JSON (version 1)"
+        in result.stderr
+    )
+
+
+# --- the tiers ----------------------------------------------------------------------------------
+
+TIERED_TABLE = """
+[tool.tiered-ci]
+unmapped = "ignore"
+
+[tool.tiered-ci.impact]
+enabled = true
+
+[tool.tiered-ci.domains.calc]
+paths = ["src/sample/calc.py"]
+tests = ["tests/test_calc.py"]
+
+[tool.tiered-ci.domains.shapes]
+paths = ["src/sample/shapes.py"]
+tests = ["tests/test_shapes.py"]
+"""
+
+
+def test_plan_notes_the_selection_and_runs_tests_outside_the_planned_domains(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project.path / "pyproject.toml").write_text(
+        (project.path / "pyproject.toml").read_text() + TIERED_TABLE
+    )
+    project.commit("configure tiered-ci")
+    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    code = main(["plan", "--repo", str(project.path), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    plan = json.loads(captured.out)
+    assert plan["domains"] == ["calc"]
+    # shapes calls calc.add: the map knows test_perimeter can break, the domain globs do not.
+    assert "unit" in plan["sessions"]
+    assert {"session": "unit", "args": ""} in plan["matrix"]["include"]
+    assert any(
+        r["rule"] == "impact: a selected test lies outside the planned sessions"
+        for r in plan["reasons"]
+    )
+    assert "tiered-ci plan: impact: 3 of 8 tests, because " in captured.err
+    assert "add() changed: 2 tests executed it (rule: function)" in captured.err
+
+
+def test_plan_without_a_map_says_it_falls_back(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project.path / "pyproject.toml").write_text(
+        (project.path / "pyproject.toml").read_text() + TIERED_TABLE
+    )
+    _map(project).unlink()
+    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    assert main(["plan", "--repo", str(project.path), "--format", "json"]) == 0
+    assert (
+        "impact: no map at .impact/map.json.gz: the plan falls back to the domain rules"
+        in capsys.readouterr().err
+    )
