@@ -57,7 +57,6 @@ TIERED_SOURCES = (
     "ci/tiered_ci/shard.py",
     "ci/tiered_ci/durations.py",
     "ci/tiered_ci/filters.py",
-    "ci/tiered_ci/picomatch.py",
     "ci/tiered_ci/globs.py",
     "ci/tiered_ci/impact/deps.py",
     "ci/tiered_ci/impact/source.py",
@@ -143,7 +142,8 @@ def pytest_run(subject: Subject, *extra: str) -> tuple[float, set[str], str]:
     seconds = _children_cpu() - started
     failing = set()
     for line in out.stdout.splitlines():
-        match = re.match(r"(FAILED|ERROR) (\S+)", line)
+        # `FAILED <node id> - <message>`: a node id may hold spaces (parametrize ids).
+        match = re.match(r"(FAILED|ERROR) (.+?)(?: - .*)?$", line)
         if match:
             failing.add(match.group(2))
     return seconds, failing, out.stdout + out.stderr
@@ -297,7 +297,8 @@ def make_example(tmp: Path) -> Subject:
 def make_tiered(tmp: Path) -> Subject:
     root = tmp / "tiered-ci"
     _git(tmp, "clone", "-q", "--no-hardlinks", str(ROOT), str(root))
-    return Subject("tiered-ci", root, SUBSET, TIERED_SOURCES)
+    sources = tuple(path for path in TIERED_SOURCES if (root / path).is_file())
+    return Subject("tiered-ci", root, SUBSET, sources)
 
 
 # --- measuring ------------------------------------------------------------------------------
@@ -485,17 +486,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--only", choices=("example", "tiered-ci", "synthetic"))
     args = parser.parse_args(argv)
-    rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-impact-") as tmp_text:
         tmp = Path(tmp_text)
         if args.only in (None, "synthetic"):
-            synthetic(rng, tmp)
+            synthetic(random.Random(f"{args.seed}-synthetic"), tmp)
         totals = Tally()
         for make in (make_example, make_tiered):
             subject = make(tmp)
             if args.only not in (None, subject.name):
                 continue
-            tally = measure(subject, args.mutants, rng)
+            # One generator per subject: `--only` draws the same sample as a full run.
+            tally = measure(subject, args.mutants, random.Random(f"{args.seed}-{subject.name}"))
             report(subject.name, tally)
             totals.add(tally)
         if args.only is None:

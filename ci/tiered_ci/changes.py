@@ -97,10 +97,12 @@ def find_root(start: Path) -> Path:
     return Path(repo.working_tree_dir)
 
 
-def tracked_files(root: Path) -> list[str]:
-    """Repo-relative paths of every tracked file (NUL-delimited, so any name survives)."""
-    out = _git.run(open_repo(root), "ls-files", "-z")
-    return [p for p in out.split("\0") if p]
+def tracked_files(root: Path, *, untracked: bool = False) -> list[str]:
+    """Repo-relative paths of every tracked file (NUL-delimited, so any name survives);
+    with `untracked`, also the new files git does not ignore (about to be committed)."""
+    extra = ("--others", "--exclude-standard") if untracked else ()
+    out = _git.run(open_repo(root), "ls-files", "-z", "--cached", *extra)
+    return [p for p in out.split("\0") if p and not (untracked and is_session_output(p))]
 
 
 def detect(  # noqa: PLR0913 - mirrors the CLI flags one to one

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "build": "build",
     "impact": "impact",
     "replay": "replay",
+    "init": "init",
 }
 
 

@@ -103,14 +103,18 @@ def _glob_lists(config: Config) -> Iterator[tuple[str, tuple[str, ...]]]:
     yield f"{PREFIX}.ignore", config.ignore
     yield f"{PREFIX}.run-all", config.run_all
     for name, domain in config.domains.items():
-        yield f"{PREFIX}.domains.{name}.paths", domain.paths
+        if domain.family is None:
+            yield f"{PREFIX}.domains.{name}.paths", domain.paths
     for name, service in config.services.items():
         yield f"{PREFIX}.services.{name}.paths", service.paths
 
 
 def _test_path_lists(config: Config) -> Iterator[tuple[str, tuple[str, ...]]]:
+    # A family's templates fit most folders, not all: a package without a tests
+    # folder has nothing to run (its shard skips), which is no config error.
     for name, domain in config.domains.items():
-        yield f"{PREFIX}.domains.{name}.tests", domain.tests
+        if domain.family is None:
+            yield f"{PREFIX}.domains.{name}.tests", domain.tests
     for name, tier in config.tiers.items():
         yield f"{PREFIX}.tiers.{name}.paths", tier.paths
 

@@ -549,3 +549,12 @@ def test_gate_session_fails_without_needs() -> None:
     result = run_gate(None)
     assert result.returncode == 1
     assert "gate: NEEDS_JSON is empty" in result.stderr
+
+
+def test_every_input_and_secret_is_documented() -> None:
+    """docs/workflows.md has a row for each input and names each secret of the workflow."""
+    call = load(REUSABLE)[True]["workflow_call"]
+    doc = (PROJECT_ROOT / "docs" / "workflows.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `([a-z-]+)` \|", doc, re.MULTILINE))
+    assert set(call["inputs"]) - rows == set()
+    assert [name for name in call["secrets"] if f"`{name}`" not in doc] == []

@@ -1,0 +1,113 @@
+"""`tiered-ci init`: a table, noxfile and workflow that check-config accepts as written."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from packages_fixtures import PACKAGES_EXAMPLE
+from support import GitRepo
+
+from tiered_ci import config
+from tiered_ci.cli import main
+
+
+@pytest.fixture
+def bare_packages(repo: GitRepo) -> GitRepo:
+    """The example's packages with no root config at all: a repository before adoption."""
+    shutil.copytree(PACKAGES_EXAMPLE / "packages", repo.path / "packages")
+    repo.write("README.md", "# acme\n")
+    repo.write("packages/README.md", "not a package\n")
+    repo.write("packages/assets/logo.txt", "not a package either\n")
+    repo.commit("packages")
+    return repo
+
+
+@pytest.mark.critical
+def test_init_then_check_config_is_clean(
+    bare_packages: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", "--repo", str(bare_packages.path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "why: domain-families.packages: 5 packages under packages/, 5 with a tests/ folder" in out
+    )
+    assert f"wrote {bare_packages.path / 'noxfile.py'}" in out
+
+    assert main(["check-config", "--repo", str(bare_packages.path)]) == 0
+    assert "OK (5 domains, 0 services, 1 tiers)" in capsys.readouterr().out
+    loaded = config.load(bare_packages.path)
+    assert loaded.domain_install("cli") == config.Install(
+        root=False, editable=("packages/cli",), groups=("packages/cli:test",)
+    )
+    assert loaded.domains["cli"].depends_on == ("api",)
+    assert loaded.families["packages"].exclude == ("packages/assets",)
+    assert (bare_packages.path / ".github/workflows/ci.yml").read_text().startswith("# Calls")
+
+
+def test_init_refuses_an_existing_table_and_force_replaces_only_it(
+    bare_packages: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = bare_packages.path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "meta"\n\n[tool.tiered-ci]\nunmapped = "warn"\n\n'
+        '[tool.tiered-ci.domains.x]\npaths = ["x/**"]\n\n[tool.ruff]\nline-length = 90\n'
+    )
+
+    assert main(["init", "--repo", str(bare_packages.path)]) == 2
+    assert "already has a [tool.tiered-ci] table; pass --force to replace it" in (
+        capsys.readouterr().err
+    )
+    assert main(["init", "--repo", str(bare_packages.path), "--force"]) == 0
+
+    text = pyproject.read_text()
+    assert text.startswith('[project]\nname = "meta"\n\n[tool.ruff]\nline-length = 90\n')
+    assert 'unmapped = "warn"' not in text
+    assert "[tool.tiered-ci.domain-families.packages]" in text
+
+
+def test_dry_run_writes_nothing(bare_packages: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--repo", str(bare_packages.path), "--dry-run"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"would write {bare_packages.path / 'pyproject.toml'}:" in out
+    assert not (bare_packages.path / "pyproject.toml").exists()
+    assert not (bare_packages.path / "noxfile.py").exists()
+
+
+def test_a_single_project_gets_tiers_domains_services_and_notes(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "noxfile.py": "# my own\n",
+            "src/shop/billing/__init__.py": "",
+            "src/shop/catalog/__init__.py": "",
+            "tests/unit/billing/test_b.py": "def test_b(): pass\n",
+            "tests/unit/catalog/test_c.py": "def test_c(): pass\n",
+            "tests/integration/test_i.py": "def test_i(): pass\n",
+            "services/api/Dockerfile": "FROM scratch\n",
+            "compose.yaml": "services: {}\n",
+            ".github/filters.yml": "billing: ['src/shop/billing/**']\n",
+            "tox.ini": "[tox]\nenvlist = py311, py312, lint\n",
+            "uv.lock": "",
+        }
+    )
+    repo.commit("a single project")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "note: noxfile.py exists: kept (--force replaces it" in out
+    assert 'note: compose.yaml: add services-from = "compose"' in out
+    assert "note: .github/filters.yml: a dorny/paths-filter file; `tiered-ci import-filters`" in out
+    assert 'add python = ["3.11", "3.12"] to the family or the unit tier' in out
+    loaded = config.load(repo.path)
+    assert {n: (d.paths, d.tests) for n, d in loaded.domains.items()} == {
+        "billing": (("src/shop/billing/**",), ("tests/unit/billing",)),
+        "catalog": (("src/shop/catalog/**",), ("tests/unit/catalog",)),
+    }
+    assert loaded.services["api"].context == "services/api"
+    assert loaded.run_all == ("pyproject.toml", "noxfile.py", ".github/workflows/ci.yml", "uv.lock")
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
