@@ -252,12 +252,11 @@ def test_g_a_rename_across_domains_selects_both(monorepo: GitRepo, plan_pr: Plan
     monorepo.git.mv("src/app/d2_catalog/index.py", "src/app/d4_notify/index.py")
     monorepo.commit("move the index to notify")
     plan = plan_pr()
-    assert plan["changed"] == [
-        {
-            "path": "src/app/d4_notify/index.py",
-            "status": "renamed",
-            "old_path": "src/app/d2_catalog/index.py",
-        }
+    # The planner diffs with --no-renames (rename detection reads blobs, which a partial
+    # clone fetches one by one): a move is a delete plus an add, which selects the same.
+    assert sorted(plan["changed"], key=lambda c: c["path"]) == [
+        {"path": "src/app/d2_catalog/index.py", "status": "deleted", "old_path": None},
+        {"path": "src/app/d4_notify/index.py", "status": "added", "old_path": None},
     ]
     assert (plan["mode"], plan["domains"]) == ("partial", ["d2_catalog", "d4_notify"])
     assert {"domain-shard(d2_catalog)", "domain-shard(d4_notify)"} <= set(plan["sessions"])
