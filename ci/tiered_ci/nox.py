@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shlex
+import sys
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -553,7 +554,8 @@ def _domain_pack(project: _Project) -> None:
             session.error("name the domain-shard sessions to run: nox -s domain-pack -- NAME...")
         extra = ["--", *pytest_args] if pytest_args else []
         # A nested nox gives every shard its own environment, as its own job would.
-        session.run("python", "-m", "nox", "-s", *names, *extra, external=True)
+        # sys.executable: the interpreter running this nox (PATH's python may lack nox).
+        session.run(sys.executable, "-m", "nox", "-s", *names, *extra, external=True)
 
 
 def _gate(_project: _Project) -> None:

@@ -37,7 +37,15 @@ ALL_DOMAINS = [
 ALL_SERVICES = ["api", "web", "reports-worker"]
 # What a pull request runs when it cannot narrow anything down (triggers.pull_request):
 # `unit` stands for the union of every domain shard.
-PR_ALL_SESSIONS = ["quick", "unit", "integration", "docker-changed-services"]
+# Mode all fans out: every domain shard in its own job, `unit` for the tests no domain
+# owns (it --ignore's the domains' folders), then the other tiers.
+PR_ALL_SESSIONS = [
+    "quick",
+    *(f"domain-shard({d})" for d in ALL_DOMAINS),
+    "unit",
+    "integration",
+    "docker-changed-services",
+]
 
 Plan = dict[str, Any]
 PlanRunner = Callable[..., Plan]

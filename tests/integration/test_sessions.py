@@ -272,3 +272,17 @@ def test_domain_shard_in_its_own_environment_reused_by_key(small_repo: GitRepo) 
     assert changed.returncode == 0, changed.stderr
     assert "install inputs changed (key" in changed.stderr
     assert any((venv / "lib").glob("python*/site-packages/coverage"))
+
+
+@pytest.mark.slow
+def test_domain_pack_runs_each_named_shard_in_its_own_environment(small_repo: GitRepo) -> None:
+    """A packed matrix entry: `nox -s domain-pack -- domain-shard(a) domain-shard(b)`."""
+    result = nox(
+        small_repo.path, "-s", "domain-pack", "--", "domain-shard(alpha)", "domain-shard(beta)"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "nox > * domain-shard(alpha): success" in output
+    assert "nox > * domain-shard(beta): success" in output
+    venvs = sorted(p.name for p in (small_repo.path / ".nox").iterdir() if p.is_dir())
+    assert venvs == ["domain-shard-alpha", "domain-shard-beta"]
