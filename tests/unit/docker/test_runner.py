@@ -40,9 +40,17 @@ def test_run_missing_program_is_a_command_failure(tmp_path: Path) -> None:
 class FakeBuilder:
     """Executes argv like a builder would: records order and overlap, fails on request."""
 
-    def __init__(self, failing: set[str], seconds: float = 0.05) -> None:
+    def __init__(
+        self,
+        failing: set[str],
+        seconds: float = 0.05,
+        together: threading.Barrier | None = None,
+    ) -> None:
         self.failing = failing
         self.seconds = seconds
+        # Jobs that must be running at the same moment meet here: the overlap is then
+        # certain, not a matter of sleeps on a loaded machine (a timeout fails the test).
+        self.together = together
         self.order: list[str] = []
         self.running = 0
         self.peak = 0
@@ -53,6 +61,8 @@ class FakeBuilder:
         with self.lock:
             self.running += 1
             self.peak = max(self.peak, self.running)
+        if self.together is not None and name != "top":
+            self.together.wait(timeout=30)
         time.sleep(self.seconds)
         with self.lock:
             self.running -= 1
@@ -68,7 +78,7 @@ def job(name: str, *needs: str) -> docker.Job:
 
 @pytest.mark.critical
 def test_independent_jobs_run_in_parallel_and_dependants_wait() -> None:
-    fake = FakeBuilder(set())
+    fake = FakeBuilder(set(), together=threading.Barrier(3))
     jobs = [job("base"), job("a"), job("b"), job("top", "base", "a")]
     outcomes = docker.run_jobs(jobs, fake, workers=3)
     assert [o.ok for o in outcomes] == [True, True, True, True]
