@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import git
@@ -88,6 +89,24 @@ def git_env() -> dict[str, str]:
 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_nox(
+    root: Path, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A real `nox` in `root`, outside this suite's coverage (its runs are not ours)."""
+    env = git_env()
+    for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE"):
+        env.pop(name, None)
+    env.update(extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "nox", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=root,
+        env=env,
+    )
 
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from support import GitRepo, git_env
+from support import GitRepo, git_env, run_nox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -25,18 +25,7 @@ PACKAGES = ["api", "cli", "core", "models", "storage"]
 
 
 def nox(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = git_env()
-    for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE"):
-        env.pop(name, None)
-    env["UV_OFFLINE"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "nox", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=root,
-        env=env,
-    )
+    return run_nox(root, *args, extra={"UV_OFFLINE": "1"})
 
 
 def site_packages(venv: Path) -> set[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import PROJECT_ROOT, GitRepo, git_env
+from support import PROJECT_ROOT, GitRepo, run_nox
 
 from tiered_ci._toml import tomllib
 
@@ -148,17 +148,7 @@ def small_repo(repo: GitRepo) -> GitRepo:
 
 
 def nox(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = git_env()
-    for name in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE"):
-        env.pop(name, None)  # the small repository's runs are not this suite's coverage
-    return subprocess.run(
-        [sys.executable, "-m", "nox", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=root,
-        env=env,
-    )
+    return run_nox(root, *args)
 
 
 @pytest.mark.slow
