@@ -135,6 +135,9 @@ class Domain:
     python: tuple[str, ...] = ()  # (): the unit tier's versions
     depends_on: tuple[str, ...] = ()  # domains whose change also runs this one
     family: str | None = None  # the domain-families entry that generated it
+    # Integration tests the domain owns: `domain-integration(<name>)` runs them, with the
+    # integration tier's markers, instead of the tier-wide `integration` session.
+    integration_tests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,8 @@ class Family:
     domain: str = "{name}"
     paths: tuple[str, ...] = ("{folder}/**",)
     tests: tuple[str, ...] = ("{folder}/tests",)
+    # Kept for a folder only where the rendered path exists in the tree.
+    integration_tests: tuple[str, ...] = ()
     install: Install | None = None
     python: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # folder globs left out
@@ -253,11 +258,32 @@ class Config:
     def domain_python(self, name: str) -> tuple[str, ...]:
         return self.domains[name].python or self.tier("unit").python
 
+    def integration_install(self, name: str) -> Install:
+        """`domain-integration(<name>)`'s install: the domain's own table, else the
+        integration tier's, else what its shard installs."""
+        return (
+            self.domains[name].install
+            or self.tier("integration").install
+            or self.domain_install(name)
+        )
+
+    def integration_python(self, name: str) -> tuple[str, ...]:
+        """`domain-integration(<name>)`'s versions: the domain's, the integration tier's,
+        else the unit tier's."""
+        return (
+            self.domains[name].python or self.tier("integration").python or self.tier("unit").python
+        )
+
     def versions(self, session: str) -> tuple[str, ...]:
-        """Python versions a planned session runs on (`domain-shard(d)` or a tier name)."""
-        if session.startswith("domain-shard(") and session.endswith(")"):
-            name = session[len("domain-shard(") : -1]
-            return self.domain_python(name) if name in self.domains else ()
+        """Python versions a planned session runs on (`domain-shard(d)`,
+        `domain-integration(d)` or a tier name)."""
+        for prefix, versions in (
+            ("domain-shard(", self.domain_python),
+            ("domain-integration(", self.integration_python),
+        ):
+            if session.startswith(prefix) and session.endswith(")"):
+                name = session[len(prefix) : -1]
+                return versions(name) if name in self.domains else ()
         return self.tiers[session].python if session in self.tiers else ()
 
 
@@ -360,13 +386,14 @@ _TIER_KEYS = frozenset(
         "max-jobs",
     }
 )
-_DOMAIN_KEYS = frozenset({"paths", "tests", "install", "python", "depends-on"})
+_DOMAIN_KEYS = frozenset({"paths", "tests", "integration-tests", "install", "python", "depends-on"})
 _FAMILY_KEYS = frozenset(
     {
         "folders",
         "name",
         "paths",
         "tests",
+        "integration-tests",
         "install",
         "python",
         "exclude",
@@ -407,14 +434,17 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         if not paths:
             # An empty list claims nothing: the domain's shard would never be selected.
             raise _Invalid(f"{key}.paths: empty; list at least one glob of the sources it owns")
+        tests = _globs(sub, "tests", key, kind="a list of test paths")
         domains[name] = Domain(
             name=name,
             paths=paths,
-            tests=_globs(sub, "tests", key, kind="a list of test paths"),
+            tests=tests,
             install=_install(sub, key, unknown),
             python=_pythons(sub, key),
             depends_on=_globs(sub, "depends-on", key, kind="a list of domain names"),
+            integration_tests=_integration_tests(sub, key, tests),
         )
+    _check_integration_owners(domains)
     families = {}
     for name, sub in _subtables(table, "domain-families").items():
         key = f"{PREFIX}.domain-families.{name}"
@@ -541,18 +571,109 @@ def _family(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) 
         domain: _globs(edges, domain, f"{key}.depends-on", kind="a list of domain names")
         for domain in edges
     }
+    tests = _globs(sub, "tests", key, kind="a list of test paths") or ("{folder}/tests",)
+    integration = _integration_templates(sub, key)
+    _check_not_holding(key, integration, tests)
     return Family(
         name=name,
         folders=folders.rstrip("/"),
         domain=_str(sub, "name", key) or "{name}",
         paths=_globs(sub, "paths", key) or ("{folder}/**",),
-        tests=_globs(sub, "tests", key, kind="a list of test paths") or ("{folder}/tests",),
+        tests=tests,
+        integration_tests=integration,
         install=_install(sub, key, unknown),
         python=_pythons(sub, key),
         exclude=_globs(sub, "exclude", key, kind="a list of folder globs"),
         dependencies=dependencies,
         depends_on=manual,
     )
+
+
+_TEST_PATH_CHARS = frozenset("*?[]{}!")
+_TEMPLATE = re.compile(r"\{([^{}]*)\}")
+
+
+def _test_paths(
+    sub: Mapping[str, object], name: str, key: str, *, templates: bool = False
+) -> tuple[str, ...]:
+    """Repository-relative test folders or files: pytest arguments and `--ignore` targets,
+    so a glob, an absolute path or a `..` would select nothing or something else."""
+    paths = _globs(sub, name, key, kind="a list of test paths")
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(paths):
+        where = f"{key}.{name}[{index}]"
+        path = raw.removeprefix("./").rstrip("/")
+        if raw.startswith("/") or ".." in path.split("/") or path in ("", "."):
+            raise _Invalid(
+                f"{where}: {raw!r} is not a folder inside the repository; write a "
+                'repository-relative test folder ("tests/integration/billing")'
+            )
+        if _TEST_PATH_CHARS.intersection(_TEMPLATE.sub("", path) if templates else path):
+            raise _Invalid(
+                f"{where}: {raw!r} is a glob; list test folders or files (pytest arguments), "
+                'e.g. "tests/integration/billing"'
+            )
+        if path in seen:
+            raise _Invalid(f"{where}: {raw!r} is listed twice (also [{seen[path]}]); list it once")
+        seen[path] = index
+    return tuple(p.removeprefix("./").rstrip("/") for p in paths)
+
+
+def _integration_tests(
+    sub: Mapping[str, object], key: str, tests: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A domain's `integration-tests`: they may lie inside its `tests` (the shard then
+    leaves them out), never hold them, or the unit tests would run as integration ones."""
+    paths = _test_paths(sub, "integration-tests", key)
+    _check_not_holding(key, paths, tests)
+    return paths
+
+
+def _check_not_holding(key: str, paths: tuple[str, ...], tests: tuple[str, ...]) -> None:
+    for index, path in enumerate(paths):
+        for test_index, raw in enumerate(tests):
+            test = raw.removeprefix("./").rstrip("/")
+            if test == path or test.startswith(f"{path}/"):
+                raise _Invalid(
+                    f"{key}.integration-tests[{index}]: {path!r} holds tests[{test_index}] "
+                    f"({test!r}); list the integration test folder itself "
+                    f'(e.g. "{path}/integration"), not the unit tests\' folder'
+                )
+
+
+def _check_integration_owners(domains: Mapping[str, Domain]) -> None:
+    """Every integration test belongs to one session: two domains cannot own one path."""
+    owners: list[tuple[str, int, str]] = []
+    for name, domain in domains.items():
+        for index, path in enumerate(domain.integration_tests):
+            for other, other_index, owned in owners:
+                if path == owned or path.startswith(f"{owned}/") or owned.startswith(f"{path}/"):
+                    raise _Invalid(
+                        f"{PREFIX}.domains.{name}.integration-tests[{index}]: {path!r} overlaps "
+                        f"domains.{other}.integration-tests[{other_index}] ({owned!r}); an "
+                        "integration test belongs to one domain: split the folders"
+                    )
+            owners.append((name, index, path))
+
+
+def _integration_templates(sub: Mapping[str, object], key: str) -> tuple[str, ...]:
+    """A family's `integration-tests` templates: each must name its folder, or every
+    package would own the same tests."""
+    templates = _test_paths(sub, "integration-tests", key, templates=True)
+    for index, template in enumerate(templates):
+        where = f"{key}.integration-tests[{index}]"
+        unknown = [t for t in _TEMPLATE.findall(template) if t not in ("folder", "name")]
+        if unknown:
+            raise _Invalid(
+                f"{where}: {template!r} uses {{{unknown[0]}}}; the templates are {{folder}} "
+                "and {name}"
+            )
+        if "{folder}" not in template and "{name}" not in template:
+            raise _Invalid(
+                f"{where}: {template!r} is the same folder for every package; start it with "
+                '{folder} (e.g. "{folder}/tests/integration")'
+            )
+    return templates
 
 
 def _install(sub: Mapping[str, object], key: str, unknown: list[str]) -> Install | None:

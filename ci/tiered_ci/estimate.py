@@ -2,9 +2,10 @@
 
 Each matrix entry is one job: `shard-overhead-seconds` (checkout, setup,
 install) plus the recorded seconds of the tests it runs. A domain shard runs
-its domain's tests, a `domain-pack` its shards', `unit` the tests no domain
-owns, a `--shard=K/N` entry 1/N of its tier. With nothing recorded a job
-costs its overhead alone, and the estimate says so. The critical path is the
+its domain's tests, a `domain-integration` its domain's integration tests, a
+`domain-pack` its sessions', `unit` and `integration` the tests no domain owns,
+a `--shard=K/N` entry 1/N of its tier. With nothing recorded a job costs its
+overhead alone, and the estimate says so. The critical path is the
 longest job (the jobs run side by side), plus the plan job before them.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tiered_ci.config import Config
 from tiered_ci.plan import PACK_SESSION, MatrixEntry, Plan
@@ -26,12 +27,14 @@ _VERSION = re.compile(r"-(?:pypy)?\d+(?:\.\d+)*t?$")
 
 @dataclass(frozen=True, slots=True)
 class Costs:
-    """Recorded seconds per domain and per tier (the remainder of `unit` when fanned out)."""
+    """Recorded seconds per domain and per tier (the remainder of `unit` when fanned out,
+    of `integration` when domains own integration tests)."""
 
     overhead: float
     domains: Mapping[str, float]
     tiers: Mapping[str, float]
     recorded: bool  # False: no durations file, every job is overhead only
+    integration: Mapping[str, float] = field(default_factory=dict)  # per owning domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +81,26 @@ def costs(config: Config, durations: Mapping[str, float] | None) -> Costs:
     recorded = dict(durations or {})
     owned: dict[str, float] = {}
     domains: dict[str, float] = {}
+    integration: dict[str, float] = {}
     for name, domain in config.domains.items():
+        itests = (
+            tier_durations(recorded, domain.integration_tests) if domain.integration_tests else {}
+        )
         tests = tier_durations(recorded, domain.tests) if domain.tests else {}
+        tests = {node: s for node, s in tests.items() if node not in itests}
         domains[name] = sum(tests.values())
         owned.update(tests)
+        if itests:
+            integration[name] = sum(itests.values())
+            owned.update(itests)
     tiers: dict[str, float] = {}
     for name in ("unit", "integration", "e2e", "quick"):
         tier = config.tier(name)
         tests = tier_durations(recorded, tier.paths)
-        if name == "unit" and tier.fan_out and config.domains:
+        if (name == "unit" and tier.fan_out and config.domains) or name == "integration":
             tests = {node: s for node, s in tests.items() if node not in owned}
         tiers[name] = sum(tests.values())
-    return Costs(config.shard_overhead_seconds, domains, tiers, bool(recorded))
+    return Costs(config.shard_overhead_seconds, domains, tiers, bool(recorded), integration)
 
 
 def _entry_seconds(entry: MatrixEntry, costs: Costs) -> float:
@@ -105,6 +116,11 @@ def _test_seconds(session: str, args: list[str], costs: Costs) -> float:
         if name not in costs.domains:
             name = _VERSION.sub("", name)  # `core-3.12`: the version suffix
         return costs.domains.get(name, 0.0)
+    if session.startswith("domain-integration(") and session.endswith(")"):
+        name = session[len("domain-integration(") : -1]
+        if name not in costs.integration:
+            name = _VERSION.sub("", name)
+        return costs.integration.get(name, 0.0)
     base = _VERSION.sub("", session)  # `unit-3.12` is the unit tier
     seconds = costs.tiers.get(base, 0.0)
     for arg in args:

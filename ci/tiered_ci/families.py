@@ -91,7 +91,7 @@ def expand(config: Config, tree: Tree) -> Config:
         for folder in match_folders(family.folders, tree):
             if any(fnmatch.fnmatchcase(folder, g.rstrip("/")) for g in family.exclude):
                 continue
-            domain = _domain(family, folder)
+            domain = _domain(family, folder, tree)
             if domain.name in config.domains:
                 continue  # written out by hand: that definition wins
             if domain.name in generated:
@@ -106,7 +106,7 @@ def expand(config: Config, tree: Tree) -> Config:
     return replace(config, domains=domains)
 
 
-def _domain(family: Family, folder: str) -> Domain:
+def _domain(family: Family, folder: str, tree: Tree) -> Domain:
     def each(templates: Iterable[str]) -> tuple[str, ...]:
         return tuple(render(t, folder) for t in templates)
 
@@ -128,6 +128,9 @@ def _domain(family: Family, folder: str) -> Domain:
         python=family.python,
         depends_on=family.depends_on.get(render(family.domain, folder), ()),
         family=family.name,
+        # Templates fit most packages, not all: one without the folder owns none, so
+        # its integration tests (if any elsewhere) stay with the tier-wide session.
+        integration_tests=tuple(p for p in each(family.integration_tests) if tree.kind(p)),
     )
 
 

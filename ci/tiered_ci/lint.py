@@ -115,6 +115,7 @@ def _test_path_lists(config: Config) -> Iterator[tuple[str, tuple[str, ...]]]:
     for name, domain in config.domains.items():
         if domain.family is None:
             yield f"{PREFIX}.domains.{name}.tests", domain.tests
+            yield f"{PREFIX}.domains.{name}.integration-tests", domain.integration_tests
     for name, tier in config.tiers.items():
         yield f"{PREFIX}.tiers.{name}.paths", tier.paths
 

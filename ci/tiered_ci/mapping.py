@@ -4,7 +4,8 @@ Order of evaluation for every path a change touches (a rename touches two):
 
 1. `ignore` globs: the path triggers nothing.
 2. `run-all` globs: a global input; everything runs.
-3. domain `paths` (ordered, `!` excludes, last match wins) and domain `tests`.
+3. domain `paths` (ordered, `!` excludes, last match wins), domain `tests`, and
+   domain `integration-tests` (which select only the domain's integration session).
 4. service inputs (context, Dockerfile, extra paths; see tiered_ci.images.watch).
 5. tier test `paths` (`tests/integration`, ...), for a test no domain owns.
 6. nothing claimed it: the `unmapped` policy decides (run-all, warn or ignore).
@@ -31,7 +32,7 @@ __all__ = ["Owner", "Reason", "Rules", "Selection", "compile_rules", "literal_pr
 class Reason(NamedTuple):
     """Why a target is selected. A NamedTuple: a large diff makes one per changed path."""
 
-    target: str  # "domain:<name>", "service:<name>", "tier:<name>", "session:<name>", "run-all"
+    target: str  # domain:, domain-integration:, service:, tier:, session: <name>; run-all
     path: str | None
     status: str | None
     rule: str
@@ -48,10 +49,13 @@ class Selection:
     run_all: tuple[Reason, ...] = ()  # global inputs, or unmapped files under "run-all"
     unmapped: tuple[Reason, ...] = ()  # unmapped files under "warn" or "ignore"
     ignored: tuple[str, ...] = ()
+    # Domains whose own integration tests changed (`domains.<d>.integration-tests`):
+    # their `domain-integration(<d>)` runs, not their unit shard.
+    integration: Mapping[str, tuple[Reason, ...]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not (self.domains or self.services or self.tiers or self.run_all)
+        return not (self.domains or self.services or self.tiers or self.run_all or self.integration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,7 @@ class Rules:
     run_all: PatternList
     domains: Mapping[str, PatternList]
     domain_tests: Mapping[str, tuple[str, ...]]
+    integration_tests: Mapping[str, tuple[str, ...]]
     tier_paths: Mapping[str, tuple[str, ...]]
     watches: Mapping[str, Watch]
     index: _PrefixIndex  # which domains, tests and services a path can possibly concern
@@ -84,6 +89,7 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
         run_all=PatternList(config.run_all),
         domains={name: PatternList(d.paths) for name, d in config.domains.items()},
         domain_tests={name: d.tests for name, d in config.domains.items()},
+        integration_tests={n: d.integration_tests for n, d in config.domains.items()},
         tier_paths={name: t.paths for name, t in config.tiers.items() if t.paths},
         watches=watches,
         depends_on={name: s.depends_on for name, s in config.services.items()},
@@ -94,6 +100,7 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
         index=_PrefixIndex.build(
             [(("domain", n), d.paths) for n, d in config.domains.items()]
             + [(("tests", n), d.tests) for n, d in config.domains.items()]
+            + [(("itests", n), d.integration_tests) for n, d in config.domains.items()]
             + [(("service", n), tuple(g for _, g in w.rules)) for n, w in watches.items()]
         ),
     )
@@ -131,6 +138,8 @@ def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
             in_domain |= _map_domain(name, path, status, rules, acc)
         elif kind == "tests":
             owned_test |= _map_domain_tests(name, path, status, rules, acc)
+        elif kind == "itests":
+            owned_test |= _map_integration_tests(name, path, status, rules, acc)
         else:
             in_service |= _map_service(name, path, status, rules, acc)
     # A test a domain owns runs in its shard, not as the remainder of its tier.
@@ -171,8 +180,20 @@ def _map_domain(name: str, path: str, status: str, rules: Rules, acc: _Accumulat
 def _map_domain_tests(name: str, path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
     if (index := _under(path, rules.domain_tests[name])) is None:
         return False
+    if _under(path, rules.integration_tests[name]) is not None:
+        return False  # its integration tests, inside its tests folder: those run them
     rule = _rule("domains", name, "tests", index)
     acc.add(acc.domains, name, Reason(f"domain:{name}", path, status, rule))
+    return True
+
+
+def _map_integration_tests(
+    name: str, path: str, status: str, rules: Rules, acc: _Accumulator
+) -> bool:
+    if (index := _under(path, rules.integration_tests[name])) is None:
+        return False
+    rule = _rule("domains", name, "integration-tests", index)
+    acc.add(acc.integration, name, Reason(f"domain-integration:{name}", path, status, rule))
     return True
 
 
@@ -245,7 +266,7 @@ def _add_dependents(acc: _Accumulator, depends_on: Mapping[str, tuple[str, ...]]
 _GLOB_CHARS = frozenset("*?[]{}()!+@\\")
 
 
-Owner = tuple[str, str]  # ("domain" | "tests" | "service", name)
+Owner = tuple[str, str]  # ("domain" | "tests" | "itests" | "service", name)
 
 
 class _PrefixIndex:
@@ -317,6 +338,7 @@ class _Accumulator:
     run_all: list[Reason] = field(default_factory=list)
     unmapped: list[Reason] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    integration: dict[str, list[Reason]] = field(default_factory=dict)
 
     @staticmethod
     def add(bucket: dict[str, list[Reason]], name: str, reason: Reason) -> None:
@@ -330,4 +352,5 @@ class _Accumulator:
             run_all=tuple(self.run_all),
             unmapped=tuple(self.unmapped),
             ignored=tuple(self.ignored),
+            integration={k: tuple(v) for k, v in self.integration.items()},
         )

@@ -43,6 +43,7 @@ from tiered_ci.sessions import (
     gate_problems,
     impact_fallback_line,
     impact_summary_line,
+    inside_ignores,
     self_install_spec,
     shard_id,
     shard_index,
@@ -58,6 +59,7 @@ TIER_SESSIONS = (
     "unit",
     "integration",
     "domain-shard",
+    "domain-integration",
     "docker-changed-services",
     "full-e2e",
     "plan",
@@ -425,8 +427,35 @@ def _domain_shard(project: _Project) -> None:
             tests = [t for t in tests if (project.root / t).exists()]
         if not tests:
             session.skip(f"domain {domain} has no tests (tool.tiered-ci): nothing to run")
-        args = tier_args(_unit(project), paths=tests)
+        # Its integration tests may sit inside its tests folder: domain-integration runs them.
+        ignores = inside_ignores(tests, config.domains[domain].integration_tests)
+        args = [*tier_args(_unit(project), paths=tests), *ignores]
         _run_tests(session, project, args, config.domain_install(domain), impact=True)
+
+
+def _domain_integration(project: _Project) -> None:
+    config = project.config
+    owners = [name for name, domain in config.domains.items() if domain.integration_tests]
+    if not owners:
+        return
+    params = [
+        nox.param(python, name, id=shard_id(name, python))
+        for name in owners
+        for python in config.integration_python(name) or (None,)
+    ]
+    # The integration tier's table, if any: its markers and workers. Without one the
+    # folders themselves say what is an integration test, so no marker filter applies.
+    tier = config.tiers.get("integration") or Tier("integration")
+
+    @nox.session(name="domain-integration")
+    @nox.parametrize(("python", "domain"), params)
+    def domain_integration(session: nox.Session, domain: str) -> None:
+        """The integration tests one domain owns, in the domain's own environment."""
+        tests = list(config.domains[domain].integration_tests)
+        args = tier_args(tier, paths=tests)
+        install = config.integration_install(domain)
+        # A marker filter may leave nothing in a folder: exit 5 then says "none marked".
+        _run_tests(session, project, args, install, none_ok=tier.markers is not None, impact=True)
 
 
 def _docker(project: _Project) -> None:
@@ -594,6 +623,7 @@ _SESSIONS: dict[str, Callable[[_Project], None]] = {
     "unit": _unit_session,
     "integration": _integration,
     "domain-shard": _domain_shard,
+    "domain-integration": _domain_integration,
     "docker-changed-services": _docker,
     "full-e2e": _full_e2e,
     "plan": _plan,

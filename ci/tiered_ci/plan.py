@@ -131,10 +131,18 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
         Reason(f"session:{s}", None, None, f"tiers.{s}.target-seconds: split into {n} shards")
         for s, n in counts.items()
     ]
-    extra_args = {"unit": " ".join(chooser.unit_rest)} if chooser.unit_rest else {}
+    extra_args = {
+        session: " ".join(rest)
+        for session, rest in (
+            ("unit", chooser.unit_rest),
+            ("integration", chooser.integration_rest),
+        )
+        if rest
+    }
     matrix, packing = pack_matrix(
         _matrix(versioned, counts, extra_args),
         max_jobs=config.tier("unit").max_jobs,
+        integration_max_jobs=config.tier("integration").max_jobs,
         seconds=domain_seconds or {},
     )
     session_reasons += [Reason("matrix", None, None, note) for note in packing]
@@ -223,6 +231,9 @@ class _SessionChooser:
         self.reasons: list[Reason] = []
         self.decisions: list[Decision] = []
         self.unit_rest: tuple[str, ...] | None = None  # set: `unit` runs only the remainder
+        # Set: `integration` runs only the integration tests no domain owns.
+        self.integration_rest: tuple[str, ...] | None = None
+        self.owners = tuple(n for n, d in config.domains.items() if d.integration_tests)
 
     def choose(self) -> tuple[tuple[str, ...], list[Reason], list[Decision]]:
         for kind in self.policy.always:
@@ -267,7 +278,63 @@ class _SessionChooser:
         rest = "the unit tests no domain owns (the domains' tests are --ignore'd)"
         self.decisions.append(Decision("session:unit", selected=True, why=rest))
 
+    def _integration_tier(self, rule: str, *, whole: bool) -> None:
+        """`integration` when domains own integration tests: each selected owner's
+        `domain-integration(<d>)`, and the tier-wide session for the tests no domain owns
+        (its args `--ignore` the owned ones). `whole`: every owner and the remainder."""
+        config, sel = self.config, self.selection
+        for name in self.owners:
+            session = f"domain-integration({name})"
+            if whole:
+                why = "mode is all" if self.mode == "all" else f"{rule}: the whole tier"
+                self._append(session, rule, f"{why}: every domain's integration tests")
+            elif name in self.domains:
+                self._append(session, rule, f"domain {name} is selected")
+            elif name in sel.integration:
+                first = sel.integration[name][0]
+                self._append(session, rule, f"its integration test changed: {first.path}")
+            else:
+                self._skip(session, f"domain {name} is not selected")
+        rest = integration_remainder(config)
+        if rest is None:
+            self._skip(
+                "integration",
+                "every integration test path belongs to a domain: domain-integration runs it"
+                if "integration" in config.tiers
+                else "no [tool.tiered-ci.tiers.integration] table: the domains' own "
+                "integration sessions are the tier",
+            )
+            return
+        reason = self._why_remainder(whole=whole)
+        if reason is None:
+            self._skip(
+                "integration",
+                "no integration test outside a domain changed, and every selected domain "
+                "runs its own (domain-integration)",
+            )
+            return
+        self.integration_rest = rest
+        self._append("integration", rule, f"{reason} (the integration tests no domain owns)")
+
+    def _why_remainder(self, *, whole: bool) -> str | None:
+        sel = self.selection
+        if whole:
+            return "mode is all" if self.mode == "all" else "the whole tier"
+        if hit := _first_path(
+            "an integration test no domain owns changed", sel.tiers.get("integration")
+        ):
+            return hit
+        unowned = [d for d in self.domains if d not in self.owners]
+        if unowned:
+            return f"domain {unowned[0]} is selected and owns no integration tests"
+        if self.services:
+            return f"service {self.services[0]} is selected; integration tests cross services"
+        return None
+
     def _add(self, session: str, rule: str, why: str | None = None) -> None:
+        if session == "integration" and self.owners:
+            self._integration_tier(rule, whole=True)
+            return
         if session == "domain-shard":
             for domain in self.domains if self.mode != "all" else ():
                 self._add(f"domain-shard({domain})", rule, f"domain {domain} is selected")
@@ -284,6 +351,9 @@ class _SessionChooser:
         if session == "docker-changed-services" and not self.config.services:
             self._skip(session, "no services are configured")
             return
+        self._append(session, rule, why)
+
+    def _append(self, session: str, rule: str, why: str | None = None) -> None:
         if session in self.sessions:
             return
         self.sessions.append(session)
@@ -296,6 +366,12 @@ class _SessionChooser:
 
     def _affected(self, kind: str) -> None:
         rule = f"{self.key}.affected"
+        if kind == "integration" and self.owners:
+            # Without an integration table the tier-wide session has nothing to run in
+            # mode all either (as without owners); the domains' own sessions still do.
+            whole = self.mode == "all"
+            self._integration_tier(rule, whole=whole)
+            return
         if self.mode == "all" and (kind != "integration" or "integration" in self.config.tiers):
             self._add(kind, rule, f"mode is all ({rule})")
             return
@@ -369,21 +445,39 @@ def unit_remainder(config: Config) -> tuple[str, ...] | None:
     """pytest `--ignore` arguments that leave the unit tests no domain owns; None: none.
 
     Without `tiers.unit.paths` nothing says where unit tests live beyond the
-    domains' own tests, so the shards are taken as the whole tier.
+    domains' own tests, so the shards are taken as the whole tier. A domain's
+    integration tests are owned too: its `domain-integration` session runs them.
     """
-    unit_paths = [p.rstrip("/") for p in config.tier("unit").paths]
-    owned = [t.rstrip("/") for d in config.domains.values() for t in d.tests]
+    owned = [t for d in config.domains.values() for t in (*d.tests, *d.integration_tests)]
+    unit_paths = config.tier("unit").paths
+    return _remainder(unit_paths, owned) if unit_paths else None
+
+
+def integration_remainder(config: Config) -> tuple[str, ...] | None:
+    """pytest `--ignore` arguments that leave the integration tests no domain owns (the
+    tier-wide `integration` session's share); None: there is no such session.
+
+    Without a `[tool.tiered-ci.tiers.integration]` table the tier-wide session never
+    runs (as before domains could own integration tests). With a table but no `paths`
+    the tier is pytest's own collection, minus every owned folder.
+    """
+    if "integration" not in config.tiers:
+        return None
+    owned = [t for d in config.domains.values() for t in d.integration_tests]
+    return _remainder(config.tier("integration").paths or (".",), owned)
+
+
+def _remainder(paths: tuple[str, ...], owned_paths: list[str]) -> tuple[str, ...] | None:
+    """`--ignore` of each owned path inside `paths`; None when the owned cover `paths`."""
+    roots = [p.removeprefix("./").rstrip("/") or "." for p in paths]
+    owned = [t.removeprefix("./").rstrip("/") for t in owned_paths]
 
     def covered(path: str) -> bool:
         return any(path == t or path.startswith(f"{t}/") for t in owned)
 
-    if not unit_paths or all(covered(p) for p in unit_paths):
+    if all(covered(p) for p in roots):
         return None
-    inside = [
-        t
-        for t in owned
-        if any(p in (".", "") or t == p or t.startswith(f"{p}/") for p in unit_paths)
-    ]
+    inside = [t for t in owned if any(p in (".", t) or t.startswith(f"{p}/") for p in roots)]
     return tuple(f"--ignore={t}" for t in dict.fromkeys(inside))
 
 
@@ -402,6 +496,8 @@ def _selection_reasons(
     for name in services:
         out.extend(selection.services.get(name, ()))
     for reasons in selection.tiers.values():
+        out.extend(reasons)
+    for reasons in selection.integration.values():
         out.extend(reasons)
     return out
 
@@ -521,7 +617,9 @@ def _matrix(
                 MatrixEntry(session, f"{args} --shard={k}/{count}".strip(), python)
                 for k in range(1, count + 1)
             )
-    return tuple(entries)
+    # One job per (session, args, python): a session reached twice (a trigger's `always`
+    # and its fan-out, say) must not run twice.
+    return tuple(dict.fromkeys(entries))
 
 
 def _capped_counts(
@@ -539,47 +637,104 @@ def _capped_counts(
 
 
 PACK_SESSION = "domain-pack"
+# Sessions a `domain-pack` job can hold, with the tier whose `max-jobs` bounds them.
+_PACKABLE = (
+    ("domain-shard(", "unit", "domain shards"),
+    ("domain-integration(", "integration", "domain integration sessions"),
+)
 
 
 def pack_matrix(
-    entries: tuple[MatrixEntry, ...], *, max_jobs: int | None, seconds: Mapping[str, float]
+    entries: tuple[MatrixEntry, ...],
+    *,
+    max_jobs: int | None,
+    seconds: Mapping[str, float],
+    integration_max_jobs: int | None = None,
 ) -> tuple[tuple[MatrixEntry, ...], list[str]]:
-    """Domain shards packed into at most `max_jobs` jobs (and the whole matrix into
-    GitHub's 256), longest first onto the least loaded job, by recorded seconds.
+    """Domain shards packed into at most `max_jobs` jobs, domain integration sessions into
+    at most `integration_max_jobs`, and the whole matrix into GitHub's 256; longest first
+    onto the least loaded job, by recorded seconds.
 
-    A packed job is `domain-pack` with the shard sessions as its arguments; it runs
-    each in its own environment (tiered_ci.nox). Shards of different Pythons never
-    share a job. Returns the entries and a note for each packing done.
+    `seconds` holds a domain's unit seconds under its name and its integration seconds
+    under `domain-integration(<name>)`. A packed job is `domain-pack` with the sessions as
+    its arguments; it runs each in its own environment (tiered_ci.nox). Sessions of
+    different Pythons, and shards and integration sessions, never share a job. Returns
+    the entries and a note for each packing done.
     """
-    shards = [e for e in entries if e.session.startswith("domain-shard(") and not e.args]
-    others = [e for e in entries if e not in shards]
+    limits = {"unit": max_jobs, "integration": integration_max_jobs}
+    groups = {
+        prefix: [e for e in entries if e.session.startswith(prefix) and not e.args]
+        for prefix, _, _ in _PACKABLE
+    }
+    packable = {e for group in groups.values() for e in group}
+    others = [e for e in entries if e not in packable]
     room = MATRIX_LIMIT - len(others)
-    allowed = min(max_jobs or len(shards), room) if shards else 0
-    if len(shards) <= allowed:
+    wanted = {
+        prefix: min(limits[tier] or len(groups[prefix]), len(groups[prefix]))
+        for prefix, tier, _ in _PACKABLE
+    }
+    allowed = wanted if sum(wanted.values()) <= room else _apportion(wanted, max(room, 1))
+    if all(len(groups[prefix]) <= allowed[prefix] for prefix in groups):
         return entries, []
-    allowed = max(allowed, 1)
-    notes = [
-        f"{len(shards)} domain shards packed into {allowed} jobs "
-        + (
-            f"(tiers.unit.max-jobs = {max_jobs})"
-            if max_jobs and max_jobs <= room
-            else f"(a GitHub matrix holds at most {MATRIX_LIMIT} entries)"
+    out: list[MatrixEntry] = []
+    notes: list[str] = []
+    for prefix, tier, what in _PACKABLE:
+        group, jobs = groups[prefix], max(allowed[prefix], 1)
+        if len(group) <= jobs:
+            out += group
+            continue
+        limit = limits[tier]
+        cause = (
+            f"tiers.{tier}.max-jobs = {limit}"
+            if limit and jobs == limit
+            else f"a GitHub matrix holds at most {MATRIX_LIMIT} entries"
         )
-    ]
+        notes.append(f"{len(group)} {what} packed into {jobs} jobs ({cause})")
+        out += _pack_group(group, jobs, seconds)
+    return (*out, *others), notes
+
+
+def _apportion(wanted: Mapping[str, int], room: int) -> dict[str, int]:
+    """`wanted` scaled down to sum to at most `room` (largest remainder; each >= 1 if
+    wanted), so rounding never pushes a matrix past the limit."""
+    total = sum(wanted.values())
+    exact = {k: room * n / total for k, n in wanted.items()}
+    shares = {k: min(wanted[k], max(1 if wanted[k] else 0, int(v))) for k, v in exact.items()}
+    for key in sorted(exact, key=lambda k: exact[k] - int(exact[k]), reverse=True):
+        if sum(shares.values()) >= room:
+            break
+        if shares[key] < wanted[key]:
+            shares[key] += 1
+    return shares
+
+
+def _pack_group(
+    group: list[MatrixEntry], jobs: int, seconds: Mapping[str, float]
+) -> list[MatrixEntry]:
     by_python: dict[str | None, list[MatrixEntry]] = {}
-    for entry in shards:
+    for entry in group:
         by_python.setdefault(entry.python, []).append(entry)
-    known = [seconds[d] for e in shards if (d := _domain_of(e.session)) in seconds]
+    known = [seconds[k] for e in group if (k := _cost_key(e)) in seconds]
     default = sum(known) / len(known) if known else 1.0
+    per_python = _apportion({str(py): len(g) for py, g in by_python.items()}, jobs)
     packed: list[MatrixEntry] = []
-    for python, group in by_python.items():
-        jobs = max(1, round(allowed * len(group) / len(shards)))
-        packed += _lpt(group, jobs, lambda e: seconds.get(_domain_of(e.session), default), python)
-    return (*packed, *others), notes
+    for python, members in by_python.items():
+        packed += _lpt(
+            members,
+            per_python[str(python)],
+            lambda e: seconds.get(_cost_key(e), default),
+            python,
+        )
+    return packed
 
 
-def _domain_of(session: str) -> str:
-    return session.removeprefix("domain-shard(").removesuffix(")")
+def _cost_key(entry: MatrixEntry) -> str:
+    """The `seconds` key of a packable entry: the domain of a shard (`domain-shard(core)`
+    and `domain-shard(core-3.12)` -> `core`), else the session without its version."""
+    base = _base_session(entry.session, entry.python)
+    if base.startswith("domain-shard("):
+        return base.removeprefix("domain-shard(").removesuffix(")")
+    return base
 
 
 def _lpt(

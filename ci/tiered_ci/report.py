@@ -152,6 +152,8 @@ def mermaid(plan: Plan) -> list[str]:
 def _tier_of(session: str) -> str:
     if session.startswith("domain-shard(") or session == "unit":
         return "unit"
+    if session.startswith("domain-integration("):
+        return "integration"
     if session == "docker-changed-services":
         return "docker"
     if session == "full-e2e":

@@ -22,6 +22,7 @@ __all__ = [
     "gate_problems",
     "impact_fallback_line",
     "impact_summary_line",
+    "inside_ignores",
     "self_install_spec",
     "shard_id",
     "shard_index",
@@ -40,6 +41,17 @@ def tier_args(tier: Tier, *, paths: Sequence[str] | None = None) -> list[str]:
     if tier.workers is not None:
         args += ["-n", str(tier.workers)]
     return args
+
+
+def inside_ignores(paths: Sequence[str], owned: Sequence[str]) -> list[str]:
+    """`--ignore=` for each of `owned` inside one of `paths`: a domain's shard leaves out
+    the integration tests in its tests folder, which its integration session runs."""
+    roots = [p.removeprefix("./").rstrip("/") for p in paths]
+    return [
+        f"--ignore={o}"
+        for o in owned
+        if any(root in ("", ".") or o == root or o.startswith(f"{root}/") for root in roots)
+    ]
 
 
 def shard_id(domain: str, python: str | None) -> str:

@@ -77,15 +77,15 @@ def shard_counts(config: Config, root: Path) -> dict[str, int]:
     for name, tier in targets.items():
         assert tier.target_seconds is not None  # noqa: S101 - narrowed by the filter above
         tests = shard.tier_durations(recorded, tier.paths)
-        if name == "unit" and tier.fan_out and config.domains:
-            # Fanned out, `unit` runs only the tests no domain owns (plan.unit_remainder).
-            owned = (
-                shard.tier_durations(
-                    recorded, [t for d in config.domains.values() for t in d.tests]
-                )
-                if any(d.tests for d in config.domains.values())
-                else {}
-            )
+        owners = [
+            t
+            for d in config.domains.values()
+            for t in ((*d.tests, *d.integration_tests) if name == "unit" else d.integration_tests)
+        ]
+        if owners and (name == "integration" or tier.fan_out):
+            # Fanned out, `unit` runs only the tests no domain owns (plan.unit_remainder);
+            # `integration` only those no domain's integration-tests hold.
+            owned = shard.tier_durations(recorded, owners)
             tests = {node: s for node, s in tests.items() if node not in owned}
         counts[name] = shard.shards_needed(
             tests, tier.target_seconds, config.shard_overhead_seconds
@@ -147,18 +147,16 @@ def _under(file: str, path: str) -> bool:
 
 
 def domain_seconds(config: Config, root: Path) -> dict[str, float]:
-    """Recorded seconds of each domain's tests (the sum over its test paths), if any."""
+    """Recorded seconds of each domain's tests (the sum over its test paths), if any, and
+    of its integration tests under `domain-integration(<name>)` (plan.pack_matrix)."""
     path = root / config.durations
     if not config.domains or not path.is_file():
         return {}
-    from tiered_ci import durations, shard  # noqa: PLC0415
+    from tiered_ci import durations, estimate  # noqa: PLC0415
 
-    recorded = durations.read(path)
-    out = {}
-    for name, domain in config.domains.items():
-        tests = shard.tier_durations(recorded, domain.tests) if domain.tests else {}
-        if tests:
-            out[name] = sum(tests.values())
+    costs = estimate.costs(config, durations.read(path))
+    out = {name: seconds for name, seconds in costs.domains.items() if seconds}
+    out.update({f"domain-integration({n})": s for n, s in costs.integration.items() if s})
     return out
 
 
