@@ -1,11 +1,13 @@
 """Write a [tool.tiered-ci] table, the short noxfile and the CI workflow for this repository.
 
-Inspects the tracked files: package folders (a pyproject.toml or setup.py below
-the root) become a `domain-families` entry per parent folder holding two or
-more of them, each package installed on its own with its test dependencies (a
-`test` dependency group, a test requirements file or a `test` extra); in a
-single-project repository, test folders whose name matches a source folder
-become domains. Dockerfiles become services. Compose files, dorny/paths-filter
+Inspects the tracked files: package folders (a pyproject.toml, setup.py or
+setup.cfg with package metadata below the root) become a `domain-families`
+entry per parent folder holding two or more of them (with `integration-tests`
+when packages have a tests/integration folder), each package installed on its
+own with its test dependencies (a `test` dependency group, a test requirements
+file or a `test` extra); in a single-project repository, test folders whose
+name matches a source folder become domains (`tests/integration/<name>` their
+`integration-tests`). Dockerfiles become services. Compose files, dorny/paths-filter
 filter files and tox environments are reported with what to do about them.
 
 It prints what it wrote and why. --dry-run prints and writes nothing. An
@@ -210,14 +212,7 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
     run_all = ["pyproject.toml", "noxfile.py", WORKFLOW_PATH] + [f for f in _LOCKS if f in files]
     lines.append("run-all = [" + ", ".join(f'"{p}"' for p in run_all) + "]")
     proposal.why.append(f"run-all: {', '.join(run_all)}: they shape every session")
-    packages = sorted(
-        {
-            posixpath.dirname(p)
-            for p in files
-            if posixpath.basename(p) in ("pyproject.toml", "setup.py")
-        }
-        - {""}
-    )
+    packages = sorted({posixpath.dirname(p) for p in files if _is_package_file(p, read)} - {""})
     families = _families(packages)
     if families:
         lines += _quick_lint_only(proposal)
@@ -229,6 +224,18 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
     _notes(files, read, proposal)
     proposal.table = "\n".join(lines) + "\n"
     return proposal
+
+
+def _is_package_file(path: str, read: Reader) -> bool:
+    """pyproject.toml and setup.py make a package folder; a setup.cfg only with package
+    metadata (`[metadata]` or `[options]`), since tools keep their settings there too."""
+    name = posixpath.basename(path)
+    if name in ("pyproject.toml", "setup.py"):
+        return True
+    if name != "setup.cfg":
+        return False
+    text = read(path) or ""
+    return re.search(r"^\[(metadata|options)\]", text, re.MULTILINE) is not None
 
 
 def _families(packages: list[str]) -> dict[str, list[str]]:
@@ -260,6 +267,17 @@ def _family(
         'paths = ["{folder}/**"]',
         'tests = ["{folder}/tests"]',
     ]
+    with_integration = [
+        m for m in members if any(f.startswith(f"{m}/tests/integration/") for f in files)
+    ]
+    if with_integration:
+        # Each package's own integration tests run in its domain-integration session,
+        # not in its shard, and never make the tier-wide session run.
+        lines.append('integration-tests = ["{folder}/tests/integration"]')
+        proposal.why.append(
+            f"domain-families.{name}.integration-tests: {len(with_integration)} packages "
+            "have tests/integration"
+        )
     folders_only = [o for o in others if any(f.startswith(f"{parent}/{o}/") for f in files)]
     if folders_only:
         lines.append("exclude = [" + ", ".join(f'"{parent}/{o}"' for o in folders_only) + "]")
@@ -285,7 +303,9 @@ def _test_dependencies(members: list[str], files: set[str], read: Reader) -> lis
         extras = project.get("optional-dependencies", {}) if isinstance(project, dict) else {}
         if isinstance(groups, dict) and "test" in groups:
             kinds["group"] += 1
-        elif isinstance(extras, dict) and "test" in extras:
+        elif (isinstance(extras, dict) and "test" in extras) or _setuptools_test_extra(
+            member, read
+        ):
             kinds["extra"] += 1
         for f in files:
             if posixpath.dirname(f) == member and _TEST_REQUIREMENTS.fullmatch(
@@ -302,6 +322,16 @@ def _test_dependencies(members: list[str], files: set[str], read: Reader) -> lis
         file_name = requirement_names.most_common(1)[0][0]
         return [f'requirements = ["{{folder}}/{file_name}"]', 'packages = ["pytest"]']
     return ['packages = ["pytest"]']
+
+
+def _setuptools_test_extra(member: str, read: Reader) -> bool:
+    """A `test` extra declared in setup.cfg (`[options.extras_require]`) or a static
+    setup.py (`extras_require={"test": [...]}`)."""
+    cfg = read(f"{member}/setup.cfg") or ""
+    if re.search(r"^\[options\.extras_require\][^\[]*^test\s*=", cfg, re.MULTILINE):
+        return True
+    setup_py = read(f"{member}/setup.py") or ""
+    return re.search(r"""extras_require\s*=\s*\{[^}]*["']test["']\s*:""", setup_py) is not None
 
 
 def _toml(text: str | None) -> dict[str, object]:
@@ -342,6 +372,10 @@ def _tiers_and_domains(files: set[str], proposal: Proposal) -> list[str]:
                 f'tests = ["{test_folder}"]',
             ]
             proposal.why.append(f"domains.{name}: {test_folder} tests {sources[name]}")
+            integration = f"tests/integration/{name}"
+            if integration in folders and integration != test_folder:
+                lines.append(f'integration-tests = ["{integration}"]')
+                proposal.why.append(f"domains.{name}.integration-tests: {integration}")
     return lines
 
 
