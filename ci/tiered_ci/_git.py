@@ -13,14 +13,28 @@ turned a real change into a wrong plan:
   hide or rewrite entries of `git diff`. Every call passes `-c` overrides and
   the diff passes the matching flags.
 
+Two ways to run git, both with that environment and those overrides:
+
+* `call(root, ...)` and `CatFile` start git straight through `subprocess`. A plan
+  calls only read-only plumbing (rev-parse, merge-base, diff, ls-files, cat-file)
+  on every run, and importing GitPython costs more than all the rest of a small
+  plan (about 130 ms of imports plus a `git version` at import time), so the
+  planner's hot path never imports it.
+* `open_repository` and `run(repo, ...)` go through GitPython, the library for
+  everything else: fetching and deepening a shallow clone, and the reads of the
+  impact, replay and init commands.
+
 The only module that imports GitPython besides `tiered_ci.changes`.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,8 +44,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONFIG_OVERRIDES",
+    "CatFile",
+    "GitFailed",
+    "call",
+    "cat_file",
     "clean_environment",
     "errors",
+    "executable",
     "inherited_variables",
     "open_repository",
     "run",
@@ -132,7 +151,106 @@ def run(repo: git.Repo, *args: str) -> str:
 
 
 def errors() -> tuple[type[Exception], ...]:
-    """What a failing git call raises."""
-    import git  # noqa: PLC0415
+    """What a failing git call raises (GitPython's error only once GitPython is in use)."""
+    gitpython = sys.modules.get("git")
+    raised = (GitFailed, ValueError, OSError)
+    return raised if gitpython is None else (*raised, gitpython.GitCommandError)
 
-    return (git.GitCommandError, ValueError, OSError)
+
+class GitFailed(Exception):
+    """A git command run by `call()` exited non-zero."""
+
+    def __init__(self, args: tuple[str, ...], status: int, stderr: str) -> None:
+        super().__init__(f"git {' '.join(args)}: exit {status}: {stderr.strip()}")
+        self.status = status
+        self.stderr = stderr
+
+
+def executable() -> str:
+    """The git to run: $GIT_PYTHON_GIT_EXECUTABLE when set, as GitPython does, else `git`."""
+    return os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
+
+
+def _environment() -> dict[str, str]:
+    """os.environ without inherited GIT_* state, and git's messages in English (as
+    GitPython runs it): fallback reasons quote them."""
+    dropped = set(inherited_variables(os.environ))
+    env = {name: value for name, value in os.environ.items() if name not in dropped}
+    env.update(LANGUAGE="C", LC_ALL="C")
+    return env
+
+
+def call(root: Path, *args: str) -> str:
+    """`git <overrides> <args>` run in `root` without GitPython; stdout as text.
+
+    Decoded as GitPython decodes (UTF-8, undecodable bytes kept as surrogates), so a
+    path reads the same whichever way it was listed. Raises GitFailed on a non-zero
+    exit, OSError when git cannot be started.
+    """
+    done = subprocess.run(
+        [executable(), *CONFIG_OVERRIDES, *args],
+        cwd=root,
+        env=_environment(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        stderr = done.stderr.decode("utf-8", "surrogateescape")
+        raise GitFailed(args, done.returncode, stderr)
+    return done.stdout.decode("utf-8", "surrogateescape")
+
+
+class CatFile:
+    """One long-running `git cat-file --batch` in `root`: object contents by name.
+
+    What GitPython's `get_object_data` does, without importing GitPython: a plan
+    with `--head REV` reads its config, Dockerfiles and folders from REV's tree.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._process = subprocess.Popen(
+            [executable(), *CONFIG_OVERRIDES, "cat-file", "--batch"],
+            cwd=root,
+            env=_environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        atexit.register(self.close)
+
+    def read(self, name: str) -> tuple[str, bytes] | None:
+        """(object type, contents) of the object `name` (`<rev>:<path>`, an id); None
+        when git has no such object. Raises OSError when the process died."""
+        process = self._process
+        if "\n" in name or process.stdin is None or process.stdout is None:
+            return None  # a name with a line break cannot be asked for on one line
+        process.stdin.write(os.fsencode(name) + b"\n")
+        process.stdin.flush()
+        header = process.stdout.readline().split()
+        if len(header) != 3:
+            if not header:
+                raise OSError("git cat-file --batch ended unexpectedly")
+            return None
+        size = int(header[2])
+        data = process.stdout.read(size + 1)[:size]  # the contents, then a line break
+        return header[1].decode(), data
+
+    def close(self) -> None:
+        process = self._process
+        if process.poll() is None:
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                if process.stdin is not None:
+                    process.stdin.close()  # git exits at the end of its input
+                process.wait(timeout=5)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@functools.lru_cache(maxsize=8)
+def cat_file(root: Path) -> CatFile:
+    """The `CatFile` of the repository at `root` (one process per repository)."""
+    return CatFile(root)

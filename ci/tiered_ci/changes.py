@@ -1,9 +1,14 @@
-"""What changed: resolve base and head for a Trigger and list changed files (GitPython).
+"""What changed: resolve base and head for a Trigger and list changed files.
 
 This is the only module that talks to git. Its contract (DESIGN section 4) is
 fail-safe: whenever the base cannot be determined or git fails, the result is
 a ChangeSet with `fallback_reason` set, which the planner turns into
 `mode = "all"`. It never falls back to a two-dot diff or to "nothing changed".
+
+What every plan runs (finding the root, resolving revisions, the merge-base,
+the diff) calls git's plumbing straight through `_git.git`: importing GitPython
+would cost more than the rest of a small plan. GitPython does the rest:
+fetching and deepening a shallow clone, and the reads behind impact selection.
 """
 
 from __future__ import annotations
@@ -91,6 +96,17 @@ def open_repo(root: Path, *, search_parents: bool = False) -> git.Repo:
 
 def find_root(start: Path) -> Path:
     """The top of the work tree containing `start` (so a plan works from any subfolder)."""
+    folder = start if start.is_dir() else start.parent
+    try:
+        # `--show-cdup` (how far up the top is) rather than `--show-toplevel`: the root
+        # keeps the spelling of `start` (no symlinks resolved), as GitPython gives it.
+        up = _git.call(folder, "rev-parse", "--show-cdup").strip()
+    except (_git.GitFailed, OSError):
+        up = None
+    if up is not None:
+        return Path(os.path.normpath(os.path.join(os.path.abspath(folder), up)))  # noqa: PTH100, PTH118
+    # Not plainly a work tree (a bare repository, a .git folder, an unreadable or
+    # unsafe one): GitPython decides, with the messages it always gave.
     repo = open_repo(start, search_parents=True)
     if repo.working_tree_dir is None:
         raise RepoError(f"{start}: a bare repository has no work tree; pass --repo DIR")
@@ -101,7 +117,12 @@ def tracked_files(root: Path, *, untracked: bool = False) -> list[str]:
     """Repo-relative paths of every tracked file (NUL-delimited, so any name survives);
     with `untracked`, also the new files git does not ignore (about to be committed)."""
     extra = ("--others", "--exclude-standard") if untracked else ()
-    out = _git.run(open_repo(root), "ls-files", "-z", "--cached", *extra)
+    try:
+        out = _git.call(root, "ls-files", "-z", "--cached", *extra)
+    except _git.GitFailed:
+        open_repo(root)  # not a repository: the RepoError that names the fix
+        raise
+
     return [p for p in out.split("\0") if p and not (untracked and is_session_output(p))]
 
 
@@ -115,13 +136,12 @@ def detect(  # noqa: PLR0913 - mirrors the CLI flags one to one
     deepen_budget: int = 500,
 ) -> ChangeSet:
     """List what changed for `trigger` (DESIGN section 4), or say why it cannot be known."""
-    repo = open_repo(root)
     explicit = [(rev, flag) for rev, flag in ((head, "--head"), (base, "--base")) if rev]
     resolved = dict(
-        zip((flag for _, flag in explicit), _resolve_explicit(repo, explicit), strict=True)
+        zip((flag for _, flag in explicit), _resolve_explicit(root, explicit), strict=True)
     )
     head_sha, base_sha = resolved.get("--head"), resolved.get("--base")
-    detector = _Detector(repo, default_branch, deepen_budget)
+    detector = _Detector(root, default_branch, deepen_budget)
     try:
         head_sha = head_sha or detector.head_for(trigger)
         if head_sha is None:
@@ -153,10 +173,8 @@ def check_revision(rev: str, flag: str) -> None:
         )
 
 
-def _resolve_explicit(repo: git.Repo, revs: list[tuple[str, str]]) -> list[str]:
+def _resolve_explicit(root: Path, revs: list[tuple[str, str]]) -> list[str]:
     """Resolve the --head/--base revisions, in one git call when they are all good."""
-    import git  # noqa: PLC0415
-
     if not revs:
         return []
     for rev, flag in revs:
@@ -164,18 +182,18 @@ def _resolve_explicit(repo: git.Repo, revs: list[tuple[str, str]]) -> list[str]:
     try:
         # No --end-of-options here: without --verify, rev-parse echoes it. check_revision
         # above has ruled out option-shaped values.
-        out = _git.run(repo, "rev-parse", *(f"{r}^{{commit}}" for r, _ in revs))
+        out = _git.call(root, "rev-parse", *(f"{r}^{{commit}}" for r, _ in revs))
         return out.split()
-    except git.GitCommandError:
+    except _git.GitFailed:
         pass
     for rev, flag in revs:  # find the culprit, to name it
         try:
-            _git.run(
-                repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
+            _git.call(
+                root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
             )
-        except git.GitCommandError:
+        except _git.GitFailed:
             raise RepoError(
-                f"{flag} {rev!r}: does not resolve to a commit in {repo.working_dir}; "
+                f"{flag} {rev!r}: does not resolve to a commit in {root}; "
                 "fetch it first (git fetch origin REV) or pass an existing revision"
             ) from None
     raise RepoError(f"{' '.join(r for r, _ in revs)}: git rev-parse failed")  # pragma: no cover
@@ -186,10 +204,9 @@ def head_commit(root: Path, rev: str | None = None) -> str | None:
 
     An explicit `rev` that does not resolve is a RepoError naming --head.
     """
-    repo = open_repo(root)
     if rev is not None:
-        return _resolve_explicit(repo, [(rev, "--head")])[0]
-    return _Detector(repo, "main", 0).resolve("HEAD")
+        return _resolve_explicit(root, [(rev, "--head")])[0]
+    return _Detector(root, "main", 0).resolve("HEAD")
 
 
 def _short(sha: str | None) -> str:
@@ -199,16 +216,17 @@ def _short(sha: str | None) -> str:
 class _Detector:
     """Finds the merge-base for a trigger, fetching and deepening within a budget."""
 
-    def __init__(self, repo: git.Repo, default_branch: str, deepen_budget: int) -> None:
-        self.repo = repo
+    def __init__(self, root: Path, default_branch: str, deepen_budget: int) -> None:
+        self.root = root
         self.default_branch = default_branch
         self.deepen_budget = deepen_budget
         self.deepened = 0  # commits `git fetch --deepen` added so far, against the budget
         self.notes: list[str] = []
         self._shallow: bool | None = None
+        self._remotes: list[str] | None = None
 
     def git(self, *args: str) -> str:
-        return _git.run(self.repo, *args)
+        return _git.call(self.root, *args)
 
     # --- head: what the payload says changed (W2) -------------------------------
 
@@ -321,13 +339,11 @@ class _Detector:
     # --- git primitives ------------------------------------------------------
 
     def resolve(self, rev: str) -> str | None:
-        import git  # noqa: PLC0415
-
         try:
             out = self.git(
                 "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
             )
-        except git.GitCommandError:
+        except _git.GitFailed:
             return None
         return out.strip() or None
 
@@ -364,13 +380,11 @@ class _Detector:
         return None
 
     def merge_base(self, base: str, head: str, what: str) -> str:
-        import git  # noqa: PLC0415
-
         step = _FIRST_DEEPEN
         while True:
             try:
                 return self.git("merge-base", "--end-of-options", base, head).strip()
-            except git.GitCommandError:
+            except _git.GitFailed:
                 pass
             if not self.is_shallow():
                 raise _Uncertain(f"no merge-base of {what} and HEAD: the histories are unrelated")
@@ -397,11 +411,9 @@ class _Detector:
         return True
 
     def is_ancestor(self, ancestor: str, head: str) -> bool:
-        import git  # noqa: PLC0415
-
         try:
             self.git("merge-base", "--is-ancestor", "--end-of-options", ancestor, head)
-        except git.GitCommandError:
+        except _git.GitFailed:
             return False
         return True
 
@@ -412,7 +424,9 @@ class _Detector:
 
     def remote(self) -> str | None:
         """The remote to fetch from: `origin`, else the only remote there is."""
-        names = [remote.name for remote in self.repo.remotes]
+        if self._remotes is None:
+            self._remotes = self.git("remote").split()
+        names = self._remotes
         if "origin" in names:
             return "origin"
         return names[0] if len(names) == 1 else None
@@ -435,7 +449,9 @@ class _Detector:
             args.append(refspec)
         shown = " ".join(a for a in args if a != "--end-of-options")
         try:
-            self.git("fetch", *args)
+            # Through GitPython, the library for talking to a remote: a fetch happens
+            # only in a shallow or partial clone, where the network dwarfs its import.
+            _git.run(open_repo(self.root), "fetch", *args)
         except git.GitCommandError as exc:
             self.notes.append(f"git fetch {shown} failed: {_first_line(exc)}")
             return False
@@ -475,7 +491,7 @@ class _Detector:
         flagged = _flagged(self.git("ls-files", "-v", "-s", "-z"))
         if not flagged:
             return []
-        root = Path(self.repo.working_tree_dir or ".")
+        root = self.root
         edited = [
             ChangedFile(path, status)
             for path, blob, sparse in flagged
@@ -599,7 +615,7 @@ def related(root: Path, commit: str, head: str) -> str | None:
     import git  # noqa: PLC0415
 
     repo = open_repo(root)
-    detector = _Detector(repo, "main", 0)
+    detector = _Detector(root, "main", 0)
     if detector.try_commit(commit) is None:
         return f"its commit {commit[:12]} is not in this clone (fetch it, or record a new map)"
     try:
@@ -671,4 +687,4 @@ def read_at(root: Path, rev: str | None, path: str) -> str | None:
 
 def diff_files(root: Path, base: str, head: str | None) -> tuple[ChangedFile, ...]:
     """Files changed from `base` to `head` (None: the work tree, untracked files included)."""
-    return _Detector(open_repo(root), "main", 0).diff(base, head)
+    return _Detector(root, "main", 0).diff(base, head)

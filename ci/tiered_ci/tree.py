@@ -97,8 +97,8 @@ def _entry_kind(entry: os.DirEntry[str]) -> Kind:
 class GitTree:
     """The tree of commit `sha` in the repository at `root`.
 
-    Objects come from one long-running `git cat-file --batch` (GitPython's), and
-    folders are parsed here and cached: GitPython's own tree objects validate every
+    Objects come from one long-running `git cat-file --batch` (`_git.CatFile`), and
+    folders are parsed here and cached: GitPython's tree objects validate every
     entry name, which costs seconds on a folder of 50,000 files.
     """
 
@@ -123,20 +123,9 @@ class GitTree:
         return f"commit {self.sha[:12]}"
 
     def _data(self, ref: str) -> tuple[str, bytes] | None:
-        from tiered_ci._git import clean_environment  # noqa: PLC0415
-        from tiered_ci.changes import open_repo  # noqa: PLC0415 - GitPython only when a rev is read
+        from tiered_ci._git import cat_file  # noqa: PLC0415 - only a rev's tree starts git
 
-        try:
-            # The first call starts GitPython's `git cat-file --batch`: without the GIT_*
-            # variables a hook exports (GIT_DIR would make it read another repository).
-            with clean_environment():
-                _, kind, _, data = open_repo(self.root).git.get_object_data(ref)
-        except ValueError:
-            return None  # git answered "missing"
-        # GitPython types the object kind as str but hands over the bytes git printed.
-        kind_bytes: object = kind
-        name = kind_bytes.decode() if isinstance(kind_bytes, bytes) else str(kind_bytes)
-        return name, bytes(data)
+        return cat_file(self.root).read(ref)
 
     def _entries(self, folder: str) -> dict[str, tuple[int, str]] | None:
         """name -> (mode, object id) of the folder `folder` ("" is the root); None: no folder."""

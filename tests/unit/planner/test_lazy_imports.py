@@ -1,0 +1,58 @@
+"""What a plan imports: the start-up work every CI run pays is kept to what it uses.
+
+Structural checks, never timings: a fresh interpreter runs one command in-process
+and reports which modules it loaded. Each module left out here is one a plain
+plan does not need (GitPython, sharding, impact selection, the Dockerfile and
+compose parsers); a change that imports one of them eagerly fails here, not in a
+benchmark run later.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from support import GitRepo, cli_env
+
+# Runs one command, then prints which of the watched modules it loaded.
+_PROBE = """
+import contextlib, io, json, sys
+from tiered_ci.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def loaded_by(repo: GitRepo, *args: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after `tiered-ci <args>` in `repo`."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=repo.path,
+        env=cli_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["code"] == 0, done.stderr
+    return set(report["modules"])
+
+
+def _feature_change(project: GitRepo) -> None:
+    project.write("src/app/d0/a.py", "A = 2\n")
+    project.write("services/api/app.py", "print('api 2')\n")
+    project.commit("feature work")
+
+
+@pytest.mark.parametrize("head", [[], ["--head", "HEAD"]], ids=["work tree", "--head"])
+def test_a_plan_runs_git_without_gitpython(project: GitRepo, head: list[str]) -> None:
+    _feature_change(project)
+    modules = loaded_by(project, "plan", "--format", "json", "--base", "main", *head)
+    assert "git" not in modules  # GitPython: only fetches and the impact reads import it
+    assert "tiered_ci.impact" not in modules  # impact is not enabled
+    assert "tiered_ci.shard" not in modules  # no tier has target-seconds
+    assert "tiered_ci.images.compose" not in modules  # no services-from
