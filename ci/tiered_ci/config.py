@@ -36,6 +36,7 @@ __all__ = [
     "Config",
     "Domain",
     "Install",
+    "Member",
     "Service",
     "Tier",
     "TriggerPolicy",
@@ -160,6 +161,17 @@ class Family:
     exclude: tuple[str, ...] = ()  # folder globs left out
     dependencies: bool = True  # edges from the packages' own metadata
     depends_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # by hand
+    # Per-domain exceptions: a package whose test requirements file is named unlike
+    # its siblings keeps its generated paths and metadata edges, only its install differs.
+    members: Mapping[str, Member] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """`[tool.tiered-ci.domain-families.<f>.members.<domain>]`: one member's own settings."""
+
+    install: Install | None = None
+    python: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,8 +411,10 @@ _FAMILY_KEYS = frozenset(
         "exclude",
         "dependencies",
         "depends-on",
+        "members",
     }
 )
+_MEMBER_KEYS = frozenset({"install", "python"})
 _INSTALL_KEYS = frozenset({"root", "editable", "requirements", "groups", "extras", "packages"})
 _SERVICE_KEYS = frozenset(
     {
@@ -586,7 +600,22 @@ def _family(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) 
         exclude=_globs(sub, "exclude", key, kind="a list of folder globs"),
         dependencies=dependencies,
         depends_on=manual,
+        members=_members(sub, key, unknown),
     )
+
+
+def _members(sub: Mapping[str, object], key: str, unknown: list[str]) -> dict[str, Member]:
+    members: dict[str, Member] = {}
+    for domain, table in _table(sub, "members", key).items():
+        member_key = f"{key}.members.{domain}"
+        if not isinstance(table, dict):
+            raise _Invalid(f"{member_key}: expected a table, got {_type(table)}")
+        unknown += _unknown(table, _MEMBER_KEYS, member_key)
+        members[domain] = Member(
+            install=_install(table, member_key, unknown),
+            python=_pythons(table, member_key) if "python" in table else None,
+        )
+    return members
 
 
 _TEST_PATH_CHARS = frozenset("*?[]{}!")

@@ -115,7 +115,9 @@ def _domain(family: Family, folder: str, tree: Tree) -> Domain:
     def each(templates: Iterable[str]) -> tuple[str, ...]:
         return tuple(render(t, folder) for t in templates)
 
-    install = family.install
+    name = render(family.domain, folder)
+    member = family.members.get(name)
+    install = member.install if member and member.install else family.install
     if install is not None:
         install = Install(
             root=install.root,
@@ -125,13 +127,14 @@ def _domain(family: Family, folder: str, tree: Tree) -> Domain:
             extras=install.extras,
             packages=each(install.packages),
         )
+    python = member.python if member and member.python is not None else family.python
     return Domain(
-        name=render(family.domain, folder),
+        name=name,
         paths=each(family.paths),
         tests=each(family.tests),
         install=install,
-        python=family.python,
-        depends_on=family.depends_on.get(render(family.domain, folder), ()),
+        python=python,
+        depends_on=family.depends_on.get(name, ()),
         family=family.name,
         # Templates fit most packages, not all: one without the folder owns none, so
         # its integration tests (if any elsewhere) stay with the tier-wide session.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from tiered_ci.config import PREFIX, Config, Service
+from tiered_ci.config import PREFIX, Config, Install, Service
 from tiered_ci.escape import inline
 from tiered_ci.globs import compile_glob
 
@@ -52,9 +52,56 @@ def lint(config: Config, tracked: Sequence[str]) -> list[Finding]:
             for i, path in enumerate(paths)
             if not index.exists(path)
         )
+    findings.extend(_lint_installs(config, index))
+    findings.extend(
+        Finding(
+            f"{PREFIX}.domain-families.{family.name}.members.{member}",
+            "names no domain of this family; use a generated domain's name "
+            "(`tiered-ci plan --explain` lists them)",
+        )
+        for family in config.families.values()
+        for member in family.members
+        if config.domains.get(member) is None or config.domains[member].family != family.name
+    )
     for name, service in config.services.items():
         findings.extend(_lint_service(name, service, index))
     return findings
+
+
+def _lint_installs(config: Config, index: _Index) -> Iterator[Finding]:
+    """Install files that are not there: the session would fail at `uv pip install`."""
+    owners: list[tuple[str, Install | None]] = [
+        (f"{PREFIX}.tiers.{name}.install", tier.install) for name, tier in config.tiers.items()
+    ]
+    for name, domain in config.domains.items():
+        if domain.family is None:
+            owners.append((f"{PREFIX}.domains.{name}.install", domain.install))
+        else:
+            # The key a user edits: the family's template, or this member's exception.
+            family = config.families.get(domain.family)
+            member = family.members.get(name) if family else None
+            where = f"members.{name}.install" if member and member.install else "install"
+            key = f"{PREFIX}.domain-families.{domain.family}.{where} (domain {name})"
+            owners.append((key, domain.install))
+    for key, install in owners:
+        if install is None:
+            continue
+        for field_name, paths in (
+            ("requirements", install.requirements),
+            ("editable", install.editable),
+        ):
+            for i, path in enumerate(paths):
+                if not index.exists(path):
+                    yield Finding(
+                        f"{key}.{field_name}[{i}]",
+                        f"{path!r} is not a tracked file or folder, so installing this "
+                        "environment fails; fix the path"
+                        + (
+                            " or give the domain its own install under members.<domain>"
+                            if "(domain " in key
+                            else ""
+                        ),
+                    )
 
 
 def _lint_service(name: str, service: Service, index: _Index) -> Iterator[Finding]:

@@ -1,20 +1,24 @@
 """Write a [tool.tiered-ci] table, the short noxfile and the CI workflow for this repository.
 
-Inspects the tracked files: package folders (a pyproject.toml, setup.py or
-setup.cfg with package metadata below the root) become a `domain-families`
-entry per parent folder holding two or more of them (with `integration-tests`
-when packages have a tests/integration folder), each package installed on its
-own with its test dependencies (a `test` dependency group, a test requirements
-file or a `test` extra); in a single-project repository, test folders whose
-name matches a source folder become domains (`tests/integration/<name>` their
-`integration-tests`). Dockerfiles become services. Compose files, dorny/paths-filter
-filter files and tox environments are reported with what to do about them.
+Inspects the tracked files. Package folders (a pyproject.toml, setup.py, or a
+setup.cfg with package metadata, below the root; hidden, `_`-prefixed and
+nested ones left out): once
+one folder holds two of them, every package becomes a domain, through a
+`domain-families` entry per parent folder and one per top-level package, each
+installed on its own with its test dependencies (a `test` dependency group, a
+test requirements file, the newest of a versioned set, or a `test` extra; a
+package unlike its siblings gets a `members` entry; packages with a
+tests/integration folder own it through `integration-tests`). In a
+single-project repository, test folders whose name matches a source folder
+become domains (`tests/integration/<name>` their `integration-tests`).
+Dockerfiles become services. Changelog fragments, docs-only requirements and
+lint settings are ignored. Compose files, dorny/paths-filter filter files and
+tox.ini are reported with what to do about them.
 
 It prints what it wrote and why. --dry-run prints and writes nothing. An
 existing [tool.tiered-ci] table is kept unless --force (then it is replaced);
 an existing noxfile or workflow is never overwritten without --force.
-`tiered-ci check-config` is clean right after.
-"""
+`tiered-ci check-config` is clean right after."""
 
 from __future__ import annotations
 
@@ -77,6 +81,35 @@ WORKFLOW_PATH = ".github/workflows/ci.yml"
 _LOCKS = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "requirements.txt")
 _COMPOSE = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 _TEST_REQUIREMENTS = re.compile(r"(?:requirements[-_]?tests?|tests?[-_]requirements)\.txt")
+# A versioned set: test-requirements-2.txt, test-requirements.latest.txt, requirements.latest.txt.
+_VERSIONED_REQUIREMENTS = re.compile(
+    r"(?:tests?[-_.]?requirements|requirements[-_.]tests?)[-_.](?:\d+|latest)\.txt"
+    r"|requirements[-_.]latest\.txt"
+)
+_INTEGRATION = re.compile(
+    r"integration|docker|e2e|end[-_]to[-_]end|functional|system", re.IGNORECASE
+)
+_PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+# Read by linters, editors, code hosts and docs builders, never by a test.
+_TOOLING_FILES = (
+    ".pre-commit-config.yaml",
+    ".pylintrc",
+    ".flake8",
+    ".codespellrc",
+    ".rstcheck.cfg",
+    ".yamllint",
+    ".yamllint.yaml",
+    ".editorconfig",
+    ".git-blame-ignore-revs",
+    ".gitattributes",
+    ".mailmap",
+    ".readthedocs.yml",
+    ".readthedocs.yaml",
+    "CODEOWNERS",
+)
+_DOCS_REQUIREMENTS = re.compile(r"(?:docs?|rtd)[-_]requirements\.txt|requirements[-_]docs?\.txt")
+# Changelog fragment folders (towncrier and friends): text that goes into release notes.
+_FRAGMENT_FOLDERS = (".changelog", "changelog.d", "changes", "newsfragments", "news")
 _NAME = re.compile(r"[^a-z0-9_-]+")
 Reader = Callable[[str], "str | None"]
 
@@ -96,6 +129,7 @@ class Proposal:
     table: str
     why: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    families: set[str] = field(default_factory=set)  # family names written so far
 
 
 def run(args: argparse.Namespace) -> int:
@@ -208,14 +242,21 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         )
         if present
     ]
-    lines.append("ignore = [" + ", ".join(f'"{g}"' for g in ignore) + "]")
+    quiet = _no_test_reads(files, read)
+    if quiet:
+        lines += [
+            "# So are files no test reads: changelog fragments, docs-only requirements, lint",
+            "# and editor settings (the quick session lints every change anyway).",
+        ]
+        proposal.why.append(f"ignore: {', '.join(quiet)}: no test reads them")
+    lines += _array("ignore", ignore + quiet)
     run_all = ["pyproject.toml", "noxfile.py", WORKFLOW_PATH] + [f for f in _LOCKS if f in files]
     lines.append("run-all = [" + ", ".join(f'"{p}"' for p in run_all) + "]")
     proposal.why.append(f"run-all: {', '.join(run_all)}: they shape every session")
-    packages = sorted({posixpath.dirname(p) for p in files if _is_package_file(p, read)} - {""})
-    families = _families(packages)
+    families = _families(_packages(files, read))
     if families:
         lines += _quick_lint_only(proposal)
+        lines += _root_tests(files, proposal)
     for parent, members in families.items():
         lines += _family(parent, members, files, read, proposal)
     if not families:
@@ -226,23 +267,71 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
     return proposal
 
 
+def _no_test_reads(files: set[str], read: Reader) -> list[str]:
+    """Top-level files and folders that only tooling reads, as ignore globs."""
+    found = [name for name in _TOOLING_FILES if name in files]
+    found += [f for f in sorted(files) if "/" not in f and _DOCS_REQUIREMENTS.fullmatch(f)]
+    folders = [
+        name
+        for name in _FRAGMENT_FOLDERS
+        if any(f.startswith(f"{name}/") for f in files)
+        and not any(f.startswith(f"{name}/") and f.endswith(".py") for f in files)
+    ]
+    towncrier = _toml(read("pyproject.toml")).get("tool", {})
+    if isinstance(towncrier, dict):
+        directory = towncrier.get("towncrier", {})
+        directory = directory.get("directory") if isinstance(directory, dict) else None
+        if isinstance(directory, str) and directory.strip("/") and "*" not in directory:
+            folders.insert(0, directory.strip("/"))
+    return found + [f"{folder}/**" for folder in dict.fromkeys(folders)]
+
+
+def _packages(files: set[str], read: Reader) -> list[str]:
+    """Package folders below the root, outermost only, none hidden or private.
+
+    A folder named `.x` or `_x` (`.github/...`, `_template`) holds tooling or a
+    template, not a package to test; a package inside another one (a test
+    fixture) belongs to it.
+    """
+    found = sorted(
+        {
+            posixpath.dirname(p)
+            for p in files
+            if posixpath.basename(p) in _PACKAGE_FILES
+            and not any(part.startswith((".", "_")) for part in p.split("/")[:-1])
+            and _is_package_file(p, read)
+        }
+        - {""}
+    )
+    outer: list[str] = []
+    for folder in found:
+        if not any(folder.startswith(f"{o}/") for o in outer):
+            outer.append(folder)
+    return outer
+
+
 def _is_package_file(path: str, read: Reader) -> bool:
-    """pyproject.toml and setup.py make a package folder; a setup.cfg only with package
-    metadata (`[metadata]` or `[options]`), since tools keep their settings there too."""
-    name = posixpath.basename(path)
-    if name in ("pyproject.toml", "setup.py"):
+    """A setup.cfg makes a package only with package metadata (`[metadata]` or
+    `[options]`): tools keep their settings there too (`[flake8]`, `[isort]`)."""
+    if posixpath.basename(path) != "setup.cfg":
         return True
-    if name != "setup.cfg":
-        return False
     text = read(path) or ""
     return re.search(r"^\[(metadata|options)\]", text, re.MULTILINE) is not None
 
 
 def _families(packages: list[str]) -> dict[str, list[str]]:
+    """Parent folder -> its packages; `""` keys the packages at the top level.
+
+    A repository is a monorepo once one folder holds two packages. Then every
+    package gets a domain: the other parents' single packages too (their next
+    sibling joins by itself), and each top-level package on its own.
+    """
     by_parent: dict[str, list[str]] = {}
     for folder in packages:
         by_parent.setdefault(posixpath.dirname(folder), []).append(folder)
-    return {p: m for p, m in by_parent.items() if len(m) >= 2 and p}
+    if not any(len(m) >= 2 and p for p, m in by_parent.items()):
+        return {}
+    return dict(sorted(by_parent.items(), key=lambda item: (item[0] == "", item[0])))
 
 
 def _quick_lint_only(proposal: Proposal) -> list[str]:
@@ -250,20 +339,48 @@ def _quick_lint_only(proposal: Proposal) -> list[str]:
     return ["", "[tool.tiered-ci.tiers.quick]", "run-pytest = false"]
 
 
+def _root_tests(files: set[str], proposal: Proposal) -> list[str]:
+    """A top-level tests/ folder beside the packages: the tier its folder names suggest."""
+    inside = {f.split("/")[1] for f in files if f.startswith("tests/") and f.count("/") >= 2}
+    if not any(f.startswith("tests/") for f in files):
+        return []
+    if inside and all(_INTEGRATION.search(name) for name in inside):
+        proposal.why.append(
+            "tiers.integration: tests/ (its folders name integration or docker tests)"
+        )
+        return [
+            "",
+            "# The top-level tests are integration tests: no `markers`, so all of them run.",
+            "[tool.tiered-ci.tiers.integration]",
+            'paths = ["tests"]',
+        ]
+    proposal.why.append("tiers.unit: tests/ (tests of no single package)")
+    return ["", "[tool.tiered-ci.tiers.unit]", 'paths = ["tests"]']
+
+
 def _family(
-    parent: str, members: list[str], files: set[str], read: Reader, proposal: Proposal
+    parent: str,
+    members: list[str],
+    files: set[str],
+    read: Reader,
+    proposal: Proposal,
 ) -> list[str]:
-    name = _NAME.sub("-", posixpath.basename(parent).lower()).strip("-") or "packages"
+    if not parent:
+        # Top-level packages: one family each, so their domains still get metadata edges.
+        return [
+            line for member in members for line in _family(member, [member], files, read, proposal)
+        ]
+    top_level = "/" not in parent and members == [parent]
+    name = _unique(_NAME.sub("-", posixpath.basename(parent).lower()).strip("-"), proposal.families)
+    pattern = parent if top_level else f"{parent}/*"
     with_tests = [m for m in members if any(f.startswith(f"{m}/tests/") for f in files)]
-    others = sorted(
-        {f.split("/")[parent.count("/") + 1] for f in files if f.startswith(f"{parent}/")}
-        - {posixpath.basename(m) for m in members}
-    )
     lines = [
         "",
-        f"# One domain per package under {parent}/ ({len(members)} found), installed alone.",
+        f"# The package {parent}/, installed alone."
+        if top_level
+        else f"# One domain per package under {parent}/ ({len(members)} now), installed alone.",
         f"[tool.tiered-ci.domain-families.{name}]",
-        f'folders = "{parent}/*"',
+        f'folders = "{pattern}"',
         'paths = ["{folder}/**"]',
         'tests = ["{folder}/tests"]',
     ]
@@ -275,52 +392,94 @@ def _family(
         # not in its shard, and never make the tier-wide session run.
         lines.append('integration-tests = ["{folder}/tests/integration"]')
         proposal.why.append(
-            f"domain-families.{name}.integration-tests: {len(with_integration)} packages "
-            "have tests/integration"
+            f"domain-families.{name}.integration-tests: "
+            f"{_count(len(with_integration), 'package')} with tests/integration"
         )
-    folders_only = [o for o in others if any(f.startswith(f"{parent}/{o}/") for f in files)]
-    if folders_only:
-        lines.append("exclude = [" + ", ".join(f'"{parent}/{o}"' for o in folders_only) + "]")
+    if not top_level:
+        others = sorted(
+            {f.split("/")[parent.count("/") + 1] for f in files if f.startswith(f"{parent}/")}
+            - {posixpath.basename(m) for m in members}
+        )
+        folders_only = [o for o in others if any(f.startswith(f"{parent}/{o}/") for f in files)]
+        if folders_only:
+            lines.append("exclude = [" + ", ".join(f'"{parent}/{o}"' for o in folders_only) + "]")
+    per_member = {m: _test_dependencies(m, files, read) for m in members}
+    counts = Counter(tuple(v) for v in per_member.values())
+    # The family's template is the most common way; on a tie, the plain file name.
+    common = max(counts, key=lambda keys: (counts[keys], not _versioned(keys)))
     lines += ["", f"[tool.tiered-ci.domain-families.{name}.install]", "root = false"]
-    lines.append('editable = ["{folder}"]')
-    lines += _test_dependencies(members, files, read)
+    lines += ['editable = ["{folder}"]', *common]
+    for member, keys in per_member.items():
+        if tuple(keys) != common:
+            domain = posixpath.basename(member)
+            lines += [
+                "",
+                f"[tool.tiered-ci.domain-families.{name}.members.{_key(domain)}.install]",
+                "root = false",
+                'editable = ["{folder}"]',
+                *keys,
+            ]
+    exceptions = sum(tuple(v) != common for v in per_member.values())
     proposal.why.append(
-        f"domain-families.{name}: {len(members)} packages under {parent}/, "
-        f"{len(with_tests)} with a tests/ folder; edges come from their metadata"
+        f"domain-families.{name}: "
+        + (
+            f"the package {parent}/"
+            if top_level
+            else f"{_count(len(members), 'package')} under {parent}/, "
+            f"{len(with_tests)} with a tests/ folder"
+        )
+        + "; edges come from their metadata"
+        + (f"; {exceptions} install their test requirements their own way" if exceptions else "")
     )
     return lines
 
 
-def _test_dependencies(members: list[str], files: set[str], read: Reader) -> list[str]:
-    """How most packages declare their test dependencies, as install keys."""
-    kinds: Counter[str] = Counter()
-    requirement_names: Counter[str] = Counter()
-    for member in members:
-        text = read(f"{member}/pyproject.toml")
-        document = _toml(text)
-        groups = document.get("dependency-groups", {})
-        project = document.get("project", {})
-        extras = project.get("optional-dependencies", {}) if isinstance(project, dict) else {}
-        if isinstance(groups, dict) and "test" in groups:
-            kinds["group"] += 1
-        elif (isinstance(extras, dict) and "test" in extras) or _setuptools_test_extra(
-            member, read
-        ):
-            kinds["extra"] += 1
-        for f in files:
-            if posixpath.dirname(f) == member and _TEST_REQUIREMENTS.fullmatch(
-                posixpath.basename(f)
-            ):
-                kinds["requirements"] += 1
-                requirement_names[posixpath.basename(f)] += 1
-    best = kinds.most_common(1)[0][0] if kinds else None
-    if best == "group":
+def _array(key: str, items: list[str]) -> list[str]:
+    """`key = [...]` on one line, or one item per line when that is long."""
+    quoted = [f'"{item}"' for item in items]
+    line = f"{key} = [{', '.join(quoted)}]"
+    if len(line) <= 88:
+        return [line]
+    return [f"{key} = [", *(f"    {q}," for q in quoted), "]"]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _versioned(keys: tuple[str, ...]) -> bool:
+    return any(_VERSIONED_REQUIREMENTS.search(k) for k in keys)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    name = name or "packages"
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _key(name: str) -> str:
+    """A TOML key for `name`: bare when it can be, quoted otherwise."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def _test_dependencies(member: str, files: set[str], read: Reader) -> list[str]:
+    """How one package declares its test dependencies, as install keys (templated)."""
+    document = _toml(read(f"{member}/pyproject.toml"))
+    groups = document.get("dependency-groups", {})
+    project = document.get("project", {})
+    extras = project.get("optional-dependencies", {}) if isinstance(project, dict) else {}
+    if isinstance(groups, dict) and "test" in groups:
         return ['groups = ["{folder}:test"]']
-    if best == "extra":
+    requirements = _requirements_file(
+        [posixpath.basename(f) for f in files if posixpath.dirname(f) == member]
+    )
+    if requirements:
+        return [f'requirements = ["{{folder}}/{requirements}"]', 'packages = ["pytest"]']
+    if (isinstance(extras, dict) and "test" in extras) or _setuptools_test_extra(member, read):
         return ['extras = ["test"]', 'packages = ["pytest"]']
-    if best == "requirements":
-        file_name = requirement_names.most_common(1)[0][0]
-        return [f'requirements = ["{{folder}}/{file_name}"]', 'packages = ["pytest"]']
     return ['packages = ["pytest"]']
 
 
@@ -332,6 +491,27 @@ def _setuptools_test_extra(member: str, read: Reader) -> bool:
         return True
     setup_py = read(f"{member}/setup.py") or ""
     return re.search(r"""extras_require\s*=\s*\{[^}]*["']test["']\s*:""", setup_py) is not None
+
+
+def _requirements_file(names: list[str]) -> str | None:
+    """The test requirements file among a package's files, if it has one. Pure.
+
+    `test-requirements.txt` (or a spelling of it) first; else the newest of a
+    versioned set (`test-requirements.latest.txt`, the highest
+    `test-requirements-<N>.txt`), which tests against today's dependencies.
+    """
+    exact = sorted(n for n in names if _TEST_REQUIREMENTS.fullmatch(n))
+    if exact:
+        return exact[0]
+    candidates = [n for n in names if _VERSIONED_REQUIREMENTS.fullmatch(n)]
+    if not candidates:
+        return None
+
+    def rank(name: str) -> tuple[int, int, int]:
+        number = re.search(r"(\d+)\.txt$", name)
+        return ("latest" in name, int(number.group(1)) if number else -1, -len(name))
+
+    return max(candidates, key=rank)
 
 
 def _toml(text: str | None) -> dict[str, object]:
@@ -409,10 +589,37 @@ def _notes(files: set[str], read: Reader, proposal: Proposal) -> None:
                 f"{f}: a dorny/paths-filter file; `tiered-ci import-filters` turns it into domains"
             )
     tox = read("tox.ini") if "tox.ini" in files else None
-    if isinstance(tox, str) and (found := re.search(r"envlist\s*=\s*(.+)", tox)):
-        pythons = sorted(set(re.findall(r"py3(\d+)", found.group(1))), key=int)
-        versions = ", ".join(f'"3.{v}"' for v in pythons)
-        proposal.notes.append(
-            f"tox.ini envlist {found.group(1).strip()}: for one session per Python add "
-            f"python = [{versions}] to the family or the unit tier"
-        )
+    if isinstance(tox, str):
+        proposal.notes.append(_tox_note(tox))
+
+
+def _tox_note(text: str) -> str:
+    """What tox.ini's envlist says about Python versions, as advice. Pure."""
+    import configparser  # noqa: PLC0415 - only repositories with tox.ini need it
+
+    parser = configparser.ConfigParser(
+        interpolation=None, comment_prefixes=("#", ";"), inline_comment_prefixes=(" #", " ;")
+    )
+    try:
+        parser.read_string(text)
+        envlist = parser.get("tox", "envlist", fallback="")
+    except configparser.Error:
+        envlist = ""
+    entries = [e for e in re.split(r"[\s,]+(?![^{]*})", envlist) if e]
+    versions: set[int] = set()
+    for entry in entries:
+        for braced in re.findall(r"py3\{([\d,\s]+)\}", entry):
+            versions |= {int(v) for v in re.findall(r"\d+", braced)}
+        versions |= {int(v) for v in re.findall(r"py3(\d+)", entry)}
+    listed = ", ".join(f'"3.{v}"' for v in sorted(versions))
+    advice = (
+        f"its environments cover Python {listed.replace(chr(34), '')}: for one session per "
+        f"Python add python = [{listed}] to a family or tier"
+        if versions
+        else "no Python versions found in its envlist"
+    )
+    return (
+        f"tox.ini: {len(entries)} envlist entries; {advice}. tox.ini is unmapped, so a "
+        "change to it runs everything: add it to `ignore` once CI runs through nox "
+        "(unless it holds pytest or coverage settings)"
+    )

@@ -67,6 +67,7 @@ class _Tally:
     lines: list[dict[str, object]] = field(default_factory=list)
     causes: Counter[str] = field(default_factory=Counter)
     cause_paths: dict[str, Counter[str]] = field(default_factory=dict)
+    cause_tops: dict[str, Counter[str]] = field(default_factory=dict)  # per top-level entry
     domain_shares: list[float] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
     errors: int = 0
@@ -147,9 +148,12 @@ def _replay_one(  # noqa: PLR0913, PLR0917 - one commit's context, plain values
     if cfg.domains:
         tally.domain_shares.append(len(the_plan.domains) / len(cfg.domains))
     if the_plan.mode == "all":
-        for rule, path in _causes(the_plan, cfg):
+        for rule, paths in _causes(the_plan, cfg).items():
             tally.causes[rule] += 1
-            tally.cause_paths.setdefault(rule, Counter())[path] += 1
+            tally.cause_paths.setdefault(rule, Counter())[paths[0]] += 1
+            # Ranked by top-level entry (`scripts/`, `tox.ini`): what a user would
+            # add to `ignore` or a domain to stop that rule costing full runs.
+            tally.cause_tops.setdefault(rule, Counter()).update({_top(p) for p in paths})
     line.update(
         mode=the_plan.mode,
         fallback_reason=the_plan.fallback_reason,
@@ -186,18 +190,24 @@ def _plans(root: Path, config_file: Path, parent: str, sha: str) -> tuple[Plan, 
     return the_plan, everything, cfg
 
 
-def _causes(plan: Plan, cfg: Config) -> list[tuple[str, str]]:
-    """(rule, path) pairs that made a plan run everything, each rule once."""
-    out: dict[str, str] = {}
+def _causes(plan: Plan, cfg: Config) -> dict[str, list[str]]:
+    """Rule -> the paths that made a plan run everything through it."""
+    out: dict[str, list[str]] = {}
     for reason in plan.reasons:
         if reason.target == "run-all" and reason.path is not None:
             index = int(reason.rule.removeprefix("run-all[").rstrip("]"))
-            out.setdefault(f"{reason.rule} {cfg.run_all[index]!r}", reason.path)
+            out.setdefault(f"{reason.rule} {cfg.run_all[index]!r}", []).append(reason.path)
         elif reason.target == "unmapped" and reason.path is not None:
-            out.setdefault(reason.rule, reason.path)
+            out.setdefault(reason.rule, []).append(reason.path)
     if not out:
-        out[plan.fallback_reason or "mode all"] = "-"
-    return list(out.items())
+        out[plan.fallback_reason or "mode all"] = ["-"]
+    return out
+
+
+def _top(path: str) -> str:
+    """The top-level entry holding `path`: `scripts/` for `scripts/a/b.py`, `tox.ini` itself."""
+    head, sep, _ = path.partition("/")
+    return f"{head}/" if sep else head
 
 
 def _summary(tally: _Tally, cfg: Config) -> dict[str, object]:
@@ -215,6 +225,9 @@ def _summary(tally: _Tally, cfg: Config) -> dict[str, object]:
                 "rule": rule,
                 "commits": count,
                 "paths": [p for p, _ in tally.cause_paths[rule].most_common(3)],
+                "top": [
+                    {"path": top, "commits": n} for top, n in tally.cause_tops[rule].most_common(5)
+                ],
             }
             for rule, count in tally.causes.most_common()
         ],
@@ -257,8 +270,8 @@ def _text(tally: _Tally, summary: dict[str, object]) -> str:
     causes = summary["run_all_causes"]
     assert isinstance(causes, list)  # noqa: S101
     for cause in causes:
-        paths = ", ".join(cause["paths"])
-        out.append(f"  {cause['commits']:>4} commits  {cause['rule']}  (e.g. {paths})")
+        tops = ", ".join(f"{t['path']} ({t['commits']})" for t in cause["top"])
+        out.append(f"  {cause['commits']:>4} commits  {cause['rule']}  (by path: {tops})")
     share = summary["mean_domain_share"]
     if share is not None:
         out.append(f"mean share of domains selected: {float(share):.0%} of {summary['domains']}")  # type: ignore[arg-type]

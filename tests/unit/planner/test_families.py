@@ -7,6 +7,7 @@ from planner_fixtures import PlanRunner
 from support import GitRepo
 
 from tiered_ci import config, families
+from tiered_ci.cli import main
 from tiered_ci.errors import ConfigError
 from tiered_ci.families import dependency_names, folder_of, match_folders
 from tiered_ci.tree import WorkTree
@@ -160,6 +161,78 @@ def test_two_folders_making_one_name_is_an_error(packages_repo: GitRepo) -> None
     packages_repo.write("pyproject.toml", text)
 
     with pytest.raises(ConfigError, match="both make domain 'pkg'"):
+        config.load(packages_repo.path)
+
+
+def test_a_member_exception_replaces_only_its_install_and_python(
+    packages_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (packages_repo.path / "pyproject.toml").read_text()
+    packages_repo.write_many(
+        {
+            "packages/cli/requirements-test-latest.txt": "pytest\n",
+            "pyproject.toml": text + "\n[tool.tiered-ci.domain-families.packages.members.cli]\n"
+            'python = ["3.12"]\n'
+            "\n[tool.tiered-ci.domain-families.packages.members.cli.install]\n"
+            'root = false\neditable = ["{folder}"]\n'
+            'requirements = ["{folder}/requirements-test-latest.txt"]\n',
+        }
+    )
+    packages_repo.commit("cli installs its own way")
+
+    cfg = config.load(packages_repo.path)
+
+    assert cfg.domain_install("cli") == config.Install(
+        root=False,
+        editable=("packages/cli",),
+        requirements=("packages/cli/requirements-test-latest.txt",),
+    )
+    assert cfg.domains["cli"].python == ("3.12",)
+    assert cfg.domains["cli"].depends_on == ("api",)  # its metadata edges stay
+    assert cfg.domain_install("api").groups == ("packages/api:test",)  # the siblings: unchanged
+    assert main(["check-config", "--repo", str(packages_repo.path)]) == 0
+    capsys.readouterr()
+
+
+def test_check_config_names_a_missing_install_file_and_an_unknown_member(
+    packages_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (packages_repo.path / "pyproject.toml").read_text()
+    text = text.replace(
+        'editable = ["{folder}"]', 'editable = ["{folder}"]\nrequirements = ["{folder}/req.txt"]'
+    )
+    packages_repo.write(
+        "pyproject.toml", text + "\n[tool.tiered-ci.domain-families.packages.members.clu]\n"
+    )
+    for name in PACKAGES:
+        if name != "core":
+            packages_repo.write(f"packages/{name}/req.txt", "pytest\n")
+    packages_repo.commit("every package but core has req.txt")
+
+    assert main(["check-config", "--repo", str(packages_repo.path)]) == 1
+
+    out = capsys.readouterr().out
+    assert (
+        "tool.tiered-ci.domain-families.packages.install (domain core).requirements[0]: "
+        "'packages/core/req.txt' is not a tracked file or folder, so installing this "
+        "environment fails; fix the path or give the domain its own install under "
+        "members.<domain>"
+    ) in out
+    assert (
+        "tool.tiered-ci.domain-families.packages.members.clu: names no domain of this family" in out
+    )
+    assert "2 finding(s)" in out
+
+
+def test_a_member_table_of_the_wrong_type_is_a_load_error(packages_repo: GitRepo) -> None:
+    text = (packages_repo.path / "pyproject.toml").read_text()
+    text = text.replace('folders = "packages/*"', 'folders = "packages/*"\nmembers = { cli = 3 }')
+    packages_repo.write("pyproject.toml", text)
+
+    with pytest.raises(
+        ConfigError,
+        match=r"tool\.tiered-ci\.domain-families\.packages\.members\.cli: expected a table, got",
+    ):
         config.load(packages_repo.path)
 
 

@@ -102,7 +102,10 @@ def test_a_single_project_gets_tiers_domains_services_and_notes(
     assert "note: noxfile.py exists: kept (--force replaces it" in out
     assert 'note: compose.yaml: add services-from = "compose"' in out
     assert "note: .github/filters.yml: a dorny/paths-filter file; `tiered-ci import-filters`" in out
-    assert 'add python = ["3.11", "3.12"] to the family or the unit tier' in out
+    assert (
+        'cover Python 3.11, 3.12: for one session per Python add python = ["3.11", "3.12"]' in out
+    )
+    assert "tox.ini is unmapped, so a change to it runs everything" in out
     loaded = config.load(repo.path)
     assert {n: (d.paths, d.tests) for n, d in loaded.domains.items()} == {
         "billing": (("src/shop/billing/**",), ("tests/unit/billing",)),
@@ -111,6 +114,102 @@ def test_a_single_project_gets_tiers_domains_services_and_notes(
     assert loaded.services["api"].context == "services/api"
     assert loaded.run_all == ("pyproject.toml", "noxfile.py", ".github/workflows/ci.yml", "uv.lock")
     assert main(["check-config", "--repo", str(repo.path)]) == 0
+
+
+def _package(
+    name: str, *, requires: str = "", extra_files: dict[str, str] | None = None
+) -> dict[str, str]:
+    """One installable package folder's files, as the tracked tree holds them."""
+    dependencies = f'["{requires}"]' if requires else "[]"
+    files = {
+        "pyproject.toml": f'[project]\nname = "{name.rsplit("/", 1)[-1]}"\n'
+        f"dependencies = {dependencies}\n",
+        "tests/test_it.py": "def test_it(): pass\n",
+    }
+    files.update(extra_files or {})
+    return {f"{name}/{rel}": text for rel, text in files.items()}
+
+
+def test_a_many_package_repository_gets_a_domain_for_every_package(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shape of a large instrumentation monorepo: every package is a domain.
+
+    Packages grouped under several folders (one holding a single package), a core
+    package at the top level that the others depend on, test requirement files
+    named three ways, integration tests at the top, changelog fragments and
+    tooling files, a tox.ini listing Pythons in braces.
+    """
+    reqs = "test-requirements.txt"
+    files = {
+        "pyproject.toml": '[project]\nname = "meta"\n\n[tool.towncrier]\ndirectory = ".changelog"\n',
+        ".changelog/123.added": "a fragment\n",
+        ".pylintrc": "[MASTER]\n",
+        "docs-requirements.txt": "sphinx\n",
+        "tox.ini": "[tox]\nenvlist =\n    ; by package\n    py3{10,11}-test-a\n    py312-test-b\n",
+        "tests/docker-tests/tests/test_db.py": "def test_db(): pass\n",
+        "_template/pyproject.toml": '[project]\nname = "template"\n',
+        **_package("core"),
+        **_package("instrumentation/inst-a", requires="core", extra_files={reqs: "pytest\n"}),
+        **_package("instrumentation/inst-b", requires="core", extra_files={reqs: "pytest\n"}),
+        **_package(
+            "instrumentation/inst-c",
+            requires="core",
+            extra_files={"test-requirements-0.txt": "x\n", "test-requirements-1.txt": "y\n"},
+        ),
+        **_package("exporters/exp-a", requires="inst-a", extra_files={reqs: "pytest\n"}),
+    }
+    repo.write_many(files)
+    repo.commit("monorepo")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+
+    assert "why: domain-families.core: the package core/" in out
+    assert "why: domain-families.exporters: 1 package under exporters/" in out
+    assert "why: tiers.integration: tests/ (its folders name integration or docker tests)" in out
+    assert "tox.ini: 2 envlist entries; its environments cover Python 3.10, 3.11, 3.12" in out
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+    assert "OK (5 domains, 0 services, 2 tiers)" in capsys.readouterr().out
+
+    loaded = config.load(repo.path)
+    assert sorted(loaded.domains) == ["core", "exp-a", "inst-a", "inst-b", "inst-c"]
+    assert loaded.domains["inst-a"].depends_on == ("core",)
+    assert loaded.domains["exp-a"].depends_on == ("inst-a",)
+    # The family template is the common file name; the odd one out installs its newest set.
+    assert loaded.domain_install("inst-a").requirements == (
+        "instrumentation/inst-a/test-requirements.txt",
+    )
+    assert loaded.domain_install("inst-c").requirements == (
+        "instrumentation/inst-c/test-requirements-1.txt",
+    )
+    assert loaded.domains["inst-c"].depends_on == ("core",)  # an exception keeps its edges
+    assert loaded.tiers["integration"].paths == ("tests",)
+    assert loaded.tiers["integration"].markers is None
+    assert {".changelog/**", ".pylintrc", "docs-requirements.txt"} <= set(loaded.ignore)
+    assert "_template" not in str(loaded.families)  # a template folder is no package
+
+
+def test_init_is_not_fooled_into_monorepo_mode_by_one_nested_package(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "src/shop/__init__.py": "",
+            "tests/test_shop.py": "def test_shop(): pass\n",
+            "examples/demo/pyproject.toml": '[project]\nname = "demo"\n',
+            # A fixture package inside a package: part of that package, not a domain.
+            "tools/a/pyproject.toml": '[project]\nname = "a"\n',
+            "tools/a/tests/fixture/pyproject.toml": '[project]\nname = "fixture"\n',
+        }
+    )
+    repo.commit("one project")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "domain-families" not in out
+    assert "why: tiers.unit: tests" in out
 
 
 def test_setuptools_only_packages_are_found_and_own_their_integration_tests(
@@ -143,7 +242,7 @@ def test_setuptools_only_packages_are_found_and_own_their_integration_tests(
 
     out = capsys.readouterr().out
     assert "why: domain-families.libs: 2 packages under libs/, 2 with a tests/ folder" in out
-    assert "why: domain-families.libs.integration-tests: 1 packages have tests/integration" in out
+    assert "why: domain-families.libs.integration-tests: 1 package with tests/integration" in out
     assert "domain-families.tools" not in out
     loaded = config.load(repo.path)
     assert sorted(loaded.domains) == ["api", "core"]

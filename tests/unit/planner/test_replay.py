@@ -61,9 +61,9 @@ def test_replay_ranks_the_rules_that_ran_everything(
 
     out = capsys.readouterr().out
     assert "ran everything: 75% of commits\n" in out
-    assert "     2 commits  run-all[1] 'noxfile.py'  (e.g. noxfile.py)\n" in out
-    assert "     1 commits  run-all[0] 'pyproject.toml'  (e.g. pyproject.toml)\n" in out
-    assert "     1 commits  unmapped = 'run-all'  (e.g. tools/release.sh)\n" in out
+    assert "     2 commits  run-all[1] 'noxfile.py'  (by path: noxfile.py (2))\n" in out
+    assert "     1 commits  run-all[0] 'pyproject.toml'  (by path: pyproject.toml (1))\n" in out
+    assert "     1 commits  unmapped = 'run-all'  (by path: tools/ (1))\n" in out
     assert "estimated runner time: " in out
     assert "mean share of domains selected: " in out
 
