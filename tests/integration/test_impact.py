@@ -351,6 +351,127 @@ def test_map_of_a_modified_work_tree_is_not_used(
     assert "modified work tree" in str(result["fallback_reason"])
 
 
+# --- Python source read as data, and source read by machinery -------------------------------
+
+SOURCE_TESTS = {
+    "src/sample/doc.py": '''\
+def double(x):
+    """Twice x, shown without calling it.
+
+    >>> 2 * 2
+    4
+    """
+    return 2 * x
+''',
+    "tests/test_source.py": """\
+import inspect
+from pathlib import Path
+
+from hypothesis import given, strategies as st
+
+from sample import calc
+
+
+def test_reads_the_module_as_text():
+    assert "LIMIT" in Path("src/sample/calc.py").read_text()
+
+
+def test_inspects_the_source():
+    assert "return a + b" in inspect.getsource(calc.add)
+
+
+@given(st.integers())
+def test_property(x):
+    assert calc.add(x, 0) == x
+""",
+    "tests/test_resource.py": """\
+import pkgutil
+
+
+def test_package_data():
+    assert pkgutil.get_data("sample", "data/table.csv") == b"a,b,c\\n"
+""",
+    "tests/test_warns.py": """\
+import warnings
+
+import pytest
+
+from sample.shapes import Square
+
+
+def test_warning_is_formatted():
+    with pytest.warns(UserWarning):
+        warnings.warn("shown with its source line", UserWarning, stacklevel=1)
+    assert Square.sides == 4
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def source_readers(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
+    """The sample project plus tests that read Python source in every way a run does:
+    as data (read_text, inspect) and by machinery (hypothesis mining constants from
+    every local module at collection, pytest formatting a warning, imports)."""
+    repo = make_project(tmp_path_factory.mktemp("impact") / "readers")
+    repo.write_many(SOURCE_TESTS)
+    repo.write(".gitignore", ".impact/\n__pycache__/\n.pytest_cache/\n.hypothesis/\n")
+    repo.commit("tests that read source")
+    record(repo)
+    return repo
+
+
+def test_python_source_read_as_data_is_recorded_and_read_by_machinery_is_not(
+    source_readers: GitRepo,
+) -> None:
+    impact_map = store.read(_map(source_readers))
+    named = impact_map.named_tests()
+    calc = "file:src/sample/calc.py"
+    assert calc in named["tests/test_source.py::test_reads_the_module_as_text"]
+    assert calc in named["tests/test_source.py::test_inspects_the_source"]  # the test asked
+    assert calc not in named["tests/test_source.py::test_property"]  # hypothesis's own read
+    assert calc not in named["tests/test_calc.py::test_add"]  # imported: executed, not read
+    # The loader's get_data serves imports and resources alike: a resource is data.
+    assert "file:src/sample/data/table.csv" in named["tests/test_resource.py::test_package_data"]
+    assert not [
+        impact_map.units[u]
+        for u in impact_map.global_units
+        if impact_map.units[u].startswith("file:")
+    ]  # hypothesis read every module at collection, outside any test
+    assert not any(
+        u.startswith("file:") and u.endswith(".py")
+        for u in named["tests/test_warns.py::test_warning_is_formatted"]
+    )
+
+
+def test_a_function_change_selects_its_readers_not_everything(
+    source_readers: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_project(source_readers, tmp_path / "copy")
+    _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "partial", result["fallback_reason"]
+    assert _tests(result) == {
+        "tests/test_calc.py::test_big[1]",
+        "tests/test_calc.py::test_big[20]",
+        "tests/test_cli.py::test_subprocess",
+        "tests/test_source.py::test_reads_the_module_as_text",
+        "tests/test_source.py::test_inspects_the_source",
+    }
+    assert "read as text by 2 tests (rule: data)" in _whys(result)
+
+
+def test_a_docstring_change_runs_the_modules_doctests(
+    source_readers: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_project(source_readers, tmp_path / "copy")
+    doctests = record(project, ".impact/doctests.json.gz", "--doctest-modules", "src", "tests")
+    _edit(project, "src/sample/doc.py", ">>> 2 * 2\n    4", ">>> 2 * 3\n    6")
+    result = select(capsys, project, doctests)
+    # The doctest never executed double(): only being an item of the module selects it.
+    assert "src/sample/doc.py::sample.doc.double" in _tests(result)
+    assert "tests/test_calc.py::test_add" not in _tests(result)
+
+
 # --- running a selection ----------------------------------------------------------------------
 
 

@@ -40,8 +40,8 @@ NOXFILE = PROJECT_ROOT / "noxfile.py"
 TOOLS_PINS = PROJECT_ROOT / "ci" / "requirements-tools.txt"
 # issue 10: an adopter's caller is triggers plus one `uses:`; this repository's too.
 MAX_CALLER_LINES = 30
-# How this repository calls its own reusable workflow (GitHub's self-repository form).
-SELF_CALL = "$/.github/workflows/tiered-ci.yml"
+# How this repository calls its own reusable workflow: `./`, the same-repository form.
+SELF_CALL = "./.github/workflows/tiered-ci.yml"
 # How the example calls it: a placeholder owner and commit an adopter replaces.
 ADOPTER_CALL = re.compile(r"your-org/tiered-ci/\.github/workflows/tiered-ci\.yml@[0-9a-f]{40}")
 

@@ -11,9 +11,10 @@ package unlike its siblings gets a `members` entry; packages with a
 tests/integration folder own it through `integration-tests`). In a
 single-project repository, test folders whose name matches a source folder
 become domains (`tests/integration/<name>` their `integration-tests`).
+A compose file that builds images becomes `services-from = "compose"`, else
 Dockerfiles become services. Changelog fragments, docs-only requirements and
-lint settings are ignored. Compose files, dorny/paths-filter filter files and
-tox.ini are reported with what to do about them.
+lint settings are ignored. dorny/paths-filter filter files and tox.ini are
+reported with what to do about them.
 
 It prints what it wrote and why. --dry-run prints and writes nothing. An
 existing [tool.tiered-ci] table is kept unless --force (then it is replaced);
@@ -253,6 +254,16 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
     run_all = ["pyproject.toml", "noxfile.py", WORKFLOW_PATH] + [f for f in _LOCKS if f in files]
     lines.append("run-all = [" + ", ".join(f'"{p}"' for p in run_all) + "]")
     proposal.why.append(f"run-all: {', '.join(run_all)}: they shape every session")
+    compose = _compose_with_builds(files, read)
+    if compose:
+        lines += [
+            "# Services are the compose file's, read as Compose reads it (.env included).",
+            'services-from = "compose"',
+        ]
+        proposal.why.append(
+            f"services-from: {compose} builds images; Dockerfiles it does not build are "
+            "left out (add a [tool.tiered-ci.services.<name>] table for one)"
+        )
     families = _families(_packages(files, read))
     if families:
         lines += _quick_lint_only(proposal)
@@ -261,7 +272,8 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         lines += _family(parent, members, files, read, proposal)
     if not families:
         lines += _tiers_and_domains(files, proposal)
-    lines += _services(files, proposal)
+    if not compose:
+        lines += _services(files, proposal)
     _notes(files, read, proposal)
     proposal.table = "\n".join(lines) + "\n"
     return proposal
@@ -578,11 +590,16 @@ def _services(files: set[str], proposal: Proposal) -> list[str]:
     return lines
 
 
+def _compose_with_builds(files: set[str], read: Reader) -> str | None:
+    """The top-level compose file when one builds an image (a `build:` key), else None."""
+    for name in _COMPOSE:
+        text = read(name) if name in files else None
+        if isinstance(text, str) and re.search(r"^\s+build\s*:", text, re.MULTILINE):
+            return name
+    return None
+
+
 def _notes(files: set[str], read: Reader, proposal: Proposal) -> None:
-    for compose in (f for f in _COMPOSE if f in files):
-        proposal.notes.append(
-            f'{compose}: add services-from = "compose" to build its services\' images too'
-        )
     for f in sorted(files):
         if f.startswith(".github/") and re.search(r"filters?\.ya?ml$", f):
             proposal.notes.append(

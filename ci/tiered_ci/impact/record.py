@@ -55,16 +55,26 @@ _PYTHON_NAME = re.compile(r"(python|pypy)[0-9.]*(\.exe)?$")
 # Folders under the root that hold installed code, not the repository's own.
 _NOT_OURS = frozenset({".venv", "venv", ".nox", ".tox", "site-packages", "node_modules", ".git"})
 
-_MACHINERY = tuple(
-    f"{os.sep}{name}"
-    for name in (
-        "linecache.py",
-        "tokenize.py",
-        "inspect.py",
-        os.path.join("assertion", "rewrite.py"),
-    )
+# Python source is what the import system executes and coverage measures. Other readers
+# of it are machinery, not a test reading data: tracebacks and warnings (linecache),
+# inspect, pytest's assertion rewriting and doctest collection, coverage's own stack
+# checks, and hypothesis, which mines every local module's constants at collection
+# (that made every .py file a data input of every test: select-all for any change).
+_SOURCE_SUFFIXES = (".py", ".pyw")
+# The import system and runpy execute the source they read: coverage measures that.
+_EXECUTES = frozenset({"importlib._bootstrap", "importlib._bootstrap_external", "zipimport"})
+_EXECUTES_DIRECTLY = frozenset({"runpy"})
+# Modules that only show source (tracebacks, warnings, introspection): data when the
+# repository's own code asked them, machinery when anything else did.
+_SOURCE_READERS = frozenset({"linecache", "tokenize", "inspect", "traceback", "doctest"})
+# Test-run tools whose reading of source never decides a test's outcome. Any other
+# reader (a type checker run by a test, a copy into a fixture) reads data: a read
+# recorded too many selects a test too many, never one too few.
+_TOOLS = frozenset(
+    {"_pytest", "pytest", "pluggy", "coverage", "hypothesis", "_hypothesis_pytestplugin"}
+    | {"xdist", "execnet"}
 )
-_WRAPPERS = tuple(f"{os.sep}{name}" for name in ("pathlib.py", "io.py", "codecs.py"))
+_WRAPPERS = frozenset({"pathlib", "io", "_pyio", "codecs"})
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 _active: Recorder | None = None  # the audit hook cannot be removed; it reads this
@@ -258,11 +268,39 @@ class Recorder:
         name = os.path.normpath(name)
         if not name.startswith(self.prefix) or "__pycache__" in name:
             return
-        if _by_machinery(sys._getframe(3)):  # noqa: SLF001 - _opened, audit, _audit, caller
-            return
         rel = name[len(self.prefix) :].replace(os.sep, "/")
-        if not _NOT_OURS.intersection(rel.split("/")):
-            self.extra.setdefault(self.stack[-1], set()).add(f"file:{rel}")
+        if _NOT_OURS.intersection(rel.split("/")):
+            return
+        # _opened, audit, _audit, then the frame that called open()
+        if rel.endswith(_SOURCE_SUFFIXES) and not self.reads_source(sys._getframe(3)):  # noqa: SLF001
+            return
+        self.extra.setdefault(self.stack[-1], set()).add(f"file:{rel}")
+
+    def reads_source(self, frame: FrameType | None) -> bool:
+        """Whether this read of a Python source file is the test reading it as data.
+
+        The caller decides, below the file wrappers (pathlib, io): the import system
+        executes what it reads; a source reader (linecache, inspect) reads for whoever
+        called it; a test-run tool (pytest, coverage, hypothesis) reads for itself.
+        Anything else, the repository's own code first, reads data.
+        """
+        frame = _skip(frame, _WRAPPERS)
+        if frame is None:
+            return True  # opened from C code: assume data
+        module = _module(frame)
+        if module in _EXECUTES_DIRECTLY or (module in _EXECUTES and _importing(frame)):
+            return False
+        if module.partition(".")[0] in _SOURCE_READERS:
+            caller = _skip(frame, _WRAPPERS | _SOURCE_READERS)
+            return caller is not None and self.is_ours(caller)
+        return not _is_tool(module)
+
+    def is_ours(self, frame: FrameType) -> bool:
+        """Code of the repository (tests, conftests, the project), not installed code."""
+        name = os.path.normpath(frame.f_code.co_filename)
+        if not name.startswith(self.prefix):
+            return False
+        return not _NOT_OURS.intersection(name[len(self.prefix) :].split(os.sep))
 
     def _spawns_python(self, event: str, args: tuple[Any, ...]) -> bool:
         program: object
@@ -338,15 +376,30 @@ def _fsname(target: object) -> str | None:
     return None  # a file descriptor
 
 
-def _by_machinery(frame: FrameType | None) -> bool:
-    """Whether the import system, assertion rewriting or traceback formatting opened the
-    file (they read modules as files too; that is not the test reading data)."""
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if not name.endswith(_WRAPPERS):
-            return name.startswith("<frozen") or name.endswith(_MACHINERY)
+def _module(frame: FrameType) -> str:
+    """The module a frame runs in: "importlib._bootstrap" even for frozen code."""
+    name = frame.f_globals.get("__name__")
+    return name if isinstance(name, str) else ""
+
+
+def _skip(frame: FrameType | None, modules: frozenset[str]) -> FrameType | None:
+    """The first frame, outward, whose top-level module is not one of `modules`."""
+    while frame is not None and _module(frame).partition(".")[0] in modules:
         frame = frame.f_back
-    return False
+    return frame
+
+
+def _is_tool(module: str) -> bool:
+    return module.partition(".")[0] in _TOOLS
+
+
+def _importing(frame: FrameType) -> bool:
+    """Whether a loader's get_data serves an import (get_code) rather than a caller
+    asking for a resource (pkgutil.get_data), which is data."""
+    caller = frame.f_back
+    return frame.f_code.co_name != "get_data" or (
+        caller is not None and _module(caller) in _EXECUTES
+    )
 
 
 def _reads(args: tuple[Any, ...]) -> bool:

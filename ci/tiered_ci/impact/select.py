@@ -228,6 +228,8 @@ class _Judge:
         name = posixpath.basename(path)
         opened = self.openers(path)
         if path.endswith(".py"):
+            if opened:
+                self.reason(path, f"read as text by {opened} tests (rule: data)")
             self.python(path, status, name)
         elif name == "pyproject.toml" and path == "pyproject.toml":
             self.pyproject(path)
@@ -303,9 +305,12 @@ class _Judge:
         name = self.map.units[unit]
         qualname = name.split("::", 1)[1].rsplit("@", 1)[0]
         runs = self.count(unit)
+        module = not _is_test_file(path)
         for test in self.tests_by_file.get(path, ()):
-            if _test_qualname(test) == qualname:
-                self.acc.named.add(test)  # a changed test runs even if its body never ran
+            # A changed test runs even if its body never ran; the items pytest collects
+            # from a module itself (doctests, linters' items) run on any change to it.
+            if module or _test_qualname(test) == qualname:
+                self.acc.named.add(test)
         self.reason(path, f"{qualname}() changed: {runs} tests executed it (rule: function)")
 
     def dependents(

@@ -100,7 +100,7 @@ def test_a_single_project_gets_tiers_domains_services_and_notes(
 
     out = capsys.readouterr().out
     assert "note: noxfile.py exists: kept (--force replaces it" in out
-    assert 'note: compose.yaml: add services-from = "compose"' in out
+    assert "services-from" not in out  # its compose file builds nothing
     assert "note: .github/filters.yml: a dorny/paths-filter file; `tiered-ci import-filters`" in out
     assert (
         'cover Python 3.11, 3.12: for one session per Python add python = ["3.11", "3.12"]' in out
@@ -210,6 +210,35 @@ def test_init_is_not_fooled_into_monorepo_mode_by_one_nested_package(
     out = capsys.readouterr().out
     assert "domain-families" not in out
     assert "why: tiers.unit: tests" in out
+
+
+def test_a_compose_project_gets_its_services_from_compose(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Services built from the root with a Dockerfile named in .env: compose says it all."""
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "tests/test_shop.py": "def test_shop(): pass\n",
+            ".env": "API_DOCKERFILE=docker/api.Dockerfile\n",
+            "docker/api.Dockerfile": "FROM scratch\nCOPY src /src\n",
+            "src/shop/__init__.py": "",
+            "tools/Dockerfile": "FROM scratch\n",
+            "compose.yaml": "services:\n  api:\n    build:\n      context: .\n"
+            "      dockerfile: ${API_DOCKERFILE}\n",
+        }
+    )
+    repo.commit("a compose project")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "why: services-from: compose.yaml builds images" in out
+    loaded = config.load(repo.path)
+    assert loaded.services_from == config.COMPOSE_FILES
+    assert loaded.services == {}  # discovered at plan time, not written out
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+    assert "OK (0 domains, 1 services, 1 tiers)" in capsys.readouterr().out
 
 
 def test_setuptools_only_packages_are_found_and_own_their_integration_tests(
