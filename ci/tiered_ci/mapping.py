@@ -130,15 +130,16 @@ def select(files: Iterable[ChangedFile], rules: Rules) -> Selection:
     """Map every changed path to what it selects. Pure."""
     acc = _Accumulator()
     for changed in files:
-        for path in changed.paths():
-            _map_path(path, changed.status, rules, acc)
+        if changed.old_path is not None:  # a rename or copy touches its old path too
+            _map_path(changed.old_path, changed.status, rules, acc)
+        _map_path(changed.path, changed.status, rules, acc)
     _add_dependents(acc, rules.depends_on)
     _add_domain_dependents(acc, rules.domain_dependents)
     return acc.freeze()
 
 
 def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
-    if rules.ignore.claims(path):
+    if rules.ignore.decide(path) is not None:
         acc.ignored.append(path)
         return
     if (index := rules.run_all.decide(path)) is not None:
