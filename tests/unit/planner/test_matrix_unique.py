@@ -24,7 +24,6 @@ affected = ["domain-shard", "unit", "integration", "docker-changed-services"]
 """
 TWO_PYTHONS = '\n[tool.tiered-ci.tiers.unit]\npython = ["3.11", "3.12"]\n'
 PACKED = "\n[tool.tiered-ci.tiers.unit]\nmax-jobs = 3\n"
-OWNED_INTEGRATION = 'tests = ["{folder}/tests"]\nintegration-tests = ["{folder}/tests/integration"]'
 
 
 def push(repo: GitRepo, event_file: Callable[..., Path], plan: PlanRunner) -> dict[str, Any]:
@@ -75,13 +74,16 @@ def test_a_push_to_main_runs_every_shard_exactly_once(
     assert len(entries) == len(set(entries)), result["matrix"]
     pythons = ["3.11", "3.12"] if TWO_PYTHONS in extra else [None]
     expected = Counter(
-        (f"domain-shard({p}-{py})" if py else f"domain-shard({p})", py)
-        for p in PACKAGES
+        (f"{session}({p}-{py})" if py else f"{session}({p})", py)
+        for session, packages in (
+            ("domain-shard", PACKAGES),
+            # The example's storage and api own integration tests: every shard runs, so
+            # does each owner's integration session (the unit tier's Pythons).
+            ("domain-integration", ["api", "storage"]),
+        )
+        for p in packages
         for py in pythons
     )
-    if ALWAYS_EVERYTHING in extra:
-        # Named in `always`: the tier-wide session runs (once), table or not.
-        expected[("integration", None)] = 1
     assert runs(result) == expected
     assert len(result["sessions"]) == len(set(result["sessions"]))
 
@@ -89,23 +91,20 @@ def test_a_push_to_main_runs_every_shard_exactly_once(
 def test_owned_integration_tests_and_shards_each_run_once_on_a_push_to_main(
     packages_repo: GitRepo, event_file: Callable[..., Path], plan: PlanRunner
 ) -> None:
-    for package in ("core", "api"):
-        packages_repo.write(
-            f"packages/{package}/tests/integration/test_flow.py", "def test_flow(): pass\n"
-        )
+    packages_repo.write("packages/core/tests/integration/test_flow.py", "def test_flow(): pass\n")
     text = (packages_repo.path / "pyproject.toml").read_text()
-    text = text.replace('tests = ["{folder}/tests"]', OWNED_INTEGRATION)
     packages_repo.write("pyproject.toml", text + ALWAYS_EVERYTHING + PACKED)
-    packages_repo.commit("integration tests of core and api")
+    packages_repo.commit("integration tests of core too")
     packages_repo.write("packages/core/src/acme_core/__init__.py", "X = 2\n")
     packages_repo.commit("core changes")
 
     result = push(packages_repo, event_file, plan)
 
     expected = Counter((f"domain-shard({p})", None) for p in PACKAGES)
-    expected.update([("domain-integration(api)", None), ("domain-integration(core)", None)])
+    expected.update((f"domain-integration({p})", None) for p in ("api", "core", "storage"))
+    # No integration tier table: the owners' sessions are the tier, even in `always`.
     assert runs(result) == expected
-    assert len(result["matrix"]["include"]) <= 3 + 2
+    assert len(result["matrix"]["include"]) == 3 + 3
 
 
 def test_packing_across_pythons_never_rounds_past_the_limit() -> None:
