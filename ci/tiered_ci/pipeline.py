@@ -107,7 +107,7 @@ def read_context(
     root = changes.find_root(request.repo)
     tree = open_tree(root, request.head)
     config = config_module.load(root, request.config, tree)
-    if discover_services:
+    if discover_services and config.services_from:  # else discovery changes nothing
         from tiered_ci.images import discover  # noqa: PLC0415
 
         config = discover.resolve(config, tree, environ)
@@ -165,11 +165,13 @@ def plan_for(
 ) -> Plan:
     """The plan of a change read from disk: its services' watch rules come from the head's
     files (Dockerfiles, ignore files; compose inputs compared with the base's)."""
-    from tiered_ci.images import discover  # noqa: PLC0415
-    from tiered_ci.tree import WorkTree  # noqa: PLC0415
+    watches: Mapping[str, Watch] = {}
+    if change.config.services:  # the images package is imported only by a config with services
+        from tiered_ci.images import discover  # noqa: PLC0415
+        from tiered_ci.tree import WorkTree  # noqa: PLC0415
 
-    tree = change.tree or WorkTree(change.root)
-    watches = discover.watches_for_change(change.config, tree, change.changes)
+        tree = change.tree or WorkTree(change.root)
+        watches = discover.watches_for_change(change.config, tree, change.changes)
     return plan_change(
         change.config,
         change.trigger,
