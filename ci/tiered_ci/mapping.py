@@ -114,11 +114,20 @@ def _domain_dependents(config: Config) -> Mapping[str, tuple[str, ...]]:
     return domain_dependents(config.domains)
 
 
-def select(files: Iterable[ChangedFile], rules: Rules) -> Selection:
-    """Map every changed path to what it selects. Pure."""
+def select(
+    files: Iterable[ChangedFile], rules: Rules, *, quiet: frozenset[str] = frozenset()
+) -> Selection:
+    """Map every changed path to what it selects. Pure.
+
+    `quiet` paths changed in a way no test can see (a pyproject.toml whose
+    linter tables alone changed, `tiered_ci.pyproject`): they count as ignored.
+    """
     acc = _Accumulator()
     for changed in files:
         for path in changed.paths():
+            if path in quiet and changed.status == "modified":
+                acc.ignored.append(path)
+                continue
             _map_path(path, changed.status, rules, acc)
     _add_dependents(acc, rules.depends_on)
     _add_domain_dependents(acc, rules.domain_dependents)
