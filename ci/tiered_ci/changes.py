@@ -13,7 +13,6 @@ fetching and deepening a shallow clone, and the reads behind impact selection.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -547,6 +546,8 @@ def _work_tree_status(path: Path, blob: str, *, sparse: bool) -> Status | None:
         return "modified"  # a folder where the file was
     else:
         return None if sparse else "deleted"
+    import hashlib  # noqa: PLC0415 - loads OpenSSL; only flagged files (W9) are hashed
+
     digest = hashlib.sha256 if len(blob) == 64 else hashlib.sha1
     same = digest(b"blob %d\0" % len(data) + data).hexdigest() == blob
     return None if same else "modified"
@@ -573,6 +574,19 @@ def parse_name_status(output: str) -> Iterator[ChangedFile]:
     copies. Unknown letters (T, U, X, B) count as modified.
     """
     tokens = output.split("\0")
+    if tokens[-1] == "":
+        tokens.pop()  # the NUL that ends the last record
+    letters = set(tokens[::2])
+    if len(tokens) % 2 == 0 and all(letter[:1] not in ("", "R", "C") for letter in letters):
+        # Two tokens a record (the planner's diffs pass --no-renames): one pass, no branching.
+        status = {letter: _STATUS_LETTERS.get(letter[0], "modified") for letter in letters}
+        yield from map(ChangedFile, tokens[1::2], map(status.__getitem__, tokens[::2]))
+        return
+    yield from _parse_records(tokens)
+
+
+def _parse_records(tokens: list[str]) -> Iterator[ChangedFile]:
+    """The records of `parse_name_status`, renames and copies (three tokens) among them."""
     i = 0
     while i < len(tokens):
         letters = tokens[i]

@@ -6,12 +6,15 @@ tree for `replay`. Each matching folder becomes a domain whose paths, tests and
 install spec are the family's templates with `{folder}` and `{name}` filled in.
 Edges come from the packages' own metadata: a package that lists another
 in-repo package (`[project.dependencies]`, optional dependencies, dependency
-groups, `tool.uv.sources`, setup.cfg `install_requires`) depends on it, so its
-domain runs when that one changes. Expansion is pure over a `Tree`.
+groups, `tool.uv.sources`, setup.cfg `install_requires`/`extras_require`, a
+static setup.py's `install_requires`/`extras_require`/`tests_require`, read
+with `ast` and never executed) depends on it, so its domain runs when that one
+changes. Expansion is pure over a `Tree`.
 """
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import graphlib
 import re
@@ -34,6 +37,8 @@ __all__ = [
     "match_folders",
     "normalize",
     "render",
+    "setup_cfg_metadata",
+    "setup_py_metadata",
 ]
 
 _GLOB_CHARS = frozenset("*?[")
@@ -158,7 +163,11 @@ def _with_edges(
 
 
 def _metadata(tree: Tree, folder: str) -> tuple[str | None, list[str]]:
-    """(project name, normalized names it depends on) from pyproject.toml or setup.cfg."""
+    """(project name, normalized names it depends on) from pyproject.toml, setup.cfg and
+    setup.py together: a pyproject may hold only `[build-system]` (or list its
+    dependencies as dynamic) and leave the metadata to setuptools' files."""
+    names: list[str | None] = []
+    dependencies: list[str] = []
     text = tree.read_text(f"{folder}/pyproject.toml")
     if text is not None:
         try:
@@ -167,11 +176,15 @@ def _metadata(tree: Tree, folder: str) -> tuple[str | None, list[str]]:
             document = {}
         project = document.get("project", {})
         name = project.get("name") if isinstance(project, dict) else None
-        return (name if isinstance(name, str) else None), dependency_names(document)
-    setup_cfg = tree.read_text(f"{folder}/setup.cfg")
-    if setup_cfg is not None:
-        return _setup_cfg(setup_cfg)
-    return None, []
+        names.append(name if isinstance(name, str) else None)
+        dependencies += dependency_names(document)
+    for file_name, read in (("setup.cfg", setup_cfg_metadata), ("setup.py", setup_py_metadata)):
+        setup_text = tree.read_text(f"{folder}/{file_name}")
+        if setup_text is not None:
+            name, found = read(setup_text)
+            names.append(name)
+            dependencies += found
+    return next((n for n in names if n), None), list(dict.fromkeys(dependencies))
 
 
 def dependency_names(document: Mapping[str, object]) -> list[str]:
@@ -201,7 +214,9 @@ def _requirement_name(requirement: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _setup_cfg(text: str) -> tuple[str | None, list[str]]:
+def setup_cfg_metadata(text: str) -> tuple[str | None, list[str]]:
+    """(name, normalized dependencies) of a setup.cfg: `[options] install_requires` and
+    `tests_require`, and every extra of `[options.extras_require]`. Pure."""
     import configparser  # noqa: PLC0415 - only setup.cfg packages need it
 
     parser = configparser.ConfigParser(interpolation=None)
@@ -209,10 +224,108 @@ def _setup_cfg(text: str) -> tuple[str | None, list[str]]:
         parser.read_string(text)
     except configparser.Error:
         return None, []
-    name = parser.get("metadata", "name", fallback=None)
-    lines = parser.get("options", "install_requires", fallback="").splitlines()
+    name = parser.get("metadata", "name", fallback=None) or None
+    values = [
+        parser.get("options", key, fallback="") for key in ("install_requires", "tests_require")
+    ]
+    if parser.has_section("options.extras_require"):
+        values += [value for _, value in parser.items("options.extras_require")]
+    # One requirement a line (or `;`-free comma lists, which setuptools also accepts).
+    lines = [part for value in values for line in value.splitlines() for part in line.split(",")]
     names = [_requirement_name(line) for line in lines if line.strip()]
-    return name, [normalize(n) for n in names if n]
+    return name, list(dict.fromkeys(normalize(n) for n in names if n))
+
+
+_SETUP_KEYS = ("install_requires", "tests_require", "extras_require")
+
+
+def setup_py_metadata(text: str) -> tuple[str | None, list[str]]:
+    """(name, normalized dependencies) of a static setup.py, read with `ast`, never run.
+
+    The keywords of a `setup(...)` call (`setuptools.setup` too): `name`,
+    `install_requires`, `tests_require`, `extras_require`, given as literals, as
+    module-level names bound to literals, as `list + list`, or through `**kwargs`
+    of a literal dict. Anything computed is left out (the family's `depends-on`
+    adds such edges by hand). Pure.
+    """
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None, []
+    constants = _module_constants(module)
+    keywords: dict[str, object] = {}
+    for node in ast.walk(module):
+        if isinstance(node, ast.Call) and _called_name(node.func) == "setup":
+            for keyword in node.keywords:
+                value = _literal(keyword.value, constants)
+                if keyword.arg is not None:
+                    keywords[keyword.arg] = value
+                elif isinstance(value, dict):
+                    keywords.update({str(k): v for k, v in value.items()})
+    name = keywords.get("name")
+    requirements: list[object] = []
+    for key in _SETUP_KEYS:
+        value = keywords.get(key)
+        if isinstance(value, dict):
+            for extra in value.values():
+                requirements += _as_list(extra)
+        else:
+            requirements += _as_list(value)
+    names = [_requirement_name(r) for r in requirements if isinstance(r, str)]
+    return (name if isinstance(name, str) and name else None), list(
+        dict.fromkeys(normalize(n) for n in names if n)
+    )
+
+
+def _called_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _module_constants(module: ast.Module) -> dict[str, object]:
+    """Module-level `NAME = <literal>` bindings (the last one wins, as when run)."""
+    constants: dict[str, object] = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                constants[target.id] = _literal(value, constants)
+    return constants
+
+
+def _literal(node: ast.expr, constants: dict[str, object]) -> object:
+    """The value of a literal expression, a known name, or `a + b` of those; else None."""
+    value: object = None
+    if isinstance(node, ast.Name):
+        value = constants.get(node.id)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal(node.left, constants), _literal(node.right, constants)
+        if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+            value = [*left, *right]
+    elif isinstance(node, ast.List | ast.Tuple):
+        value = [_literal(item, constants) for item in node.elts]
+    elif isinstance(node, ast.Dict):
+        pairs = zip(node.keys, node.values, strict=True)
+        keys_values = [(_literal(k, constants), v) for k, v in pairs if k is not None]
+        value = {k: _literal(v, constants) for k, v in keys_values if isinstance(k, str)}
+    else:
+        try:
+            value = ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            value = None
+    return value
+
+
+def _as_list(value: object) -> list[object]:
+    if isinstance(value, str):
+        return [line for line in value.splitlines() if line.strip()]
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def dependents(domains: Mapping[str, Domain]) -> dict[str, tuple[str, ...]]:

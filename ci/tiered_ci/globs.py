@@ -739,7 +739,7 @@ class PatternList:
     "!src/vendor/**"]` claims `src/a.py` but not `src/vendor/b.py`.
     """
 
-    __slots__ = ("_any", "_compiled", "patterns")
+    __slots__ = ("_any", "_compiled", "_last_first", "_otherwise", "patterns")
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = tuple(patterns)
@@ -750,6 +750,15 @@ class PatternList:
             (p.startswith("!"), compile_glob(p.removeprefix("!"))) for p in self.patterns
         )
         self._any = _any_of([glob for negated, glob in self._compiled if not negated])
+        # The last pattern that matches decides: tried from the end, the first match does.
+        # With one positive pattern, `_any` has matched it already: only the `!` patterns
+        # after it are left to try (none, for a plain glob), and it decides otherwise.
+        last_first = [(i, neg, glob.fullmatch) for i, (neg, glob) in enumerate(self._compiled)]
+        positive = [i for i, (negated, _) in enumerate(self._compiled) if not negated]
+        self._otherwise = positive[0] if len(positive) == 1 else None
+        if self._otherwise is not None:
+            last_first = last_first[self._otherwise + 1 :]
+        self._last_first = tuple(reversed(last_first))
 
     def __repr__(self) -> str:
         return f"PatternList({self.patterns!r})"
@@ -758,21 +767,28 @@ class PatternList:
         """Index of the positive pattern that claims `path`, or None when unclaimed."""
         if not self._any(path):
             return None
-        decided: int | None = None
-        for index, (negated, glob) in enumerate(self._compiled):
-            if glob.fullmatch(path):
-                decided = None if negated else index
-        return decided
+        for index, negated, match in self._last_first:
+            if match(path):
+                return None if negated else index
+        return self._otherwise
 
     def claims(self, path: str) -> bool:
         return self.decide(path) is not None
 
 
-def _any_of(globs: Sequence[Glob]) -> Callable[[str], bool]:
-    """One predicate: does any of `globs` match? One `re` alternation where it is safe."""
-    fast = [g.regex.pattern for g in globs if g.regex is not None and not g.linear]
+def _any_of(globs: Sequence[Glob]) -> Callable[[str], object]:
+    """One predicate, truthy when any of `globs` matches: one `re` alternation where it
+    is safe (a single glob's own regex when there is one)."""
+    fast = [g for g in globs if g.regex is not None and not g.linear]
     slow = [g.fullmatch for g in globs if g.linear]
-    combined = re.compile("|".join(fast), re.DOTALL).fullmatch if fast else _never
+    if len(fast) == 1:
+        combined = fast[0].fullmatch
+    elif fast:
+        combined = re.compile(
+            "|".join(g.regex.pattern for g in fast if g.regex), re.DOTALL
+        ).fullmatch
+    else:
+        combined = _never
     if not slow:
-        return lambda path: combined(path) is not None
+        return combined
     return lambda path: combined(path) is not None or any(match(path) for match in slow)

@@ -19,12 +19,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from tiered_ci.changes import ChangedFile
 from tiered_ci.config import Config
 from tiered_ci.globs import PatternList
-from tiered_ci.images.watch import Watch, claims, dependents
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tiered_ci.images.watch import Watch
 
 __all__ = ["Owner", "Reason", "Rules", "Selection", "compile_rules", "literal_prefix", "select"]
 
@@ -74,6 +78,8 @@ class Rules:
     unmapped: str
     # domain -> the domains that depend on it (transitively), from depends-on and metadata
     domain_dependents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # service -> `claims` for its watch, globs looked up once (images.watch.claimer)
+    claimers: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
     # (folder glob, domain-name template, family) of each domain family
     families: tuple[tuple[str, str, str], ...] = ()
     # Compose files and `.env`: the images package compares them between base and head,
@@ -82,6 +88,11 @@ class Rules:
 
 
 def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
+    claimers = {}
+    if watches:  # the images package is imported only by a config with services
+        from tiered_ci.images.watch import claimer  # noqa: PLC0415
+
+        claimers = {name: claimer(watch) for name, watch in watches.items()}
     return Rules(
         # The recorded durations steer sharding, never what a test checks; sessions
         # rewrite the file (`--record-durations`), which must not make the next plan run all.
@@ -92,6 +103,7 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
         integration_tests={n: d.integration_tests for n, d in config.domains.items()},
         tier_paths={name: t.paths for name, t in config.tiers.items() if t.paths},
         watches=watches,
+        claimers=claimers,
         depends_on={name: s.depends_on for name, s in config.services.items()},
         domain_dependents=_domain_dependents(config),
         families=tuple((f.folders, f.domain, f.name) for f in config.families.values()),
@@ -124,18 +136,19 @@ def select(
     """
     acc = _Accumulator()
     for changed in files:
-        for path in changed.paths():
-            if path in quiet and changed.status == "modified":
-                acc.ignored.append(path)
-                continue
-            _map_path(path, changed.status, rules, acc)
+        if changed.status == "modified" and changed.path in quiet:
+            acc.ignored.append(changed.path)
+            continue
+        if changed.old_path is not None:  # a rename or copy touches its old path too
+            _map_path(changed.old_path, changed.status, rules, acc)
+        _map_path(changed.path, changed.status, rules, acc)
     _add_dependents(acc, rules.depends_on)
     _add_domain_dependents(acc, rules.domain_dependents)
     return acc.freeze()
 
 
 def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
-    if rules.ignore.claims(path):
+    if rules.ignore.decide(path) is not None:
         acc.ignored.append(path)
         return
     if (index := rules.run_all.decide(path)) is not None:
@@ -207,7 +220,7 @@ def _map_integration_tests(
 
 
 def _map_service(name: str, path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
-    if (rule := claims(rules.watches[name], path)) is None:
+    if (rule := rules.claimers[name](path)) is None:
         return False
     acc.add(acc.services, name, Reason(f"service:{name}", path, status, rule))
     return True
@@ -266,6 +279,10 @@ def _add_domain_dependents(acc: _Accumulator, dependents: Mapping[str, tuple[str
 
 def _add_dependents(acc: _Accumulator, depends_on: Mapping[str, tuple[str, ...]]) -> None:
     """A service is rebuilt when a service it depends on is (transitively)."""
+    if not acc.services:
+        return
+    from tiered_ci.images.watch import dependents  # noqa: PLC0415
+
     for name, (dep, index) in dependents(acc.services, depends_on).items():
         first = acc.services[dep][0]
         rule = f"services.{name}.depends-on[{index}]"

@@ -108,7 +108,7 @@ def read_context(
     root = changes.find_root(request.repo)
     tree = open_tree(root, request.head)
     config = config_module.load(root, request.config, tree)
-    if discover_services:
+    if discover_services and config.services_from:  # else discovery changes nothing
         from tiered_ci.images import discover  # noqa: PLC0415
 
         config = discover.resolve(config, tree, environ)
@@ -176,11 +176,13 @@ def plan_for(
 ) -> Plan:
     """The plan of a change read from disk: its services' watch rules come from the head's
     files (Dockerfiles, ignore files; compose inputs compared with the base's)."""
-    from tiered_ci.images import discover  # noqa: PLC0415
-    from tiered_ci.tree import WorkTree  # noqa: PLC0415
+    watches: Mapping[str, Watch] = {}
+    if change.config.services:  # the images package is imported only by a config with services
+        from tiered_ci.images import discover  # noqa: PLC0415
+        from tiered_ci.tree import WorkTree  # noqa: PLC0415
 
-    tree = change.tree or WorkTree(change.root)
-    watches = discover.watches_for_change(change.config, tree, change.changes)
+        tree = change.tree or WorkTree(change.root)
+        watches = discover.watches_for_change(change.config, tree, change.changes)
     return plan_change(
         change.config,
         change.trigger,
@@ -188,13 +190,14 @@ def plan_for(
         watches,
         shard_counts=shard_counts,
         domain_seconds=domain_seconds,
-        quiet=lint_only_changes(change.root, change.changes, tree),
+        quiet=lint_only_changes(change.root, change.changes, change.tree),
     )
 
 
-def lint_only_changes(root: Path, changes: ChangeSet, head: Tree) -> dict[str, str]:
+def lint_only_changes(root: Path, changes: ChangeSet, head: Tree | None) -> dict[str, str]:
     """The I/O edge of `tiered_ci.pyproject`: each modified pyproject.toml whose change
-    touches linter tables only, with the note that says so. Reads base and head texts."""
+    touches linter tables only, with the note that says so. Reads base and head texts
+    (`head` None: the work tree)."""
     candidates = [
         f.path
         for f in changes.files
@@ -203,8 +206,9 @@ def lint_only_changes(root: Path, changes: ChangeSet, head: Tree) -> dict[str, s
     if not candidates or changes.base is None or changes.fallback_reason is not None:
         return {}
     from tiered_ci.pyproject import lint_only_note  # noqa: PLC0415
-    from tiered_ci.tree import GitTree  # noqa: PLC0415
+    from tiered_ci.tree import GitTree, WorkTree  # noqa: PLC0415
 
+    head = head or WorkTree(root)
     base = GitTree(root, changes.base)
     notes = {
         path: lint_only_note(path, base.read_text(path), head.read_text(path))

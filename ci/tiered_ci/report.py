@@ -8,6 +8,8 @@ failure never leaves half an output behind.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from json.encoder import encode_basestring as _str  # json's (C) escaper for ensure_ascii=False
 
 from tiered_ci import github
 from tiered_ci.escape import inline, markdown_code, mermaid_id, mermaid_label
@@ -29,8 +31,43 @@ _MAX_CHANGED_SHOWN = 20
 def to_json(plan: Plan, *, pretty: bool = False) -> str:
     # Compact by default: json's C encoder is ~10x faster than its indenting Python one,
     # which matters for a 10,000-file plan read by a workflow, not by a person.
-    indent = 2 if pretty else None
-    return json.dumps(plan.to_json(), indent=indent, ensure_ascii=False) + "\n"
+    if pretty:
+        return json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return _compact_json(plan) + "\n"
+
+
+def _compact_json(plan: Plan) -> str:
+    """`json.dumps(plan.to_json(), ensure_ascii=False)`, byte for byte, made faster.
+
+    A 10,000-file plan is two lists of 10,000 flat records (`changed`, `reasons`).
+    json builds and walks a dict per record; here each record is one f-string of
+    strings escaped by json's own C escaper, about four times faster. The rest of
+    the plan, small, still goes through `json.dumps`.
+    """
+    head = replace(plan, changed=(), reasons=()).to_json()
+    records = {
+        "changed": [
+            f'{{"path": {_str(f.path)}, "status": {_str(f.status)}, '
+            f'"old_path": {_opt(f.old_path)}}}'
+            for f in plan.changed
+        ],
+        "reasons": [
+            f'{{"target": {_str(r.target)}, "path": {_opt(r.path)}, '
+            f'"status": {_opt(r.status)}, "rule": {_str(r.rule)}}}'
+            for r in plan.reasons
+        ],
+    }
+    fields = [
+        f"{_str(key)}: [{', '.join(records[key])}]"
+        if key in records
+        else f"{_str(key)}: {json.dumps(value, ensure_ascii=False)}"
+        for key, value in head.items()
+    ]
+    return "{" + ", ".join(fields) + "}"
+
+
+def _opt(text: str | None) -> str:
+    return "null" if text is None else _str(text)
 
 
 def to_text(plan: Plan, *, explain: bool | str = False) -> str:

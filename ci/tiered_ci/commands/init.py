@@ -1,13 +1,16 @@
 """Write a [tool.tiered-ci] table, the short noxfile and the CI workflow for this repository.
 
-Inspects the tracked files. Package folders (a pyproject.toml, setup.py or
-setup.cfg below the root; hidden, `_`-prefixed and nested ones left out): once
+Inspects the tracked files. Package folders (a pyproject.toml, setup.py, or a
+setup.cfg with package metadata, below the root; hidden, `_`-prefixed and
+nested ones left out): once
 one folder holds two of them, every package becomes a domain, through a
 `domain-families` entry per parent folder and one per top-level package, each
 installed on its own with its test dependencies (a `test` dependency group, a
 test requirements file, the newest of a versioned set, or a `test` extra; a
-package unlike its siblings gets a `members` entry). In a single-project
-repository, test folders whose name matches a source folder become domains.
+package unlike its siblings gets a `members` entry; packages with a
+tests/integration folder own it through `integration-tests`). In a
+single-project repository, test folders whose name matches a source folder
+become domains (`tests/integration/<name>` their `integration-tests`).
 A compose file that builds images becomes `services-from = "compose"`, else
 Dockerfiles become services. Changelog fragments, docs-only requirements and
 lint settings are ignored. dorny/paths-filter filter files and tox.ini are
@@ -261,7 +264,7 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
             f"services-from: {compose} builds images; Dockerfiles it does not build are "
             "left out (add a [tool.tiered-ci.services.<name>] table for one)"
         )
-    families = _families(_packages(files))
+    families = _families(_packages(files, read))
     if families:
         lines += _quick_lint_only(proposal)
         lines += _root_tests(files, proposal)
@@ -295,7 +298,7 @@ def _no_test_reads(files: set[str], read: Reader) -> list[str]:
     return found + [f"{folder}/**" for folder in dict.fromkeys(folders)]
 
 
-def _packages(files: set[str]) -> list[str]:
+def _packages(files: set[str], read: Reader) -> list[str]:
     """Package folders below the root, outermost only, none hidden or private.
 
     A folder named `.x` or `_x` (`.github/...`, `_template`) holds tooling or a
@@ -308,6 +311,7 @@ def _packages(files: set[str]) -> list[str]:
             for p in files
             if posixpath.basename(p) in _PACKAGE_FILES
             and not any(part.startswith((".", "_")) for part in p.split("/")[:-1])
+            and _is_package_file(p, read)
         }
         - {""}
     )
@@ -316,6 +320,15 @@ def _packages(files: set[str]) -> list[str]:
         if not any(folder.startswith(f"{o}/") for o in outer):
             outer.append(folder)
     return outer
+
+
+def _is_package_file(path: str, read: Reader) -> bool:
+    """A setup.cfg makes a package only with package metadata (`[metadata]` or
+    `[options]`): tools keep their settings there too (`[flake8]`, `[isort]`)."""
+    if posixpath.basename(path) != "setup.cfg":
+        return True
+    text = read(path) or ""
+    return re.search(r"^\[(metadata|options)\]", text, re.MULTILINE) is not None
 
 
 def _families(packages: list[str]) -> dict[str, list[str]]:
@@ -383,6 +396,17 @@ def _family(
         'paths = ["{folder}/**"]',
         'tests = ["{folder}/tests"]',
     ]
+    with_integration = [
+        m for m in members if any(f.startswith(f"{m}/tests/integration/") for f in files)
+    ]
+    if with_integration:
+        # Each package's own integration tests run in its domain-integration session,
+        # not in its shard, and never make the tier-wide session run.
+        lines.append('integration-tests = ["{folder}/tests/integration"]')
+        proposal.why.append(
+            f"domain-families.{name}.integration-tests: "
+            f"{_count(len(with_integration), 'package')} with tests/integration"
+        )
     if not top_level:
         others = sorted(
             {f.split("/")[parent.count("/") + 1] for f in files if f.startswith(f"{parent}/")}
@@ -466,9 +490,19 @@ def _test_dependencies(member: str, files: set[str], read: Reader) -> list[str]:
     )
     if requirements:
         return [f'requirements = ["{{folder}}/{requirements}"]', 'packages = ["pytest"]']
-    if isinstance(extras, dict) and "test" in extras:
+    if (isinstance(extras, dict) and "test" in extras) or _setuptools_test_extra(member, read):
         return ['extras = ["test"]', 'packages = ["pytest"]']
     return ['packages = ["pytest"]']
+
+
+def _setuptools_test_extra(member: str, read: Reader) -> bool:
+    """A `test` extra declared in setup.cfg (`[options.extras_require]`) or a static
+    setup.py (`extras_require={"test": [...]}`)."""
+    cfg = read(f"{member}/setup.cfg") or ""
+    if re.search(r"^\[options\.extras_require\][^\[]*^test\s*=", cfg, re.MULTILINE):
+        return True
+    setup_py = read(f"{member}/setup.py") or ""
+    return re.search(r"""extras_require\s*=\s*\{[^}]*["']test["']\s*:""", setup_py) is not None
 
 
 def _requirements_file(names: list[str]) -> str | None:
@@ -530,6 +564,10 @@ def _tiers_and_domains(files: set[str], proposal: Proposal) -> list[str]:
                 f'tests = ["{test_folder}"]',
             ]
             proposal.why.append(f"domains.{name}: {test_folder} tests {sources[name]}")
+            integration = f"tests/integration/{name}"
+            if integration in folders and integration != test_folder:
+                lines.append(f'integration-tests = ["{integration}"]')
+                proposal.why.append(f"domains.{name}.integration-tests: {integration}")
     return lines
 
 

@@ -190,6 +190,8 @@ def _redefined(
     Compose is read a second time (at the base) only when one of its inputs changed.
     """
     inputs = set(config.compose_inputs)
+    if not inputs:
+        return {}  # no compose: nothing to compare (and no walk over a large diff)
     touched = tuple(p for p in changed if p in inputs)
     if not touched:
         return {}
@@ -218,12 +220,12 @@ def service_watch(
 
     `tree` is asked only whether COPY sources are symlinks; without it this is pure.
     """
-    from tiered_ci.images.dockerfile import context_sources  # noqa: PLC0415 - only repos with services pay
-
     local = {n: c for n, c in service.contexts.items() if _local(c)}
     whole_named = [_whole_named(service, n, c) for n, c in local.items()]
     if dockerfile is None:
         return build_watch(service, shared=shared, sources=None, ignores=ignores, extra=whole_named)
+    from tiered_ci.images.dockerfile import context_sources  # noqa: PLC0415 - only a Dockerfile read pays
+
     found = context_sources(dockerfile, named=service.contexts)
     if found.unresolved is not None:
         return build_watch(
@@ -364,13 +366,12 @@ def _local(context: str) -> bool:
 
 
 def _ignores(service: Service, tree: Tree) -> list[IgnoreFile]:
+    texts = [text for rel in ignore_files(service) if (text := tree.read_text(rel)) is not None]
+    if not texts:
+        return []  # the parser's module is imported only when there is something to parse
     from tiered_ci.images.dockerfile import IgnoreFile  # noqa: PLC0415
 
-    return [
-        IgnoreFile.parse(text)
-        for rel in ignore_files(service)
-        if (text := tree.read_text(rel)) is not None
-    ]
+    return [IgnoreFile.parse(text) for text in texts]
 
 
 def _join(folder: str, name: str) -> str:

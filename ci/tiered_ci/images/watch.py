@@ -10,8 +10,8 @@ images package.
   excludes) or, for a shared context, only the paths its COPY / ADD read,
   plus extra rules (symlink targets, additional contexts, compose inputs)
   and the configured `paths`.
-* `claims(watch, path)` and `dependents(...)`: used by the path mapper (and
-  through it by `tiered-ci build`).
+* `claims(watch, path)` (`claimer(watch)` for many paths) and `dependents(...)`:
+  used by the path mapper (and through it by `tiered-ci build`).
 
 A watch is only ever narrowed when the Dockerfile says for sure what it
 reads; any doubt keeps the whole context (and an unresolvable service
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import graphlib
 import posixpath
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ __all__ = [
     "Rule",
     "Watch",
     "build_watch",
+    "claimer",
     "claims",
     "dependents",
     "escape_glob",
@@ -127,15 +128,26 @@ def _context_rules(
 
 def claims(watch: Watch, path: str) -> str | None:
     """The id of the rule of `watch` that claims `path`, or None."""
-    if any(compile_glob(glob).fullmatch(path) for glob in watch.excludes):
+    return claimer(watch)(path)
+
+
+def claimer(watch: Watch) -> Callable[[str], str | None]:
+    """`claims` for one watch with its globs looked up once: the path mapper asks it
+    for every changed path under the service's folders."""
+    excludes = [compile_glob(glob).fullmatch for glob in watch.excludes]
+    rules = [
+        (rule, compile_glob(glob).fullmatch, rule in watch.filtered) for rule, glob in watch.rules
+    ]
+
+    def claim(path: str) -> str | None:
+        if excludes and any(match(path) for match in excludes):
+            return None
+        for rule, match, filtered in rules:
+            if match(path) and not (filtered and _ignored(watch, path)):
+                return rule
         return None
-    for rule, glob in watch.rules:
-        if not compile_glob(glob).fullmatch(path):
-            continue
-        if rule in watch.filtered and _ignored(watch, path):
-            continue
-        return rule
-    return None
+
+    return claim
 
 
 def _ignored(watch: Watch, path: str) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
-from support import GitRepo
+from support import GitRepo, git_env
 
 from tiered_ci.errors import RepoError
 from tiered_ci.tree import GitTree, Tree, WorkTree, open_tree
@@ -60,3 +62,24 @@ def test_an_unknown_rev_names_the_flag(repo: GitRepo) -> None:
     with pytest.raises(RepoError) as info:
         open_tree(repo.path, "no-such-rev")
     assert str(info.value).startswith("--head 'no-such-rev': does not resolve to a commit")
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_odd_names_read_alike_in_both_object_formats(tmp_path: Path, object_format: str) -> None:
+    # A commit's folders are parsed from raw tree objects: names with spaces, non-ASCII
+    # and non-UTF-8 bytes, and ids of either length must come out as the disk has them.
+    path = tmp_path / "r"
+    init = ["git", "init", "-q", f"--object-format={object_format}", str(path)]
+    subprocess.run(init, check=True, env=git_env())
+    repo = GitRepo(path)
+    names = ["with space.txt", "ünïcode.txt", os.fsdecode(b"raw\xff.txt"), "100644 x", "a\tb"]
+    (path / "odd").mkdir()
+    for index, name in enumerate(names):
+        (path / "odd" / name).write_text(f"{index}\n", encoding="utf-8")
+    repo.commit("odd names")
+    assert len(repo.head()) == (64 if object_format == "sha256" else 40)
+    for tree in both(repo):
+        assert tree.children("odd") == dict.fromkeys(names, "file"), tree.label
+        for index, name in enumerate(names):
+            assert tree.read_text(f"odd/{name}") == f"{index}\n", (tree.label, name)
+            assert tree.kind(f"odd/{name}") == "file"

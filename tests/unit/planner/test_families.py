@@ -234,3 +234,109 @@ def test_a_member_table_of_the_wrong_type_is_a_load_error(packages_repo: GitRepo
         match=r"tool\.tiered-ci\.domain-families\.packages\.members\.cli: expected a table, got",
     ):
         config.load(packages_repo.path)
+
+
+SETUP_PY = """\
+import setuptools
+from setuptools import setup
+
+BASE = ["acme-core>=1.0", "requests"]
+EXTRA: list[str] = ["Acme_Models"]
+computed = [f"acme-{n}" for n in ("secret",)]  # computed: left out
+
+setuptools.setup(
+    name="acme-billing",
+    install_requires=BASE + ["acme.storage ; python_version >= '3.10'"],
+    extras_require={"test": ["pytest", "acme-testing"], "models": EXTRA},
+    tests_require="acme-fixtures\\nacme-fakes",
+    packages=computed,
+)
+"""
+
+
+def test_a_static_setup_py_is_read_without_running_it() -> None:
+    assert families.setup_py_metadata(SETUP_PY) == (
+        "acme-billing",
+        [
+            "acme-core",
+            "requests",
+            "acme-storage",
+            "acme-fixtures",
+            "acme-fakes",
+            "pytest",
+            "acme-testing",
+            "acme-models",
+        ],
+    )
+
+
+def test_setup_py_keywords_through_a_literal_dict() -> None:
+    text = 'KW = dict(name="x")\nARGS = {"name": "acme-x", "install_requires": ["acme-y"]}\n'
+    assert families.setup_py_metadata(text + "setup(**ARGS)\n") == ("acme-x", ["acme-y"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "setup(name=NAME, install_requires=read_requirements())\n",
+        "def broken(:\n",
+        "print('no setup call')\n",
+        "setup(install_requires=[1, None, {'a': 1}])\n",
+    ],
+)
+def test_a_setup_py_that_is_not_static_gives_nothing_and_never_fails(text: str) -> None:
+    assert families.setup_py_metadata(text) == (None, [])
+
+
+def test_setup_cfg_install_requires_tests_require_and_extras() -> None:
+    text = (
+        "[metadata]\nname = acme-api\n\n[options]\ninstall_requires =\n"
+        "    acme_core>=1  # the core\n    # a comment line\n"
+        "    Acme.Storage ; python_version >= '3.10'\n"
+        "tests_require = acme-fixtures\n\n"
+        "[options.extras_require]\ntest =\n    pytest\n    acme-testing\n"
+    )
+    assert families.setup_cfg_metadata(text) == (
+        "acme-api",
+        ["acme-core", "acme-storage", "acme-fixtures", "pytest", "acme-testing"],
+    )
+    assert families.setup_cfg_metadata("[metadata\nbroken") == (None, [])
+
+
+def test_edges_from_setup_cfg_and_setup_py_packages(repo: GitRepo, plan: PlanRunner) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": (
+                "[tool.tiered-ci]\nrun-all = []\n"
+                '[tool.tiered-ci.domain-families.libs]\nfolders = "libs/*"\n'
+            ),
+            # pyproject.toml with only [build-system]: the metadata is in setup.cfg.
+            "libs/core/pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n',
+            "libs/core/setup.cfg": "[metadata]\nname = acme-core\n",
+            "libs/core/acme_core.py": "X = 1\n",
+            "libs/api/setup.cfg": (
+                "[metadata]\nname = acme-api\n[options]\ninstall_requires =\n    acme-core\n"
+            ),
+            "libs/cli/setup.py": (
+                "from setuptools import setup\n"
+                "setup(name='acme-cli', install_requires=['ACME_API>=2'])\n"
+            ),
+            "libs/docs/pyproject.toml": (
+                '[project]\nname = "acme-docs"\ndynamic = ["dependencies"]\n'
+            ),
+            "libs/docs/setup.py": "import setuptools\nsetuptools.setup(install_requires=['acme-cli'])\n",
+        }
+    )
+    repo.commit("libs")
+    repo.branch("feature")
+
+    cfg = config.load(repo.path)
+
+    assert {n: d.depends_on for n, d in cfg.domains.items()} == {
+        "api": ("core",),
+        "cli": ("api",),
+        "core": (),
+        "docs": ("cli",),
+    }
+    repo.write("libs/core/acme_core.py", "X = 2\n")
+    assert plan(repo)["domains"] == ["api", "cli", "core", "docs"]

@@ -79,6 +79,33 @@ def test_pattern_list_last_match_wins() -> None:
     assert rules.decide("other.py") is None
 
 
+def _last_match(patterns: tuple[str, ...], path: str) -> int | None:
+    """The rule, spelled out: the last pattern matching `path` decides (`!` unclaims)."""
+    decided = None
+    for index, pattern in enumerate(patterns):
+        if matches(pattern.removeprefix("!"), path):
+            decided = None if pattern.startswith("!") else index
+    return decided
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        ("src/**",),
+        ("!src/gen/**", "src/**", "!src/tmp/**"),  # one positive, `!` on both sides
+        ("src/**", "!src/gen/**", "src/gen/keep.py", "!**/*.md"),
+        ("**/*.md", "docs/**"),  # two positives, no `!`
+        ("!src/**",),  # nothing positive claims anything
+    ],
+)
+def test_pattern_list_decides_as_the_last_matching_pattern(patterns: tuple[str, ...]) -> None:
+    rules = PatternList(patterns)
+    paths = ["src/a.py", "src/gen/x.py", "src/gen/keep.py", "src/tmp/t.py", "src/r.md"]
+    paths += ["docs/r.md", "docs/a.py", "other.py", "src"]
+    for path in paths:
+        assert rules.decide(path) == _last_match(patterns, path), path
+
+
 @pytest.mark.parametrize("glob", ["src/[z-a]*", "[b-a]"])
 def test_a_glob_no_regex_can_express_is_an_error(glob: str) -> None:
     with pytest.raises(GlobError, match=re.escape(f"invalid glob {glob!r}: bad character range")):

@@ -239,3 +239,64 @@ def test_a_compose_project_gets_its_services_from_compose(
     assert loaded.services == {}  # discovered at plan time, not written out
     assert main(["check-config", "--repo", str(repo.path)]) == 0
     assert "OK (0 domains, 1 services, 1 tiers)" in capsys.readouterr().out
+
+
+def test_setuptools_only_packages_are_found_and_own_their_integration_tests(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write_many(
+        {
+            "libs/core/setup.cfg": (
+                "[metadata]\nname = acme-core\n[options.extras_require]\ntest =\n    pytest\n"
+            ),
+            "libs/core/acme_core.py": "X = 1\n",
+            "libs/core/tests/test_core.py": "def test_core(): pass\n",
+            "libs/core/tests/integration/test_db.py": "def test_db(): pass\n",
+            "libs/api/setup.py": (
+                "from setuptools import setup\n"
+                "setup(name='acme-api', install_requires=['acme-core'],\n"
+                "      extras_require={'test': ['pytest']})\n"
+            ),
+            "libs/api/acme_api.py": "Y = 1\n",
+            "libs/api/tests/test_api.py": "def test_api(): pass\n",
+            # A tool's settings only: not a package.
+            "tools/lint/setup.cfg": "[flake8]\nmax-line-length = 100\n",
+            "tools/lint/run.py": "",
+            "tools/fmt/setup.cfg": "[isort]\nprofile = black\n",
+        }
+    )
+    repo.commit("setuptools packages")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "why: domain-families.libs: 2 packages under libs/, 2 with a tests/ folder" in out
+    assert "why: domain-families.libs.integration-tests: 1 package with tests/integration" in out
+    assert "domain-families.tools" not in out
+    loaded = config.load(repo.path)
+    assert sorted(loaded.domains) == ["api", "core"]
+    assert loaded.domains["core"].integration_tests == ("libs/core/tests/integration",)
+    assert loaded.domains["api"].integration_tests == ()
+    assert loaded.domains["api"].depends_on == ("core",)
+    assert loaded.domain_install("api").extras == ("test",)
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+
+
+def test_a_single_projects_domains_own_their_integration_folders(repo: GitRepo) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "src/shop/billing/__init__.py": "",
+            "tests/unit/billing/test_b.py": "def test_b(): pass\n",
+            "tests/integration/billing/test_ledger.py": "def test_l(): pass\n",
+            "tests/integration/test_cross.py": "def test_c(): pass\n",
+        }
+    )
+    repo.commit("a single project")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+
+    loaded = config.load(repo.path)
+    assert loaded.domains["billing"].integration_tests == ("tests/integration/billing",)
+    assert loaded.tiers["integration"].paths == ("tests/integration",)
+    assert main(["check-config", "--repo", str(repo.path)]) == 0

@@ -56,3 +56,27 @@ def test_a_plan_runs_git_without_gitpython(project: GitRepo, head: list[str]) ->
     assert "tiered_ci.impact" not in modules  # impact is not enabled
     assert "tiered_ci.shard" not in modules  # no tier has target-seconds
     assert "tiered_ci.images.compose" not in modules  # no services-from
+
+
+def test_a_plan_without_services_imports_nothing_of_the_images_package(project: GitRepo) -> None:
+    config = (project.path / "pyproject.toml").read_text(encoding="utf-8")
+    no_services = config.split("[tool.tiered-ci.services.api]")[0]
+    project.write("pyproject.toml", no_services)
+    project.commit("no services")
+    project.write("src/app/d1/b.py", "B = 3\n")
+
+    modules = loaded_by(project, "plan", "--format", "json")
+
+    assert not {m for m in modules if m.startswith("tiered_ci.images")}
+    assert "git" not in modules
+
+
+def test_a_service_without_a_dockerfile_needs_no_dockerfile_parser(project: GitRepo) -> None:
+    project.remove("services/api/Dockerfile")
+    project.commit("the api's Dockerfile moves elsewhere")
+    project.write("services/api/app.py", "print('api 3')\n")
+
+    modules = loaded_by(project, "plan", "--format", "json", "--head", "HEAD", "--base", "main")
+
+    assert "tiered_ci.images.watch" in modules  # the service is still watched
+    assert "tiered_ci.images.dockerfile" not in modules
