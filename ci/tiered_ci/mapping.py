@@ -194,6 +194,10 @@ def _map_family(path: str, status: str, rules: Rules, acc: _Accumulator) -> bool
 def _map_domain(name: str, path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
     if (index := rules.domains[name].decide(path)) is None:
         return False
+    if _under(path, rules.integration_tests[name]) is not None:
+        # Its own integration test (a family's `{folder}/**` holds them): that selects
+        # its domain-integration session, not its shard and its dependents.
+        return False
     rule = _rule("domains", name, "paths", index)
     acc.add(acc.domains, name, Reason(f"domain:{name}", path, status, rule))
     return True

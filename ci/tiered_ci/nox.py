@@ -336,7 +336,8 @@ def _impact_args(session: nox.Session, project: _Project, slug: str) -> list[str
     command = ["tiered-ci", "impact", "select", "--map", str(impact_map)]
     session.run(*command, f"--output={selection}", "--format", "text")
     document = json.loads(selection.read_text(encoding="utf-8"))
-    _append_summary(f"{impact_summary_line(session.name, document)}\n\n")
+    line = impact_summary_line(session.name, document, project.config, session.posargs)
+    _append_summary(f"{line}\n\n")
     return [f"--impact-select={selection}"]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from tiered_ci.config import Tier
+from tiered_ci.config import Config, Tier
 
 __all__ = [
     "ACCEPTED_RESULTS",
@@ -160,27 +160,19 @@ def self_install_spec(version: str, direct_url: Mapping[str, object] | None) -> 
     return [path]
 
 
-def impact_summary_line(session_name: str, selection: Mapping[str, object]) -> str:
-    """The step summary line of a test session that ran an impact selection."""
-    tests = selection.get("tests")
-    total = selection.get("total_tests")
-    count = len(tests) if isinstance(tests, list) else 0
-    mode = selection.get("mode")
-    if mode == "all":
-        why = selection.get("fallback_reason")
-        return f"**{session_name}**: impact: all {total} tests, because {why}"
-    if mode == "none":
-        return (
-            f"**{session_name}**: impact: 0 of {total} tests, because no change can affect a test"
-        )
-    reasons = selection.get("reasons")
-    whys = (
-        [str(r.get("why")) for r in reasons[:3] if isinstance(r, dict)]
-        if isinstance(reasons, list)
-        else []
-    )
-    because = "; ".join(whys) or "the map says so"
-    return f"**{session_name}**: impact: {count} of {total} tests, because {because}"
+def impact_summary_line(
+    session_name: str,
+    selection: Mapping[str, object],
+    config: Config | None = None,
+    posargs: Sequence[str] = (),
+) -> str:
+    """The step summary line of a test session that ran an impact selection: counted
+    over the session's own tests (its paths, minus the `--ignore=` the matrix passed)
+    when `config` says which they are."""
+    from tiered_ci.impact import share  # noqa: PLC0415 - only sessions with impact on
+
+    tests = share.session_tests(config, session_name, posargs) if config is not None else None
+    return share.session_line(session_name, selection, tests)
 
 
 def impact_fallback_line(session_name: str, map_path: str) -> str:

@@ -42,6 +42,8 @@ def test_nox_lists_one_domain_shard_per_package(packages_repo: GitRepo) -> None:
     assert listed.returncode == 0, listed.stderr
     shards = re.findall(r"^[*-] (domain-shard\(\S+\))", listed.stdout, re.MULTILINE)
     assert sorted(shards) == [f"domain-shard({p})" for p in PACKAGES]
+    owned = re.findall(r"^[*-] (domain-integration\(\S+\))", listed.stdout, re.MULTILINE)
+    assert sorted(owned) == ["domain-integration(api)", "domain-integration(storage)"]
 
 
 def test_a_package_change_runs_only_its_tests_in_its_own_environment(
@@ -90,3 +92,36 @@ def test_a_leaf_of_the_graph_has_only_itself(packages_repo: GitRepo) -> None:
     again = nox(root, "-s", "domain-shard(core)")
     assert again.returncode == 0, again.stderr
     assert "environment up to date (install key" in again.stderr
+
+
+def test_a_packages_integration_tests_run_in_its_own_session_and_environment(
+    packages_repo: GitRepo,
+) -> None:
+    root = packages_repo.path
+    test = "packages/storage/tests/integration/test_catalogue.py"
+    packages_repo.write(test, (root / test).read_text() + "\n# reviewed\n")
+    planned = subprocess.run(
+        [sys.executable, "-m", "tiered_ci", "plan", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=root,
+        env={**git_env(), "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert planned.returncode == 0, planned.stderr
+    # A changed integration test of storage: its integration session alone, no shard.
+    assert json.loads(planned.stdout)["matrix"]["include"] == [
+        {"session": "domain-integration(storage)", "args": ""}
+    ]
+
+    ran = nox(root, "-s", "domain-integration(storage)", "domain-shard(storage)")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert junit_cases(root, "domain-integration-storage") == [
+        "packages.storage.tests.integration.test_catalogue.test_a_catalogue_round_trips_by_slug"
+    ]
+    # The shard leaves its integration folder to the integration session.
+    assert junit_cases(root, "domain-shard-storage") == [
+        "packages.storage.tests.test_storage.test_put_then_get"
+    ]
+    installed = site_packages(root / ".nox" / "domain-integration-storage")
+    assert not {n for n in installed if re.match(r"_?_?(editable__)?acme_(api|cli)", n)}

@@ -568,3 +568,31 @@ def test_plan_without_a_map_says_it_falls_back(
         "impact: no map at .impact/map.json.gz: the plan falls back to the domain rules"
         in capsys.readouterr().err
     )
+
+
+def test_plan_summary_counts_each_test_session_over_its_own_tests(
+    project: GitRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (project.path / "pyproject.toml").write_text(
+        (project.path / "pyproject.toml").read_text()
+        + TIERED_TABLE
+        + '\n[tool.tiered-ci.tiers.unit]\npaths = ["tests"]\n'
+    )
+    project.commit("configure tiered-ci")
+    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    assert main(["plan", "--repo", str(project.path), "--format", "github"]) == 0
+    capsys.readouterr()
+    text = summary.read_text()
+    # The whole map: 3 of 8 (add ran in test_add and test_perimeter, plus the subprocess).
+    assert "`impact: 3 of 8 tests, because " in text
+    # The calc shard runs tests/test_calc.py: of its 4 tests only test_add ran add().
+    assert "- **domain-shard(calc)**: impact: 1 of 4 tests, because " in text
+    # Widened by impact (test_perimeter is no planned domain's), unit runs all its paths.
+    assert "- **unit**: impact: 3 of 8 tests, because " in text
+    assert "`add() changed: 2 tests executed it (rule: function)`" in text

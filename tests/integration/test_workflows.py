@@ -235,7 +235,8 @@ def test_reusable_workflow_shape() -> None:
     jobs = load(REUSABLE)["jobs"]
     assert list(jobs) == ["plan", "quick", "run", "images", "impact-record", "coverage", "gate"]
     # Impact selection: default-branch pushes and scheduled runs record the map and save it
-    # keyed by commit; every run job restores the newest one by the key's prefix.
+    # keyed by commit; the plan job restores the newest one by the key's prefix (it widens
+    # the plan with it) and every run job restores that same entry by its exact key.
     assert {"name": "impact-record", "run": "nox -s impact-record"} in jobs["impact-record"][
         "steps"
     ]
@@ -244,10 +245,26 @@ def test_reusable_workflow_shape() -> None:
         "path": "${{ inputs.impact-map }}",
         "key": "impact-map-${{ github.sha }}",
     }
-    restore = next(s for s in jobs["run"]["steps"] if "cache/restore" in s.get("uses", ""))
-    assert restore["if"] == "inputs.impact-map != ''"
-    assert restore["with"]["restore-keys"] == "impact-map-"
     plan_steps = jobs["plan"]["steps"]
+    newest = next(s for s in plan_steps if "cache/restore" in s.get("uses", ""))
+    assert plan_steps.index(newest) < plan_steps.index(plan_steps[-1])  # before the Plan step
+    assert newest["if"] == "inputs.impact-map != ''"
+    assert newest["with"] == {
+        "path": "${{ inputs.impact-map }}",
+        "key": "impact-map-${{ github.sha }}",
+        "restore-keys": "impact-map-",
+    }
+    assert (
+        jobs["plan"]["outputs"]["impact-map-key"]
+        == f"${{{{ steps.{newest['id']}.outputs.cache-matched-key }}}}"
+    )
+    same = next(s for s in jobs["run"]["steps"] if "cache/restore" in s.get("uses", ""))
+    assert same["if"] == "inputs.impact-map != '' && needs.plan.outputs.impact-map-key != ''"
+    assert same["with"] == {
+        "path": "${{ inputs.impact-map }}",
+        "key": "${{ needs.plan.outputs.impact-map-key }}",
+    }
+    assert save["uses"].split("@")[0] == "actions/cache/save"
     assert plan_steps[-1] == {"name": "Plan", "id": "plan", "run": "nox -s plan -- --format github"}
     assert plan_steps[0]["with"]["fetch-depth"] == 0
     assert jobs["run"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"

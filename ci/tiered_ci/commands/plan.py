@@ -201,8 +201,19 @@ def run(args: argparse.Namespace) -> int:
         guess = _estimate(change, the_plan) if summary else None
         report.write_github(the_plan, output, summary, guess)
         if note is not None and summary:
+            from tiered_ci.impact.share import plan_section  # noqa: PLC0415
+
+            document = selection.to_json() if selection is not None else None
+            from tiered_ci.plan import PACK_SESSION  # noqa: PLC0415
+
+            # A packed job runs several domains' sessions: each gets its own line.
+            matrix = [
+                (name, "") if e.session == PACK_SESSION else (e.session, e.args)
+                for e in the_plan.matrix
+                for name in (e.args.split() if e.session == PACK_SESSION else [e.session])
+            ]
             with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(f"\n{note}\n")
+                handle.write(plan_section(note, document, matrix, change.config))
         sys.stdout.write(report.to_text(the_plan, explain=args.explain))
     elif fmt == "json":
         sys.stdout.write(report.to_json(the_plan))

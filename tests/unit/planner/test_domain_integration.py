@@ -456,3 +456,15 @@ def test_check_config_flags_an_integration_folder_that_does_not_exist(
         "tool.tiered-ci.domains.billing.integration-tests[0]: 'tests/integration/bill' "
         "matches no tracked file or folder; fix the path"
     ) in capsys.readouterr().out
+
+
+def test_a_packages_own_integration_test_selects_only_its_integration_session(
+    packages_repo: GitRepo, plan: PlanRunner
+) -> None:
+    # The family's paths ({folder}/**) hold the test too; storage has dependents.
+    test = "packages/storage/tests/integration/test_catalogue.py"
+    packages_repo.write(test, (packages_repo.path / test).read_text() + "# more\n")
+
+    result = plan(packages_repo)
+
+    assert (result["domains"], sessions(result)) == ([], ["domain-integration(storage)"])

@@ -25,7 +25,11 @@ def test_mode_all_lists_one_entry_per_package_never_one_unit_job(
 
     assert result["mode"] == "all"
     entries = result["matrix"]["include"]
-    assert [e["session"] for e in entries] == [f"domain-shard({p})" for p in PACKAGES]
+    assert [e["session"] for e in entries] == [
+        *(f"domain-shard({p})" for p in PACKAGES),
+        "domain-integration(api)",
+        "domain-integration(storage)",
+    ]
     assert "unit" not in result["sessions"]
 
 
@@ -52,6 +56,9 @@ def test_max_jobs_packs_the_shards_by_recorded_durations(
             "session": "domain-pack",
             "args": "domain-shard(core) domain-shard(cli) domain-shard(models)",
         },
+        # tiers.integration.max-jobs is not set: one job each.
+        {"session": "domain-integration(api)", "args": ""},
+        {"session": "domain-integration(storage)", "args": ""},
     ]
     assert {
         "target": "matrix",
