@@ -37,6 +37,33 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def _width() -> int:
+    """The help width argparse takes from `shutil.get_terminal_size()`, found without
+    importing shutil (argparse builds a formatter for every argument it adds, and
+    shutil brings bz2, lzma and zlib along: a cost on every plan, for no output)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        stdout = sys.__stdout__
+        try:
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout else 0
+        except (ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, **options: int | None) -> None:
+        options.setdefault("width", _width())
+        super().__init__(prog, **options)  # type: ignore[arg-type] # argparse's own keywords
+
+
+class _RawFormatter(_Formatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse exits 2 on bad usage already; keep its one-line message and hint.
@@ -52,13 +79,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "from a git diff.",
         epilog="Exit codes: 0 ok, 1 a check or build failed, 2 bad usage/config/input, "
         "3 internal error.",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, module_name in COMMANDS.items():
         if only is not None and name != only:
-            sub.add_parser(name)  # a name for argparse's choices; never parsed
+            sub.add_parser(name, formatter_class=_Formatter)  # a name for choices; never parsed
             continue
         module = _command(module_name)
         doc = module.HELP
@@ -66,7 +94,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             name,
             help=doc.splitlines()[0],
             description=doc,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_RawFormatter,
         )
         module.add_arguments(command)
         command.set_defaults(_run=module.run)

@@ -126,10 +126,19 @@ def _domain_dependents(config: Config) -> Mapping[str, tuple[str, ...]]:
     return Dependents(config.domains)
 
 
-def select(files: Iterable[ChangedFile], rules: Rules) -> Selection:
-    """Map every changed path to what it selects. Pure."""
+def select(
+    files: Iterable[ChangedFile], rules: Rules, *, quiet: frozenset[str] = frozenset()
+) -> Selection:
+    """Map every changed path to what it selects. Pure.
+
+    `quiet` paths changed in a way no test can see (a pyproject.toml whose
+    linter tables alone changed, `tiered_ci.pyproject`): they count as ignored.
+    """
     acc = _Accumulator()
     for changed in files:
+        if changed.status == "modified" and changed.path in quiet:
+            acc.ignored.append(changed.path)
+            continue
         if changed.old_path is not None:  # a rename or copy touches its old path too
             _map_path(changed.old_path, changed.status, rules, acc)
         _map_path(changed.path, changed.status, rules, acc)

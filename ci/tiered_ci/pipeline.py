@@ -19,7 +19,7 @@ selects).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ __all__ = [
     "Change",
     "Context",
     "Request",
+    "lint_only_changes",
     "plan_change",
     "plan_for",
     "read_change",
@@ -142,11 +143,21 @@ def plan_change(  # noqa: PLR0913 - plain data in, keyword-only extras
     *,
     shard_counts: Mapping[str, int] | None = None,
     domain_seconds: Mapping[str, float] | None = None,
+    quiet: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Pure: map the changed files through the config's rules and decide the plan."""
+    """Pure: map the changed files through the config's rules and decide the plan.
+
+    `quiet`: path -> note, for files changed in a way no test can see
+    (`lint_only_changes`); they are ignored and the note goes into the plan.
+    """
     from tiered_ci import mapping, plan  # noqa: PLC0415 - only commands that plan pay for them
 
-    selection = mapping.select(changes.files, mapping.compile_rules(config, watches))
+    quiet = quiet or {}
+    selection = mapping.select(
+        changes.files, mapping.compile_rules(config, watches), quiet=frozenset(quiet)
+    )
+    if quiet:
+        changes = replace(changes, notes=(*changes.notes, *quiet.values()))
     return plan.build_plan(
         trigger,
         changes,
@@ -179,4 +190,28 @@ def plan_for(
         watches,
         shard_counts=shard_counts,
         domain_seconds=domain_seconds,
+        quiet=lint_only_changes(change.root, change.changes, change.tree),
     )
+
+
+def lint_only_changes(root: Path, changes: ChangeSet, head: Tree | None) -> dict[str, str]:
+    """The I/O edge of `tiered_ci.pyproject`: each modified pyproject.toml whose change
+    touches linter tables only, with the note that says so. Reads base and head texts
+    (`head` None: the work tree)."""
+    candidates = [
+        f.path
+        for f in changes.files
+        if f.status == "modified" and f.path.rsplit("/", 1)[-1] == "pyproject.toml"
+    ]
+    if not candidates or changes.base is None or changes.fallback_reason is not None:
+        return {}
+    from tiered_ci.pyproject import lint_only_note  # noqa: PLC0415
+    from tiered_ci.tree import GitTree, WorkTree  # noqa: PLC0415
+
+    head = head or WorkTree(root)
+    base = GitTree(root, changes.base)
+    notes = {
+        path: lint_only_note(path, base.read_text(path), head.read_text(path))
+        for path in candidates
+    }
+    return {path: note for path, note in notes.items() if note is not None}

@@ -228,12 +228,17 @@ def test_d_one_dockerfile_selects_that_service_only(monorepo: GitRepo, plan_pr: 
 
 
 @pytest.mark.parametrize(
-    ("path", "rule"), [("pyproject.toml", "run-all[0]"), ("noxfile.py", "run-all[1]")]
+    ("path", "rule", "text"),
+    [
+        # A comment alone in pyproject.toml runs nothing (a diff of tables); a table does.
+        ("pyproject.toml", "run-all[0]", "\n[tool.touched]\nby-test = 1\n"),
+        ("noxfile.py", "run-all[1]", "# touched\n"),
+    ],
 )
 def test_e_a_global_input_runs_everything(
-    monorepo: GitRepo, plan_pr: PlanRunner, path: str, rule: str
+    monorepo: GitRepo, plan_pr: PlanRunner, path: str, rule: str, text: str
 ) -> None:
-    append(monorepo, path, "# touched\n")
+    append(monorepo, path, text)
     monorepo.commit(f"touch {path}")
     plan = plan_pr()
     assert plan["mode"] == "all"

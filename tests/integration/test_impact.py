@@ -351,6 +351,144 @@ def test_map_of_a_modified_work_tree_is_not_used(
     assert "modified work tree" in str(result["fallback_reason"])
 
 
+def test_an_import_line_is_module_level_code(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/shapes.py", "import add\n", "import add, big\n")
+    result = select(capsys, project, _map(project))
+    assert "tests/test_shapes.py::test_perimeter" in _tests(result)
+    assert "tests/loading/test_loader.py::test_settings" not in _tests(result)
+    assert "module-level code changed: " in _whys(result)
+
+
+def test_a_renamed_module_is_judged_deleted_and_added(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.git.mv("src/sample/shapes.py", "src/sample/geometry.py")
+    _edit(project, "tests/test_shapes.py", "sample.shapes", "sample.geometry")
+    project.commit("rename shapes")
+    result = select(capsys, project, _map(project))
+    assert "tests/test_shapes.py::test_perimeter" in _tests(result)
+    assert "deleted module" in _whys(result)
+    assert "new module" in _whys(result)
+
+
+def test_a_package_init_added_or_deleted_selects_the_packages_importers(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.remove("src/sample/__init__.py")
+    result = select(capsys, project, _map(project))
+    assert {"tests/test_shapes.py::test_perimeter", *CALC_TESTS} <= _tests(result)
+    assert "package layout changed" in _whys(result)
+
+
+def test_the_root_conftest_runs_everything(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("conftest.py", "collect_ignore = []\n")
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "all"
+    assert "the root conftest.py reaches every test (rule: conftest)" in str(
+        result["fallback_reason"]
+    )
+
+
+@pytest.mark.parametrize("name", ["pytest.ini", "tox.ini", "setup.cfg"])
+def test_a_pytest_configuration_file_runs_everything(
+    project: GitRepo, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    project.write(name, "[pytest]\naddopts = -x\n")
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "all"
+    assert result["fallback_reason"] == (
+        f"{name} changed: pytest's configuration reaches every test (rule: pytest-config)"
+    )
+
+
+def test_a_deleted_data_file_falls_back_to_its_folder_or_package(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.remove("src/sample/data/table.csv")
+    result = select(capsys, project, _map(project))
+    assert "deleted file" in _whys(result)
+    assert "tests/loading/test_loader.py::test_rows" in _tests(result)
+
+
+def _configure(repo: GitRepo, table: str) -> None:
+    """A [tool.tiered-ci] table: a change only to it is lint, so it selects no test."""
+    text = (repo.path / "pyproject.toml").read_text()
+    (repo.path / "pyproject.toml").write_text(f"{text}\n[tool.tiered-ci]\n{table}")
+
+
+def test_a_data_file_a_domain_claims_selects_the_domains_tests(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _configure(
+        project,
+        '[tool.tiered-ci.domains.data]\npaths = ["src/sample/data/**"]\ntests = ["tests/loading"]\n',
+    )
+    project.write("src/sample/data/more.csv", "1\n")
+    result = select(capsys, project, _map(project))
+    assert _tests(result) == {
+        "tests/loading/test_loader.py::test_rows",
+        "tests/loading/test_loader.py::test_settings",
+        "tests/test_cli.py::test_subprocess",
+    }
+    assert "added file: the tests of domain data (rule: data-domain)" in _whys(result)
+
+
+@pytest.mark.parametrize(
+    ("table", "mode", "why"),
+    [
+        ("", "all", "NOTES.txt (added file) is claimed by no rule and unmapped is 'run-all'"),
+        ('unmapped = "ignore"\n', "partial", "added file: claimed by no rule; unmapped = 'ignore'"),
+        ('ignore = ["*.txt"]\n', "none", "ignored (tool.tiered-ci.ignore)"),
+        (
+            'run-all = ["NOTES.txt"]\n',
+            "all",
+            "NOTES.txt is a global input (tool.tiered-ci.run-all)",
+        ),
+    ],
+)
+def test_a_file_no_folder_explains_follows_the_configured_policy(
+    project: GitRepo, capsys: pytest.CaptureFixture[str], table: str, mode: str, why: str
+) -> None:
+    _configure(project, table)
+    project.write("NOTES.txt", "read by nothing\n")
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == mode
+    assert why in (str(result["fallback_reason"]) if mode == "all" else _whys(result))
+    if mode != "all":  # at most the subprocess test: the map cannot see into it
+        assert _tests(result) <= {"tests/test_cli.py::test_subprocess"}
+
+
+def test_a_lock_file_change_selects_importers_of_the_distribution(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "uv.lock", 'version = "6.0.2"', 'version = "6.0.3"')
+    result = select(capsys, project, _map(project))
+    # PyYAML provides the module `yaml`: loader.py imports it, test_loader imports loader.
+    assert "tests/loading/test_loader.py::test_settings" in _tests(result)
+    assert "tests/test_calc.py::test_add" not in _tests(result)
+    assert "pyyaml changed (1 files import it)" in _whys(result)
+
+
+@pytest.mark.parametrize(
+    ("requirement", "why"),
+    [
+        ("pytest-xdist==1.0", "requirements.txt: pytest plugin pytest-xdist changed"),
+        ("not-installed-here==1.0", "distribution not-installed-here was not installed"),
+    ],
+)
+def test_a_plugin_or_unknown_distribution_runs_everything(
+    project: GitRepo, capsys: pytest.CaptureFixture[str], requirement: str, why: str
+) -> None:
+    project.write("requirements.txt", f"PyYAML==6.0.2\n{requirement}\n")
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "all"
+    assert why in str(result["fallback_reason"])
+
+
 # --- Python source read as data, and source read by machinery -------------------------------
 
 SOURCE_TESTS = {
@@ -383,6 +521,17 @@ def test_inspects_the_source():
 @given(st.integers())
 def test_property(x):
     assert calc.add(x, 0) == x
+""",
+    "src/sample/hooks.py": """\
+def header():
+    return "sample"
+""",
+    "conftest.py": """\
+from sample.hooks import header
+
+
+def pytest_sessionstart(session):
+    session.config.stash_header = header()
 """,
     "tests/test_resource.py": """\
 import pkgutil
@@ -458,6 +607,18 @@ def test_a_function_change_selects_its_readers_not_everything(
         "tests/test_source.py::test_inspects_the_source",
     }
     assert "read as text by 2 tests (rule: data)" in _whys(result)
+
+
+def test_code_that_ran_outside_any_test_runs_everything(
+    source_readers: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_project(source_readers, tmp_path / "copy")
+    _edit(project, "src/sample/hooks.py", 'return "sample"', 'return "changed"')
+    result = select(capsys, project, _map(project))
+    assert result["mode"] == "all"
+    assert result["fallback_reason"] == (
+        "header() in src/sample/hooks.py ran outside any test (plugins, conftest at start)"
+    )
 
 
 def test_a_docstring_change_runs_the_modules_doctests(

@@ -184,7 +184,8 @@ def _plans(root: Path, config_file: Path, parent: str, sha: str) -> tuple[Plan, 
         deepen_budget=cfg.deepen_budget,
     )
     watches = discover.watches_for_change(cfg, tree, found)
-    the_plan = pipeline.plan_change(cfg, trigger, found, watches)
+    quiet = pipeline.lint_only_changes(root, found, tree)
+    the_plan = pipeline.plan_change(cfg, trigger, found, watches, quiet=quiet)
     forced = ChangeSet(found.base, found.head, found.files, "replay: everything, for comparison")
     everything = pipeline.plan_change(cfg, trigger, forced, watches)
     return the_plan, everything, cfg

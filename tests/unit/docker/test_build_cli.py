@@ -67,7 +67,7 @@ def test_a_leaf_change_builds_that_service_only(
         ("libs/other/unused.txt", "all"),  # nobody copies it: unmapped -> run-all
         ("services/worker/worker.toml", ["worker"]),
         ("docs/guide.md", []),  # ignored
-        ("pyproject.toml", "all"),  # a global input
+        ("pyproject.toml", []),  # run-all, but a comment alone changes no table
     ],
 )
 def test_build_selects_what_the_plan_selects(

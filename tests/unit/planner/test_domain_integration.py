@@ -177,7 +177,9 @@ def test_a_service_change_runs_the_tier_wide_session(shop: GitRepo, plan: PlanRu
 def test_mode_all_lists_every_domain_integration_session_and_the_rest(
     shop: GitRepo, plan: PlanRunner
 ) -> None:
-    change(shop, "pyproject.toml")
+    # A comment alone in pyproject.toml runs nothing; a table no linter owns runs all.
+    shop.write("pyproject.toml", CONFIG + "\n[tool.touched]\nby-test = 1\n")
+    shop.commit("touch pyproject.toml")
 
     result = plan(shop)
 
@@ -204,7 +206,7 @@ def test_when_domains_own_every_integration_path_the_tier_wide_session_never_run
     text = CONFIG.replace('paths = ["tests/integration"]', 'paths = ["tests/integration/billing"]')
     shop.write("pyproject.toml", text)
     shop.commit("the tier is billing's integration tests")
-    shop.write("pyproject.toml", text + "\n")
+    shop.write("pyproject.toml", text + "\n[tool.touched]\nby-test = 1\n")
     shop.commit("mode all")
 
     result = plan(shop, "--base", "HEAD~1")
@@ -263,7 +265,7 @@ def test_integration_max_jobs_packs_the_domain_integration_sessions(
     text = CONFIG.replace('markers = "integration"\n', 'markers = "integration"\nmax-jobs = 1\n')
     shop.write("pyproject.toml", text)
     shop.commit("one integration job")
-    shop.write("pyproject.toml", text + "\n")
+    shop.write("pyproject.toml", text + "\n[tool.touched]\nby-test = 1\n")
     shop.commit("mode all")
 
     result = plan(shop, "--base", "HEAD~1")

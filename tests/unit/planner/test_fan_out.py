@@ -17,7 +17,8 @@ def test_mode_all_lists_one_entry_per_package_never_one_unit_job(
     packages_repo: GitRepo, plan: PlanRunner
 ) -> None:
     packages_repo.write(
-        "pyproject.toml", (packages_repo.path / "pyproject.toml").read_text() + "\n"
+        "pyproject.toml",
+        (packages_repo.path / "pyproject.toml").read_text() + "\n[tool.touched]\nby-test = 1\n",
     )
 
     result = plan(packages_repo)
@@ -111,7 +112,10 @@ def test_target_seconds_shards_are_capped(repo: GitRepo, plan: PlanRunner) -> No
     repo.write("tests/test_a.py", "def test_0(): pass\n")
     repo.commit("a thousand tests")
     repo.branch("feature")
-    repo.write("pyproject.toml", (repo.path / "pyproject.toml").read_text() + "\n")
+    repo.write(
+        "pyproject.toml",
+        (repo.path / "pyproject.toml").read_text() + "\n[tool.touched]\nby-test = 1\n",
+    )
     repo.commit("run all")
 
     result = plan(repo, "--event", "push")

@@ -139,7 +139,10 @@ def test_docs_only_change_plans_nothing_beyond_the_trigger(
 
 @pytest.mark.critical
 def test_global_file_runs_everything(project: GitRepo, plan: PlanRunner) -> None:
-    project.write("pyproject.toml", (project.path / "pyproject.toml").read_text() + "\n")
+    project.write(
+        "pyproject.toml",
+        (project.path / "pyproject.toml").read_text() + "\n[tool.touched]\nby-test = 1\n",
+    )
     project.commit("touch pyproject")
 
     result = plan(project)

@@ -56,6 +56,7 @@ def test_a_plan_runs_git_without_gitpython(project: GitRepo, head: list[str]) ->
     assert "tiered_ci.impact" not in modules  # impact is not enabled
     assert "tiered_ci.shard" not in modules  # no tier has target-seconds
     assert "tiered_ci.images.compose" not in modules  # no services-from
+    assert "shutil" not in modules  # argparse's width comes from os (cli._width)
 
 
 def test_a_plan_without_services_imports_nothing_of_the_images_package(project: GitRepo) -> None:

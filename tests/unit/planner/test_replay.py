@@ -51,7 +51,8 @@ def test_replay_ranks_the_rules_that_ran_everything(
     packages_repo.write("noxfile.py", (packages_repo.path / "noxfile.py").read_text() + "\n")
     packages_repo.commit("noxfile")
     packages_repo.write(
-        "pyproject.toml", (packages_repo.path / "pyproject.toml").read_text() + "\n"
+        "pyproject.toml",
+        (packages_repo.path / "pyproject.toml").read_text() + "\n[tool.touched]\nby-test = 1\n",
     )
     packages_repo.write("noxfile.py", (packages_repo.path / "noxfile.py").read_text() + "\n")
     packages_repo.commit("both")
