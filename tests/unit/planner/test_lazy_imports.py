@@ -81,3 +81,32 @@ def test_a_service_without_a_dockerfile_needs_no_dockerfile_parser(project: GitR
 
     assert "tiered_ci.images.watch" in modules  # the service is still watched
     assert "tiered_ci.images.dockerfile" not in modules
+
+
+_GC_PROBE = """
+import contextlib, gc, io, json, sys
+from tiered_ci import cli
+cli._StartUp.pause_gc()  # what entry() does before main()
+paused = not gc.isenabled()
+with contextlib.redirect_stdout(io.StringIO()):
+    code = cli.main(sys.argv[1:])
+print(json.dumps({"code": code, "paused": paused, "enabled": gc.isenabled(),
+                  "frozen": gc.get_freeze_count()}))
+"""
+
+
+def test_the_cli_collects_garbage_again_once_started(project: GitRepo) -> None:
+    # Start-up runs without the cyclic collector; the command itself runs with it.
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE, "plan", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=project.path,
+        env=cli_env(),
+    )
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["code"] == 0
+    assert report["paused"]
+    assert report["enabled"]
+    assert report["frozen"] > 0  # what start-up built is out of the collector's way
