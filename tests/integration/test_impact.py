@@ -533,6 +533,17 @@ from sample.hooks import header
 def pytest_sessionstart(session):
     session.config.stash_header = header()
 """,
+    "tests/test_programs.py": """\
+import subprocess
+
+
+def test_git_runs_no_code_of_ours():
+    assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
+
+
+def test_a_shell_may():
+    assert subprocess.run(["sh", "-c", "exit 0"]).returncode == 0
+""",
     "tests/test_resource.py": """\
 import pkgutil
 
@@ -590,6 +601,9 @@ def test_python_source_read_as_data_is_recorded_and_read_by_machinery_is_not(
         u.startswith("file:") and u.endswith(".py")
         for u in named["tests/test_warns.py::test_warning_is_formatted"]
     )
+    # Any program but git may run the repository's code (a shell running python).
+    assert store.SPAWN not in named["tests/test_programs.py::test_git_runs_no_code_of_ours"]
+    assert store.SPAWN in named["tests/test_programs.py::test_a_shell_may"]
 
 
 def test_a_function_change_selects_its_readers_not_everything(
@@ -603,6 +617,7 @@ def test_a_function_change_selects_its_readers_not_everything(
         "tests/test_calc.py::test_big[1]",
         "tests/test_calc.py::test_big[20]",
         "tests/test_cli.py::test_subprocess",
+        "tests/test_programs.py::test_a_shell_may",
         "tests/test_source.py::test_reads_the_module_as_text",
         "tests/test_source.py::test_inspects_the_source",
     }
