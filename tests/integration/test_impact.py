@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from impact_project import CALC_TESTS, copy_project, make_project, record, run_pytest, select
-from support import GitRepo
+from support import PROJECT_ROOT, GitRepo, run_nox
 
 from tiered_ci.cli import main
 from tiered_ci.impact import store
@@ -772,3 +772,65 @@ def test_plan_summary_counts_each_test_session_over_its_own_tests(
     # Widened by impact (test_perimeter is no planned domain's), unit runs all its paths.
     assert "- **unit**: impact: 3 of 8 tests, because " in text
     assert "`add() changed: 2 tests executed it (rule: function)`" in text
+
+
+# --- end to end through the shipped nox sessions ---------------------------------------------
+
+NOX_PROJECT = {
+    "pyproject.toml": """\
+[dependency-groups]
+test = ["pytest", "pytest-xdist", "coverage"]
+
+[tool.tiered-ci.impact]
+enabled = true
+
+[tool.tiered-ci.tiers.unit]
+paths = ["tests/unit"]
+fan-out = false
+
+[tool.tiered-ci.domains.alpha]
+paths = ["src/alpha/**"]
+tests = ["tests/unit/alpha"]
+
+[tool.tiered-ci.domains.beta]
+paths = ["src/beta/**"]
+tests = ["tests/unit/beta"]
+
+[tool.pytest.ini_options]
+pythonpath = ["src"]
+""",
+    ".gitignore": ".nox/\nreports/\n.coverage*\n__pycache__/\n.pytest_cache/\n.impact/\n",
+    "src/alpha/__init__.py": "",
+    "src/alpha/core.py": "def value():\n    return 'alpha'\n",
+    "src/beta/__init__.py": "",
+    "src/beta/core.py": "def value():\n    return 'beta'\n",
+    "tests/unit/alpha/test_alpha.py": (
+        "from alpha.core import value\n\n\ndef test_alpha():\n    assert value() == 'alpha'\n"
+    ),
+    "tests/unit/beta/test_beta.py": (
+        "from beta.core import value\n\n\ndef test_beta():\n    assert value() == 'beta'\n"
+    ),
+}
+
+
+@pytest.mark.slow
+def test_nox_sessions_record_the_map_and_select_with_it(tmp_path: Path) -> None:
+    """What CI runs: `nox -s impact-record` on the default branch, then a test session
+    of a later change selects with the map and says so in its step summary."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write_many(NOX_PROJECT)
+    repo.write("noxfile.py", (PROJECT_ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    repo.commit("base")
+    recorded = run_nox(repo.path, "-s", "impact-record")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert "impact: recorded 2 tests" in recorded.stdout + recorded.stderr
+    assert store.read(_map(repo)).clean
+    _edit(repo, "src/beta/core.py", "return 'beta'", "return 'b' + 'eta'")
+    summary = tmp_path / "summary.md"
+    ran = run_nox(repo.path, "-s", "unit", extra={"GITHUB_STEP_SUMMARY": str(summary)})
+    output = ran.stdout + ran.stderr
+    assert ran.returncode == 0, output
+    assert "impact: ran 1 of 2 tests" in output
+    assert "**unit**: impact: 1 of 2 tests, because `value() changed: 1 tests executed it" in (
+        summary.read_text()
+    )
