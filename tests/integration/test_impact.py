@@ -323,6 +323,18 @@ def test_map_from_an_unrelated_history_runs_everything(
     assert "is not in this clone" in str(result["fallback_reason"])
 
 
+def test_map_whose_commit_shares_no_history_with_head_runs_everything(
+    project: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = GitRepo(tmp_path / "other")
+    other.write("a.txt", "a")
+    other.commit("unrelated")
+    other.git.fetch(str(project.path), "main:recorded")  # the map's commit is here now
+    result = select(capsys, other, _map(project))
+    assert result["mode"] == "all"
+    assert "shares no history with" in str(result["fallback_reason"])
+
+
 def test_map_older_than_the_limit_runs_everything(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -359,6 +371,17 @@ def test_an_import_line_is_module_level_code(
     assert "tests/test_shapes.py::test_perimeter" in _tests(result)
     assert "tests/loading/test_loader.py::test_settings" not in _tests(result)
     assert "module-level code changed: " in _whys(result)
+
+
+def test_a_decorator_line_is_module_level_code(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "tests/test_calc.py", "[1, 20]", "[1, 20, 30]")
+    result = select(capsys, project, _map(project))
+    # Every test of the file runs (test_big[30] too: never seen, so never deselected).
+    assert set(CALC_TESTS) <= _tests(result)
+    assert "tests/test_shapes.py::test_perimeter" not in _tests(result)
+    assert "module-level code changed" in _whys(result)
 
 
 def test_a_renamed_module_is_judged_deleted_and_added(
