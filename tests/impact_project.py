@@ -33,6 +33,20 @@ pythonpath = ["src"]
 line-length = 100
 """,
     "requirements.txt": "PyYAML==6.0.2\n",
+    "uv.lock": """\
+version = 1
+requires-python = ">=3.10"
+
+[[package]]
+name = "pyyaml"
+version = "6.0.2"
+
+[[package]]
+name = "sample"
+version = "1.0"
+source = { editable = "." }
+dependencies = [{ name = "pyyaml" }]
+""",
     "src/sample/__init__.py": "",
     "src/sample/calc.py": """\
 LIMIT = 10

@@ -140,9 +140,9 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
 def _domain_dependents(config: Config) -> Mapping[str, tuple[str, ...]]:
     if not any(d.depends_on for d in config.domains.values()):
         return {}
-    from tiered_ci.families import dependents as domain_dependents  # noqa: PLC0415
+    from tiered_ci.families import Dependents  # noqa: PLC0415
 
-    return domain_dependents(config.domains)
+    return Dependents(config.domains)
 
 
 def select(

@@ -17,6 +17,7 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -106,12 +107,13 @@ class GitTree:
     of files decodes one entry, not all of them.
     """
 
-    __slots__ = ("_folders", "root", "sha")
+    __slots__ = ("_blobs", "_folders", "root", "sha")
 
     def __init__(self, root: Path, sha: str) -> None:
         self.root = root
         self.sha = sha
         self._folders: dict[str, _RawFolder | None] = {}
+        self._blobs: dict[str, tuple[str, bytes] | None] = {}  # prefetched, by object id
 
     def __repr__(self) -> str:
         return f"GitTree({self.root!r}, {self.sha!r})"
@@ -127,9 +129,38 @@ class GitTree:
         return f"commit {self.sha[:12]}"
 
     def _data(self, ref: str) -> tuple[str, bytes] | None:
+        if ref in self._blobs:
+            return self._blobs.pop(ref)  # read once: a prefetched file is not kept twice
         from tiered_ci._git import cat_file  # noqa: PLC0415 - only a rev's tree starts git
 
         return cat_file(self.root).read(ref)
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Fetch the folders holding `paths` and the files among them in two batches
+        (`CatFile.read_many`), so reading them one by one next costs no round trip to
+        git each: a family of 500 packages reads 500 folders and 500 metadata files."""
+        from tiered_ci._git import cat_file  # noqa: PLC0415
+
+        wanted = [p for p in dict.fromkeys(paths) if p.strip("/") not in ("", ".")]
+        folders = [
+            f
+            for f in dict.fromkeys(posixpath.dirname(p.strip("/")) for p in wanted)
+            if f not in self._folders
+        ]
+        refs = [f"{self.sha}^{{tree}}" if not f else f"{self.sha}:{f}" for f in folders]
+        for folder, found in zip(folders, cat_file(self.root).read_many(refs), strict=True):
+            self._folders[folder] = self._parse(found)
+        blobs = [
+            entry[1]
+            for p in wanted
+            if (entry := self._entry(p)) is not None and entry[0] in _FILE_MODES
+        ]
+        blobs = [b for b in dict.fromkeys(blobs) if b not in self._blobs]
+        self._blobs.update(zip(blobs, cat_file(self.root).read_many(blobs), strict=True))
+
+    def _parse(self, found: tuple[str, bytes] | None) -> _RawFolder | None:
+        size = len(self.sha) // 2  # object ids are as long as the commit's (SHA-1 or SHA-256)
+        return _parse_tree(found[1], size) if found is not None and found[0] == "tree" else None
 
     def _entries(self, folder: str) -> _RawFolder | None:
         """name -> (mode, raw object id) of the folder `folder` ("" is the root), undecoded;
@@ -137,8 +168,7 @@ class GitTree:
         if folder in self._folders:
             return self._folders[folder]
         found = self._data(f"{self.sha}^{{tree}}" if not folder else f"{self.sha}:{folder}")
-        size = len(self.sha) // 2  # object ids are as long as the commit's (SHA-1 or SHA-256)
-        entries = _parse_tree(found[1], size) if found is not None and found[0] == "tree" else None
+        entries = self._parse(found)
         self._folders[folder] = entries
         return entries
 
@@ -194,6 +224,7 @@ class GitTree:
 
 
 _LINK_MODE = 0o120000
+_FILE_MODES = (0o100644, 0o100755)
 _TREE_MODE = 0o040000
 _GITLINK_MODE = 0o160000  # a submodule
 

@@ -13,12 +13,14 @@ says its name in the reasons. The rules, in the order they are tried:
 * `unknown-module`: a Python file the map never saw executed, a new module,
   a deleted one: import-graph dependents as above.
 * `conftest`: a conftest.py selects every test below its folder.
-* `subprocess`: tests that started a Python subprocess are selected by any
+* `subprocess`: tests that started a subprocess (any program but git) are selected by any
   change to Python code or to a file that is not ignored: the map cannot see
   what ran in the child.
 * `data`: a non-Python file selects the tests that opened it; a new, deleted
   or never-read one falls back to its domain, then the tests of its folder,
   then the dependents of the package it sits in, then the `unmapped` policy.
+* `pytest-config`: pytest.ini, .pytest.ini, tox.ini or setup.cfg in the rootdir
+  select everything: pytest reads them before anything is recorded.
 * `pyproject`: pyproject.toml is a diff of tables: linters' tables select no
   tests, dependency lists select by distribution, anything else everything.
 * `dependencies`: a lock or requirements file selects the tests importing the
@@ -46,6 +48,8 @@ __all__ = ["SELECT_VERSION", "Inputs", "Selection", "fallback", "judge"]
 SELECT_VERSION = 1
 Mode = Literal["partial", "all", "none"]
 TEST_PATTERNS = ("test_*.py", "*_test.py")
+# Where pytest finds its configuration in the rootdir (pyproject.toml is diffed by table).
+PYTEST_CONFIG = frozenset({"pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +239,11 @@ class _Judge:
             self.pyproject(path)
         elif deps.is_dependency_file(path):
             self.dependency_file(path)
+        elif name in PYTEST_CONFIG and posixpath.dirname(path) == self.map.rootdir:
+            # pytest reads it before any test or recording starts: no map can judge it.
+            raise _All(
+                f"{path} changed: pytest's configuration reaches every test (rule: pytest-config)"
+            )
         elif self.ignore.claims(path):
             self.reason(path, f"ignored (tool.tiered-ci.ignore){_also(opened)}")
         else:

@@ -83,3 +83,32 @@ def test_odd_names_read_alike_in_both_object_formats(tmp_path: Path, object_form
         for index, name in enumerate(names):
             assert tree.read_text(f"odd/{name}") == f"{index}\n", (tree.label, name)
             assert tree.kind(f"odd/{name}") == "file"
+
+
+def test_a_prefetched_commit_tree_reads_what_an_unprefetched_one_does(repo: GitRepo) -> None:
+    names = [f"pkg/p{n:03}/meta.toml" for n in range(150)]
+    repo.write_many({name: f"name = {n}\n" for n, name in enumerate(names)})
+    repo.commit("150 packages")
+    wanted = [*names, "pkg/p000/missing.txt", "nowhere/x.txt", "a", "link", "bin.dat", "a/b.txt"]
+    prefetched = GitTree(repo.path, repo.head())
+
+    prefetched.prefetch(wanted)
+
+    plain = GitTree(repo.path, repo.head())
+    assert [prefetched.read_text(p) for p in wanted] == [plain.read_text(p) for p in wanted]
+    assert prefetched.read_text("pkg/p149/meta.toml") == "name = 149\n"  # read twice: fine
+
+
+def test_cat_file_answers_many_names_in_order_across_chunks(repo: GitRepo) -> None:
+    from tiered_ci._git import CatFile  # noqa: PLC0415
+
+    head = repo.head()
+    cat = CatFile(repo.path)
+    try:
+        names = [f"{head}:a/b.txt", f"{head}:no/such", "bad\nname", f"{head}:a/c/d.txt"] * 200
+        found = cat.read_many(names)
+    finally:
+        cat.close()
+
+    assert found[:4] == [("blob", b"b\n"), None, None, ("blob", b"d\n")]
+    assert found == found[:4] * 200

@@ -340,3 +340,14 @@ def test_edges_from_setup_cfg_and_setup_py_packages(repo: GitRepo, plan: PlanRun
     }
     repo.write("libs/core/acme_core.py", "X = 2\n")
     assert plan(repo)["domains"] == ["api", "cli", "core", "docs"]
+
+
+def test_a_commits_tree_expands_to_the_work_trees_domains(packages_repo: GitRepo) -> None:
+    from tiered_ci.tree import GitTree  # noqa: PLC0415
+
+    at_head = config.load(
+        packages_repo.path, tree=GitTree(packages_repo.path, packages_repo.head())
+    )
+
+    assert at_head.domains == config.load(packages_repo.path).domains
+    assert at_head.domains["storage"].integration_tests == ("packages/storage/tests/integration",)
