@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from impact_project import CALC_TESTS, copy_project, make_project, record, run_pytest, select
-from support import GitRepo
+from support import PROJECT_ROOT, GitRepo, run_nox
 
 from tiered_ci.cli import main
 from tiered_ci.impact import store
@@ -323,6 +323,18 @@ def test_map_from_an_unrelated_history_runs_everything(
     assert "is not in this clone" in str(result["fallback_reason"])
 
 
+def test_map_whose_commit_shares_no_history_with_head_runs_everything(
+    project: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = GitRepo(tmp_path / "other")
+    other.write("a.txt", "a")
+    other.commit("unrelated")
+    other.git.fetch(str(project.path), "main:recorded")  # the map's commit is here now
+    result = select(capsys, other, _map(project))
+    assert result["mode"] == "all"
+    assert "shares no history with" in str(result["fallback_reason"])
+
+
 def test_map_older_than_the_limit_runs_everything(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -359,6 +371,17 @@ def test_an_import_line_is_module_level_code(
     assert "tests/test_shapes.py::test_perimeter" in _tests(result)
     assert "tests/loading/test_loader.py::test_settings" not in _tests(result)
     assert "module-level code changed: " in _whys(result)
+
+
+def test_a_decorator_line_is_module_level_code(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "tests/test_calc.py", "[1, 20]", "[1, 20, 30]")
+    result = select(capsys, project, _map(project))
+    # Every test of the file runs (test_big[30] too: never seen, so never deselected).
+    assert set(CALC_TESTS) <= _tests(result)
+    assert "tests/test_shapes.py::test_perimeter" not in _tests(result)
+    assert "module-level code changed" in _whys(result)
 
 
 def test_a_renamed_module_is_judged_deleted_and_added(
@@ -533,6 +556,17 @@ from sample.hooks import header
 def pytest_sessionstart(session):
     session.config.stash_header = header()
 """,
+    "tests/test_programs.py": """\
+import subprocess
+
+
+def test_git_runs_no_code_of_ours():
+    assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
+
+
+def test_a_shell_may():
+    assert subprocess.run(["sh", "-c", "exit 0"]).returncode == 0
+""",
     "tests/test_resource.py": """\
 import pkgutil
 
@@ -590,6 +624,9 @@ def test_python_source_read_as_data_is_recorded_and_read_by_machinery_is_not(
         u.startswith("file:") and u.endswith(".py")
         for u in named["tests/test_warns.py::test_warning_is_formatted"]
     )
+    # Any program but git may run the repository's code (a shell running python).
+    assert store.SPAWN not in named["tests/test_programs.py::test_git_runs_no_code_of_ours"]
+    assert store.SPAWN in named["tests/test_programs.py::test_a_shell_may"]
 
 
 def test_a_function_change_selects_its_readers_not_everything(
@@ -603,6 +640,7 @@ def test_a_function_change_selects_its_readers_not_everything(
         "tests/test_calc.py::test_big[1]",
         "tests/test_calc.py::test_big[20]",
         "tests/test_cli.py::test_subprocess",
+        "tests/test_programs.py::test_a_shell_may",
         "tests/test_source.py::test_reads_the_module_as_text",
         "tests/test_source.py::test_inspects_the_source",
     }
@@ -757,3 +795,65 @@ def test_plan_summary_counts_each_test_session_over_its_own_tests(
     # Widened by impact (test_perimeter is no planned domain's), unit runs all its paths.
     assert "- **unit**: impact: 3 of 8 tests, because " in text
     assert "`add() changed: 2 tests executed it (rule: function)`" in text
+
+
+# --- end to end through the shipped nox sessions ---------------------------------------------
+
+NOX_PROJECT = {
+    "pyproject.toml": """\
+[dependency-groups]
+test = ["pytest", "pytest-xdist", "coverage"]
+
+[tool.tiered-ci.impact]
+enabled = true
+
+[tool.tiered-ci.tiers.unit]
+paths = ["tests/unit"]
+fan-out = false
+
+[tool.tiered-ci.domains.alpha]
+paths = ["src/alpha/**"]
+tests = ["tests/unit/alpha"]
+
+[tool.tiered-ci.domains.beta]
+paths = ["src/beta/**"]
+tests = ["tests/unit/beta"]
+
+[tool.pytest.ini_options]
+pythonpath = ["src"]
+""",
+    ".gitignore": ".nox/\nreports/\n.coverage*\n__pycache__/\n.pytest_cache/\n.impact/\n",
+    "src/alpha/__init__.py": "",
+    "src/alpha/core.py": "def value():\n    return 'alpha'\n",
+    "src/beta/__init__.py": "",
+    "src/beta/core.py": "def value():\n    return 'beta'\n",
+    "tests/unit/alpha/test_alpha.py": (
+        "from alpha.core import value\n\n\ndef test_alpha():\n    assert value() == 'alpha'\n"
+    ),
+    "tests/unit/beta/test_beta.py": (
+        "from beta.core import value\n\n\ndef test_beta():\n    assert value() == 'beta'\n"
+    ),
+}
+
+
+@pytest.mark.slow
+def test_nox_sessions_record_the_map_and_select_with_it(tmp_path: Path) -> None:
+    """What CI runs: `nox -s impact-record` on the default branch, then a test session
+    of a later change selects with the map and says so in its step summary."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.write_many(NOX_PROJECT)
+    repo.write("noxfile.py", (PROJECT_ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    repo.commit("base")
+    recorded = run_nox(repo.path, "-s", "impact-record")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert "impact: recorded 2 tests" in recorded.stdout + recorded.stderr
+    assert store.read(_map(repo)).clean
+    _edit(repo, "src/beta/core.py", "return 'beta'", "return 'b' + 'eta'")
+    summary = tmp_path / "summary.md"
+    ran = run_nox(repo.path, "-s", "unit", extra={"GITHUB_STEP_SUMMARY": str(summary)})
+    output = ran.stdout + ran.stderr
+    assert ran.returncode == 0, output
+    assert "impact: ran 1 of 2 tests" in output
+    assert "**unit**: impact: 1 of 2 tests, because `value() changed: 1 tests executed it" in (
+        summary.read_text()
+    )

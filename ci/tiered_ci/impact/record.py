@@ -15,7 +15,7 @@ fixtures wider than a function and collection get contexts of their own:
 * `test:<node id>`: setup, call and teardown of one test.
 
 An audit hook adds two things coverage cannot see: repository files opened
-as data (`file:` units), and Python subprocesses started (`spawn`), whose
+as data (`file:` units), and subprocesses started (`spawn`; any but git), whose
 execution happens where this process cannot measure it.
 
 Lines become units (`tiered_ci.impact.store`): a line in a function body is
@@ -25,8 +25,6 @@ that function, any other line is the module-level code of its file.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import sys
 from collections.abc import Generator, Iterable
 from importlib import metadata
@@ -51,7 +49,10 @@ GLOBAL = "global"
 _SPAWN_EVENTS = frozenset(
     {"subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system"}
 )
-_PYTHON_NAME = re.compile(r"(python|pypy)[0-9.]*(\.exe)?$")
+# The one program known never to run the repository's code (GitPython and test helpers
+# start it constantly). Any other child may: python and console scripts directly, a
+# shell, make, uv or a container through them. What runs in it cannot be measured.
+_NEVER_OURS = frozenset({"git", "git.exe"})
 # Folders under the root that hold installed code, not the repository's own.
 _NOT_OURS = frozenset({".venv", "venv", ".nox", ".tox", "site-packages", "node_modules", ".git"})
 
@@ -135,7 +136,6 @@ class Recorder:
         self.recording = False
         self.parts: list[str] = []  # xdist controller: partial maps of the workers
         self.summary: str | None = None
-        self._programs: dict[str, bool] = {}
 
     # --- contexts --------------------------------------------------------------
 
@@ -256,7 +256,7 @@ class Recorder:
         if event == "open":
             if _reads(args):
                 self._opened(args[0])
-        elif event in _SPAWN_EVENTS and self._spawns_python(event, args):
+        elif event in _SPAWN_EVENTS and self._may_run_our_code(event, args):
             self.extra.setdefault(self.stack[-1], set()).add(store.SPAWN)
 
     def _opened(self, target: object) -> None:
@@ -302,7 +302,7 @@ class Recorder:
             return False
         return not _NOT_OURS.intersection(name[len(self.prefix) :].split(os.sep))
 
-    def _spawns_python(self, event: str, args: tuple[Any, ...]) -> bool:
+    def _may_run_our_code(self, event: str, args: tuple[Any, ...]) -> bool:
         program: object
         if event == "os.system":
             program = str(args[0]).split(maxsplit=1)[0] if str(args[0]).strip() else ""
@@ -317,11 +317,8 @@ class Recorder:
         else:  # os.exec, os.posix_spawn
             program = args[0]
         text = _fsname(program)
-        if text is None:
-            return True  # unknown shape: assume it may run our code
-        if text not in self._programs:
-            self._programs[text] = _is_python_program(text)
-        return self._programs[text]
+        # An unknown shape may run our code; so may anything but git.
+        return text is None or os.path.basename(text) not in _NEVER_OURS
 
     # --- the map -----------------------------------------------------------------
 
@@ -408,23 +405,6 @@ def _reads(args: tuple[Any, ...]) -> bool:
     if isinstance(mode, str):
         return "r" in mode or "+" in mode
     return isinstance(flags, int) and not flags & _WRITE_FLAGS
-
-
-def _is_python_program(program: str) -> bool:
-    if not program:
-        return False
-    if _PYTHON_NAME.search(os.path.basename(program)) or program == sys.executable:
-        return True
-    found = program if os.sep in program else shutil.which(program)
-    if not found:
-        return False
-    try:
-        with open(found, "rb") as handle:
-            first = handle.readline(256)
-    except OSError:
-        return False
-    # Console scripts (nox, pytest, the project's own) are Python behind a shebang.
-    return first.startswith(b"#!") and b"python" in first
 
 
 def _file_spans(path: Path, rel: str) -> list[tuple[int, int, str]]:

@@ -13,7 +13,7 @@ says its name in the reasons. The rules, in the order they are tried:
 * `unknown-module`: a Python file the map never saw executed, a new module,
   a deleted one: import-graph dependents as above.
 * `conftest`: a conftest.py selects every test below its folder.
-* `subprocess`: tests that started a Python subprocess are selected by any
+* `subprocess`: tests that started a subprocess (any program but git) are selected by any
   change to Python code or to a file that is not ignored: the map cannot see
   what ran in the child.
 * `data`: a non-Python file selects the tests that opened it; a new, deleted
