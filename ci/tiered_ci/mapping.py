@@ -162,7 +162,7 @@ def select(
             _map_path(changed.old_path, changed.status, rules, acc)
         _map_path(changed.path, changed.status, rules, acc)
     _add_dependents(acc, rules.depends_on)
-    _add_domain_dependents(acc, rules.domain_dependents)
+    _add_domain_dependents(acc, rules)
     return acc.freeze()
 
 
@@ -323,14 +323,28 @@ def _prefixes(roots: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(root.rstrip("/") for root in roots)
 
 
-def _add_domain_dependents(acc: _Accumulator, dependents: Mapping[str, tuple[str, ...]]) -> None:
-    """A domain runs when a domain it depends on (in-repo package metadata) changes."""
+def _add_domain_dependents(acc: _Accumulator, rules: Rules) -> None:
+    """A domain runs when a domain it depends on (in-repo package metadata) changes.
+
+    Only a change to the domain's code counts: its own tests are not an input of
+    the packages that depend on it, so a changed test runs its shard alone.
+    """
     for name in list(acc.domains):
-        first = acc.domains[name][0]
-        for dependent in dependents.get(name, ()):
+        code = [r for r in acc.domains[name] if not _own_test(r.path, name, rules)]
+        if not code:
+            continue
+        first = code[0]
+        for dependent in rules.domain_dependents.get(name, ()):
             rule = f"domains.{dependent}.depends-on: {name}"
             reason = Reason(f"domain:{dependent}", first.path, first.status, rule)
             acc.domains.setdefault(dependent, []).append(reason)
+
+
+def _own_test(path: str | None, name: str, rules: Rules) -> bool:
+    if path is None:
+        return False
+    tests = (*rules.domain_tests.get(name, ()), *rules.integration_tests.get(name, ()))
+    return _under(path, tests) is not None
 
 
 def _add_dependents(acc: _Accumulator, depends_on: Mapping[str, tuple[str, ...]]) -> None:
