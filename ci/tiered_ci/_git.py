@@ -29,12 +29,12 @@ The only module that imports GitPython besides `tiered_ci.changes`.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import os
 import subprocess
 import sys
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -237,7 +237,9 @@ class CatFile:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        atexit.register(self.close)
+        # Closed at exit, or as soon as the cache lets go of it: a long-lived process
+        # (a test run planning hundreds of repositories) keeps no idle git behind.
+        self._finalizer = weakref.finalize(self, _close, self._process)
 
     def read(self, name: str) -> tuple[str, bytes] | None:
         """(object type, contents) of the object `name` (`<rev>:<path>`, an id); None
@@ -272,17 +274,21 @@ class CatFile:
         return header[1].decode(), data
 
     def close(self) -> None:
-        process = self._process
+        self._finalizer()
+
+
+def _close(process: subprocess.Popen[bytes]) -> None:
+    """End a `git cat-file --batch`: close its input, wait, kill if it hangs."""
+    if process.poll() is None:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            if process.stdin is not None:
+                process.stdin.close()  # git exits at the end of its input
+            process.wait(timeout=5)
         if process.poll() is None:
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                if process.stdin is not None:
-                    process.stdin.close()  # git exits at the end of its input
-                process.wait(timeout=5)
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 @functools.lru_cache(maxsize=8)

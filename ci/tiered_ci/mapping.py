@@ -17,6 +17,7 @@ Every selection carries Reasons naming the path, its status and the rule id
 from __future__ import annotations
 
 import functools
+import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
@@ -43,6 +44,11 @@ class Reason(NamedTuple):
 
     def to_json(self) -> dict[str, str | None]:
         return {"target": self.target, "path": self.path, "status": self.status, "rule": self.rule}
+
+
+# The tail of an `unmapped` rule for a path that image inputs claim but no domain or
+# test tier does: every test runs, the images stay the ones that copy it.
+IMAGE_INPUT_ONLY = "an image input no domain or test tier claims"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,10 @@ class Rules:
     # Compose files and `.env`: the images package compares them between base and head,
     # so a change to one that alters no service's build is accounted for, not unmapped.
     compose_inputs: frozenset[str] = frozenset()
+    # service -> the folders that are its own (a non-root context, its Dockerfile's folder)
+    service_homes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # service -> its `paths` from the config: inputs the user declared the image's own
+    service_paths: Mapping[str, PatternList] = field(default_factory=dict)
 
 
 def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
@@ -109,6 +119,15 @@ def compile_rules(config: Config, watches: Mapping[str, Watch]) -> Rules:
         families=tuple((f.folders, f.domain, f.name) for f in config.families.values()),
         unmapped=config.unmapped,
         compose_inputs=frozenset(config.compose_inputs),
+        service_homes={
+            name: _homes(service.context, service.dockerfile)
+            for name, service in config.services.items()
+        },
+        service_paths={
+            name: PatternList(service.paths)
+            for name, service in config.services.items()
+            if service.paths
+        },
         index=_PrefixIndex.build(
             [(("domain", n), d.paths) for n, d in config.domains.items()]
             + [(("tests", n), d.tests) for n, d in config.domains.items()]
@@ -143,7 +162,7 @@ def select(
             _map_path(changed.old_path, changed.status, rules, acc)
         _map_path(changed.path, changed.status, rules, acc)
     _add_dependents(acc, rules.depends_on)
-    _add_domain_dependents(acc, rules.domain_dependents)
+    _add_domain_dependents(acc, rules)
     return acc.freeze()
 
 
@@ -154,7 +173,30 @@ def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
     if (index := rules.run_all.decide(path)) is not None:
         acc.run_all.append(Reason("run-all", path, status, f"run-all[{index}]"))
         return
-    in_domain = owned_test = in_service = False
+    in_domain, owned_test, claims = _map_candidates(path, status, rules, acc)
+    # A test a domain owns runs in its shard, not as the remainder of its tier.
+    in_tier = not owned_test and _map_tiers(path, status, rules, acc)
+    if in_domain or owned_test or in_tier or _map_family(path, status, rules, acc):
+        return
+    if path in rules.compose_inputs:
+        acc.ignored.append(path)  # compared: it changes no service's build
+        return
+    # An image input answers "which image", not "which tests". A file is a
+    # service's own when it lies in the service's folder or the user listed it
+    # under the service's `paths`; one a root-context build copies (`COPY app
+    # /app`), a named context or a whole-repository watch is source any test may
+    # import, so for the tests it is as unknown as an unclaimed file.
+    if claims and all(_service_owns(path, name, rules) for name in claims):
+        return
+    _unmapped(path, status, rules.unmapped, acc, image_input=bool(claims))
+
+
+def _map_candidates(
+    path: str, status: str, rules: Rules, acc: _Accumulator
+) -> tuple[bool, bool, list[str]]:
+    """(claimed by a domain's paths, by a domain's test, the services that claim it)."""
+    in_domain = owned_test = False
+    claims: list[str] = []
     for kind, name in rules.index.candidates(path):
         if kind == "domain":
             in_domain |= _map_domain(name, path, status, rules, acc)
@@ -162,17 +204,22 @@ def _map_path(path: str, status: str, rules: Rules, acc: _Accumulator) -> None:
             owned_test |= _map_domain_tests(name, path, status, rules, acc)
         elif kind == "itests":
             owned_test |= _map_integration_tests(name, path, status, rules, acc)
-        else:
-            in_service |= _map_service(name, path, status, rules, acc)
-    # A test a domain owns runs in its shard, not as the remainder of its tier.
-    in_tier = not owned_test and _map_tiers(path, status, rules, acc)
-    if not (
-        in_domain or owned_test or in_service or in_tier or _map_family(path, status, rules, acc)
-    ):
-        if path in rules.compose_inputs:
-            acc.ignored.append(path)  # compared: it changes no service's build
-            return
-        _unmapped(path, status, rules.unmapped, acc)
+        elif _map_service(name, path, status, rules, acc):
+            claims.append(name)
+    return in_domain, owned_test, claims
+
+
+def _service_owns(path: str, name: str, rules: Rules) -> bool:
+    declared = rules.service_paths.get(name)
+    if declared is not None and declared.decide(path) is not None:
+        return True
+    return any(path.startswith(f"{home}/") for home in rules.service_homes.get(name, ()))
+
+
+def _homes(context: str, dockerfile: str) -> tuple[str, ...]:
+    """A service's own folders: its context and its Dockerfile's folder, unless the root."""
+    folders = (context.removeprefix("./").rstrip("/"), posixpath.dirname(dockerfile))
+    return tuple(dict.fromkeys(f for f in folders if f not in ("", ".")))
 
 
 def _map_family(path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
@@ -240,8 +287,13 @@ def _map_tiers(path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
     return claimed
 
 
-def _unmapped(path: str, status: str, policy: str, acc: _Accumulator) -> None:
-    reason = Reason("unmapped", path, status, f"unmapped = {policy!r}")
+def _unmapped(
+    path: str, status: str, policy: str, acc: _Accumulator, *, image_input: bool = False
+) -> None:
+    rule = f"unmapped = {policy!r}"
+    if image_input:
+        rule += f" ({IMAGE_INPUT_ONLY})"
+    reason = Reason("unmapped", path, status, rule)
     if policy == "run-all":
         acc.run_all.append(reason)
     else:
@@ -271,14 +323,28 @@ def _prefixes(roots: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(root.rstrip("/") for root in roots)
 
 
-def _add_domain_dependents(acc: _Accumulator, dependents: Mapping[str, tuple[str, ...]]) -> None:
-    """A domain runs when a domain it depends on (in-repo package metadata) changes."""
+def _add_domain_dependents(acc: _Accumulator, rules: Rules) -> None:
+    """A domain runs when a domain it depends on (in-repo package metadata) changes.
+
+    Only a change to the domain's code counts: its own tests are not an input of
+    the packages that depend on it, so a changed test runs its shard alone.
+    """
     for name in list(acc.domains):
-        first = acc.domains[name][0]
-        for dependent in dependents.get(name, ()):
+        code = [r for r in acc.domains[name] if not _own_test(r.path, name, rules)]
+        if not code:
+            continue
+        first = code[0]
+        for dependent in rules.domain_dependents.get(name, ()):
             rule = f"domains.{dependent}.depends-on: {name}"
             reason = Reason(f"domain:{dependent}", first.path, first.status, rule)
             acc.domains.setdefault(dependent, []).append(reason)
+
+
+def _own_test(path: str | None, name: str, rules: Rules) -> bool:
+    if path is None:
+        return False
+    tests = (*rules.domain_tests.get(name, ()), *rules.integration_tests.get(name, ()))
+    return _under(path, tests) is not None
 
 
 def _add_dependents(acc: _Accumulator, depends_on: Mapping[str, tuple[str, ...]]) -> None:

@@ -15,7 +15,7 @@ from typing import Literal
 from tiered_ci.changes import ChangedFile, ChangeSet
 from tiered_ci.config import MATRIX_LIMIT, SESSION_KINDS, Config, TriggerPolicy
 from tiered_ci.events import Trigger
-from tiered_ci.mapping import Reason, Selection, literal_prefix
+from tiered_ci.mapping import IMAGE_INPUT_ONLY, Reason, Selection, literal_prefix
 
 __all__ = [
     "NOT_IN_MATRIX",
@@ -76,6 +76,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     ignored: frozenset[str] = field(default=frozenset())
+    # mode `all` for the tests only: `services` are exactly those whose inputs changed
+    images_exact: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -109,8 +111,14 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
     policy = config.triggers[trigger.kind]
     policy_key = f"triggers.{trigger.kind}"
     mode, fallback = _mode(trigger, changes, selection, policy, policy_key)
-    if mode == "all":
+    images_exact = mode == "all" and _tests_only(changes, selection, policy)
+    if mode == "all" and not images_exact:
         domains, services = tuple(config.domains), tuple(config.services)
+    elif mode == "all":
+        # Only image inputs no test rule claims made it `all`: every test runs, and
+        # the images are still exactly those whose inputs changed.
+        domains = tuple(config.domains)
+        services = tuple(s for s in config.services if s in selection.services)
     else:
         domains = tuple(d for d in config.domains if d in selection.domains)
         services = tuple(s for s in config.services if s in selection.services)
@@ -178,6 +186,7 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
         ),
         notes=(*changes.notes, *_gone_domains(selection, config)),
         ignored=frozenset(selection.ignored),
+        images_exact=images_exact,
     )
 
 
@@ -196,7 +205,13 @@ def _mode(
         first = selection.run_all[0]
         more = len(selection.run_all) - 1
         extra = f" (and {more} more)" if more else ""
-        if first.target == "unmapped":
+        if first.target == "unmapped" and first.rule.endswith(f"({IMAGE_INPUT_ONLY})"):
+            unmapped = first.rule.removesuffix(f" ({IMAGE_INPUT_ONLY})")
+            why = (
+                f"{first.path} is an image input no domain or test tier claims, so every "
+                f"test runs ({unmapped}); the images built are those it is an input of{extra}"
+            )
+        elif first.target == "unmapped":
             why = f"{first.path} is claimed by no rule and {first.rule}{extra}"
         else:
             why = f"{first.path} is a global input ({first.rule}){extra}"
@@ -204,6 +219,16 @@ def _mode(
     if selection.empty:
         return "none", None
     return "partial", None
+
+
+def _tests_only(changes: ChangeSet, selection: Selection, policy: TriggerPolicy) -> bool:
+    """Is the plan `all` only because image inputs lie outside every test rule?"""
+    return (
+        changes.fallback_reason is None
+        and "full-e2e" not in policy.always
+        and bool(selection.run_all)
+        and all(r.rule.endswith(f"({IMAGE_INPUT_ONLY})") for r in selection.run_all)
+    )
 
 
 class _SessionChooser:
@@ -489,7 +514,8 @@ def _selection_reasons(
     selection: Selection, domains: tuple[str, ...], services: tuple[str, ...], mode: Mode
 ) -> list[Reason]:
     if mode == "all":
-        return [*selection.run_all]
+        # The services' own reasons too: in a tests-only `all` they say which images build.
+        return [*selection.run_all, *(r for n in services for r in selection.services.get(n, ()))]
     out: list[Reason] = []
     for name in domains:
         out.extend(selection.domains.get(name, ()))

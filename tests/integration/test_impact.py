@@ -556,6 +556,40 @@ from sample.hooks import header
 def pytest_sessionstart(session):
     session.config.stash_header = header()
 """,
+    "src/sample/memo.py": """\
+import functools
+
+
+@functools.lru_cache(maxsize=None)
+def square(x):
+    return x * x
+
+
+class Table:
+    @staticmethod
+    @functools.cache
+    def width():
+        return 80
+""",
+    "tests/test_memo.py": """\
+from sample.memo import Table, square
+
+
+def test_first():
+    assert square(3) == 9
+
+
+def test_second():  # the same call: in one process, served from the cache
+    assert square(3) == 9
+
+
+def test_width_first():
+    assert Table.width() == 80
+
+
+def test_width_second():
+    assert Table.width() == 80
+""",
     "tests/test_programs.py": """\
 import subprocess
 
@@ -657,6 +691,28 @@ def test_code_that_ran_outside_any_test_runs_everything(
     assert result["fallback_reason"] == (
         "header() in src/sample/hooks.py ran outside any test (plugins, conftest at start)"
     )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("return x * x", "return x ** 2", ("test_first", "test_second")),
+        ("return 80", "return 81", ("test_width_first", "test_width_second")),
+    ],
+)
+def test_a_memoized_function_selects_every_test_its_cache_served(
+    source_readers: GitRepo,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: tuple[str, str, tuple[str, ...]],
+) -> None:
+    # The recorder empties the repository's lru caches before each test: the second
+    # test computes the value again, so its footprint holds the function too.
+    old, new, users = change
+    project = copy_project(source_readers, tmp_path / "copy")
+    _edit(project, "src/sample/memo.py", old, new)
+    result = select(capsys, project, _map(project))
+    assert {f"tests/test_memo.py::{name}" for name in users} <= _tests(result)
 
 
 def test_a_docstring_change_runs_the_modules_doctests(

@@ -229,7 +229,7 @@ def select_for_change(change: Change) -> Selected:
     the_plan = pipeline.plan_for(change)
     chosen = tuple(change.config.services[n] for n in the_plan.services)
     head_sha = change.changes.head
-    if the_plan.mode == "all":
+    if the_plan.mode == "all" and not the_plan.images_exact:
         reason = inline(the_plan.fallback_reason or "")
         return Selected(chosen, f"building every service: {reason}", head_sha)
     reasons = [r for r in the_plan.reasons if r.target.startswith("service:")]

@@ -117,10 +117,23 @@ def widen_for_impact(the_plan: Plan, selection: Selection | None, config: Config
     integration = list(config.tier("integration").paths)
     wanted: dict[str, str] = {}
     for file in selection.test_files:
-        if any(_under(file, path) for path in covered):
+        # A domain's own integration test runs in its domain-integration session (its
+        # shard --ignores it, the tier-wide session too).
+        owner = next(
+            (
+                n
+                for n, d in config.domains.items()
+                if any(_under(file, t) for t in d.integration_tests)
+            ),
+            None,
+        )
+        if owner is not None:
+            session = f"domain-integration({owner})"
+        elif any(_under(file, path) for path in covered):
             continue
-        session = "integration" if any(_under(file, p) for p in integration) else "unit"
-        if session not in the_plan.sessions:
+        else:
+            session = "integration" if any(_under(file, p) for p in integration) else "unit"
+        if not _planned(session, the_plan.sessions, config):
             wanted.setdefault(session, file)
     if not wanted:
         return the_plan
@@ -139,6 +152,15 @@ def widen_for_impact(the_plan: Plan, selection: Selection | None, config: Config
         matrix=(*the_plan.matrix, *(MatrixEntry(s) for s in wanted)),
         reasons=(*the_plan.reasons, *reasons),
     )
+
+
+def _planned(session: str, sessions: tuple[str, ...], config: Config) -> bool:
+    """`session` is planned, on any of its Pythons (`unit-3.12`, `domain-integration(a-3.12)`):
+    widening must not add the same tests again as an unversioned job."""
+    from tiered_ci.plan import versioned_sessions  # noqa: PLC0415
+
+    names = {name for name, _ in versioned_sessions((session,), config)} | {session}
+    return not names.isdisjoint(sessions)
 
 
 def _under(file: str, path: str) -> bool:

@@ -151,7 +151,7 @@ def _replay_one(  # noqa: PLR0913, PLR0917 - one commit's context, plain values
         for rule, paths in _causes(the_plan, cfg).items():
             tally.causes[rule] += 1
             tally.cause_paths.setdefault(rule, Counter())[paths[0]] += 1
-            # Ranked by top-level entry (`scripts/`, `tox.ini`): what a user would
+            # Ranked by folder (`scripts/`, `tox.ini`): what a user would
             # add to `ignore` or a domain to stop that rule costing full runs.
             tally.cause_tops.setdefault(rule, Counter()).update({_top(p) for p in paths})
     line.update(
@@ -206,9 +206,12 @@ def _causes(plan: Plan, cfg: Config) -> dict[str, list[str]]:
 
 
 def _top(path: str) -> str:
-    """The top-level entry holding `path`: `scripts/` for `scripts/a/b.py`, `tox.ini` itself."""
-    head, sep, _ = path.partition("/")
-    return f"{head}/" if sep else head
+    """The folder `path` counts under, two levels deep at most: `scripts/` for
+    `scripts/a/b.py`, `ci/tiered_ci/` for `ci/tiered_ci/x/y.py`; a top-level file itself."""
+    parts = path.split("/")
+    if len(parts) == 1:
+        return path
+    return "/".join(parts[: min(2, len(parts) - 1)]) + "/"
 
 
 def _summary(tally: _Tally, cfg: Config) -> dict[str, object]:

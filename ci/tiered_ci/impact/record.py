@@ -24,6 +24,7 @@ that function, any other line is the module-level code of its file.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Generator, Iterable
@@ -77,6 +78,9 @@ _TOOLS = frozenset(
 )
 _WRAPPERS = frozenset({"pathlib", "io", "_pyio", "codecs"})
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+# The type of functools.lru_cache and functools.cache wrappers (private in functools).
+_CACHED = type(functools.lru_cache(maxsize=None)(lambda: None))
 
 _active: Recorder | None = None  # the audit hook cannot be removed; it reads this
 _hooked: list[bool] = []  # whether this process has the hook (set once)
@@ -136,6 +140,8 @@ class Recorder:
         self.recording = False
         self.parts: list[str] = []  # xdist controller: partial maps of the workers
         self.summary: str | None = None
+        self.caches: list[Any] = []  # the repository's lru_cache'd functions
+        self.modules_seen = 0
 
     # --- contexts --------------------------------------------------------------
 
@@ -192,6 +198,7 @@ class Recorder:
         ]
         self.test_fixtures[test] = frozenset(getattr(item, "fixturenames", ()))
         self.current_test = test
+        self.clear_caches()
         self.push(f"test:{test}")
         try:
             return (yield)
@@ -249,6 +256,19 @@ class Recorder:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.summary:
             terminalreporter.write_line(self.summary)
+
+    def clear_caches(self) -> None:
+        """Empty the repository's memoized functions (lru_cache, cache) before a test.
+
+        A result cached during one test is served to the next without running the
+        function's code, so coverage would not charge that code to the second test and a
+        change to it would not select it. Cold caches record what each test needs, as if
+        it ran alone."""
+        if len(sys.modules) != self.modules_seen:  # new modules: look for new caches
+            self.modules_seen = len(sys.modules)
+            self.caches = _cached_functions(self.prefix, list(sys.modules.values()))
+        for cached in self.caches:
+            cached.cache_clear()
 
     # --- the audit hook --------------------------------------------------------
 
@@ -371,6 +391,30 @@ def _fsname(target: object) -> str | None:
     if isinstance(target, str | bytes | os.PathLike):
         return os.fsdecode(os.fspath(target))
     return None  # a file descriptor
+
+
+def _cached_functions(prefix: str, modules: list[Any]) -> list[Any]:
+    """The memoized functions and methods the repository's own modules define."""
+    found: dict[int, Any] = {}
+    for module in modules:
+        name = os.path.normpath(str(getattr(module, "__file__", None) or ""))
+        if not name.startswith(prefix) or _NOT_OURS.intersection(name[len(prefix) :].split(os.sep)):
+            continue
+        try:
+            values = list(vars(module).values())
+        except TypeError:
+            continue
+        for value in values:
+            members = (
+                list(vars(value).values())
+                if isinstance(value, type) and value.__module__ == module.__name__
+                else [value]
+            )
+            for member in members:
+                target = getattr(member, "__func__", member)  # staticmethod, classmethod
+                if isinstance(target, _CACHED):
+                    found[id(target)] = target
+    return list(found.values())
 
 
 def _module(frame: FrameType) -> str:

@@ -363,3 +363,49 @@ def test_bake_runs_with_a_generated_file_when_docker_has_buildx_and_an_engine(
     assert code == 1
     assert "ERROR: failed to solve: web: COPY failed" in err
     assert err.splitlines()[-1] == "tiered-ci build: error: 1 of 1 builds failed: web"
+
+
+def test_an_input_only_a_root_context_image_claims_runs_every_test_and_builds_that_image(
+    three: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`COPY libs/common` in a root-context build says which image, not which tests:
+    no domain or test tier owns libs/common, so every test runs; only worker builds."""
+    three.write("libs/common/money.txt", "money v2\n")
+    three.commit("money v2")
+    assert main(["plan", "--format", "json", "--repo", str(three.path), "--base", "main"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+
+    assert plan["mode"] == "all"
+    assert plan["services"] == ["worker"]
+    assert "docker-changed-services" in plan["sessions"]
+    assert plan["fallback_reason"] == (
+        "libs/common/money.txt is an image input no domain or test tier claims, so every "
+        "test runs (unmapped = 'run-all'); the images built are those it is an input of"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "config"),
+    [
+        # The worker's own folder: its Dockerfile lives there, though the context is the root.
+        ("services/worker/worker.toml", ""),
+        # Listed by the user under the service's `paths`: the user says it is the image's.
+        ("libs/common/money.txt", 'paths = ["libs/common/**"]\n'),
+        # A domain owns it: its tests run, and the image builds.
+        (
+            "libs/common/money.txt",
+            '\n[tool.tiered-ci.domains.common]\npaths = ["libs/common/**"]\n',
+        ),
+    ],
+)
+def test_an_input_the_service_owns_plans_only_its_image(
+    three: GitRepo, capsys: pytest.CaptureFixture[str], path: str, config: str
+) -> None:
+    three.write("pyproject.toml", (three.path / "pyproject.toml").read_text() + config)
+    three.commit("config")
+    three.write(path, "v2\n")
+    three.commit("change")
+    assert main(["plan", "--format", "json", "--repo", str(three.path), "--base", "HEAD~1"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+
+    assert (plan["mode"], plan["services"]) == ("partial", ["worker"])

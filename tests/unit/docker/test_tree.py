@@ -112,3 +112,27 @@ def test_cat_file_answers_many_names_in_order_across_chunks(repo: GitRepo) -> No
 
     assert found[:4] == [("blob", b"b\n"), None, None, ("blob", b"d\n")]
     assert found == found[:4] * 200
+
+
+def test_a_cat_file_process_ends_when_the_cache_lets_go_of_it(tmp_path: Path) -> None:
+    """One `git cat-file --batch` per repository, at most 8 cached: a long-lived process
+    (a test run, a replay over many clones) must not keep every one it ever started."""
+    import gc  # noqa: PLC0415
+
+    from tiered_ci._git import cat_file  # noqa: PLC0415
+
+    cat_file.cache_clear()
+    first = GitRepo(tmp_path / "r0")
+    first.write("a.txt", "a\n")
+    first.commit("a")
+    process = cat_file(first.path)._process
+    assert cat_file(first.path).read("HEAD:a.txt") == ("blob", b"a\n")
+    for n in range(1, 9):  # eight more repositories push the first out of the cache
+        repo = GitRepo(tmp_path / f"r{n}")
+        repo.write("a.txt", "a\n")
+        repo.commit("a")
+        cat_file(repo.path).read("HEAD")
+    gc.collect()
+
+    assert process.poll() is not None
+    cat_file.cache_clear()

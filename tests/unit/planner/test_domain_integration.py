@@ -3,6 +3,7 @@ tier-wide `integration` session only for the integration tests no domain owns.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -468,3 +469,55 @@ def test_a_packages_own_integration_test_selects_only_its_integration_session(
     result = plan(packages_repo)
 
     assert (result["domains"], sessions(result)) == ([], ["domain-integration(storage)"])
+
+
+def widened(result_sessions: tuple[str, ...], files: tuple[str, ...], text: str) -> list[str]:
+    """The sessions `widen_for_impact` adds to a partial plan of `result_sessions` when
+    impact selection picks tests in `files`."""
+    from tiered_ci._toml import tomllib  # noqa: PLC0415
+    from tiered_ci.commands.plan import widen_for_impact  # noqa: PLC0415
+    from tiered_ci.impact.select import Selection as ImpactSelection  # noqa: PLC0415
+    from tiered_ci.plan import Plan  # noqa: PLC0415
+
+    cfg = config.parse(tomllib.loads(text)["tool"]["tiered-ci"], root=Path("/repo"))
+    the_plan = Plan(
+        event="pull_request",
+        trigger="pull_request",
+        base=None,
+        head=None,
+        mode="partial",
+        fallback_reason=None,
+        changed=(),
+        sessions=result_sessions,
+        domains=("billing",),
+        services=(),
+        matrix=(),
+        reasons=(),
+    )
+    selection = ImpactSelection(
+        mode="partial",
+        fallback_reason=None,
+        map_commit="0" * 40,
+        tests=(),
+        test_files=files,
+        total_tests=len(files),
+        reasons=(),
+    )
+    out = widen_for_impact(the_plan, selection, cfg)
+    return list(out.sessions[len(result_sessions) :])
+
+
+def test_impact_widening_sends_an_owned_integration_test_to_its_domains_session() -> None:
+    planned = ("domain-shard(billing)", "domain-integration(billing)")
+    assert widened(planned, ("tests/integration/billing/test_ledger.py",), CONFIG) == []
+    assert widened(planned, ("tests/integration/shipping/flows/test_delivery.py",), CONFIG) == [
+        "domain-integration(shipping)"
+    ]
+    assert widened(planned, ("tests/integration/test_checkout.py",), CONFIG) == ["integration"]
+
+
+def test_impact_widening_never_adds_a_session_planned_on_some_python() -> None:
+    text = CONFIG.replace('paths = ["tests/unit"]', 'paths = ["tests/unit"]\npython = ["3.12"]')
+    planned = ("domain-shard(billing-3.12)", "unit-3.12", "domain-integration(billing-3.12)")
+    files = ("tests/unit/test_misc.py", "tests/integration/billing/test_ledger.py")
+    assert widened(planned, files, text) == []

@@ -351,3 +351,19 @@ def test_a_commits_tree_expands_to_the_work_trees_domains(packages_repo: GitRepo
 
     assert at_head.domains == config.load(packages_repo.path).domains
     assert at_head.domains["storage"].integration_tests == ("packages/storage/tests/integration",)
+
+
+def test_a_changed_test_runs_its_own_package_not_the_packages_that_depend_on_it(
+    packages_repo: GitRepo, plan: PlanRunner
+) -> None:
+    """cli depends on api: api's code is cli's input, api's tests are not."""
+    test_file = packages_repo.path / "packages/api/tests/test_api.py"
+    packages_repo.write("packages/api/tests/test_api.py", test_file.read_text() + "\n# more\n")
+    packages_repo.commit("api: a test")
+
+    result = plan(packages_repo, "--base", "HEAD~1")
+
+    assert result["domains"] == ["api"]
+    packages_repo.write("packages/api/src/acme_api/__init__.py", "X = 1\n")
+    packages_repo.commit("api: code")
+    assert plan(packages_repo, "--base", "HEAD~1")["domains"] == ["api", "cli"]
