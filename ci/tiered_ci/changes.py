@@ -95,21 +95,30 @@ def open_repo(root: Path, *, search_parents: bool = False) -> git.Repo:
 
 def find_root(start: Path) -> Path:
     """The top of the work tree containing `start` (so a plan works from any subfolder)."""
-    folder = start if start.is_dir() else start.parent
     try:
-        # `--show-cdup` (how far up the top is) rather than `--show-toplevel`: the root
-        # keeps the spelling of `start` (no symlinks resolved), as GitPython gives it.
-        up = _git.call(folder, "rev-parse", "--show-cdup").strip()
+        found = _git.call(start, "rev-parse", "--show-toplevel", "--show-cdup").split("\n")
     except (_git.GitFailed, OSError):
-        up = None
-    if up is not None:
-        return Path(os.path.normpath(os.path.join(os.path.abspath(folder), up)))  # noqa: PTH100, PTH118
+        found = []
+    if len(found) >= 2:
+        # Spelled as GitPython spells it: `start`, then up as far as git says, kept only
+        # when that is the folder git found (through a symlinked folder `..` leads
+        # elsewhere, and GitPython's own walk up decides).
+        root = os.path.normpath(os.path.join(os.path.abspath(start), found[1]))  # noqa: PTH100, PTH118
+        if _same_folder(root, found[0]):
+            return Path(root)
     # Not plainly a work tree (a bare repository, a .git folder, an unreadable or
     # unsafe one): GitPython decides, with the messages it always gave.
     repo = open_repo(start, search_parents=True)
     if repo.working_tree_dir is None:
         raise RepoError(f"{start}: a bare repository has no work tree; pass --repo DIR")
     return Path(repo.working_tree_dir)
+
+
+def _same_folder(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)  # noqa: PTH121
+    except (OSError, ValueError):
+        return False
 
 
 def tracked_files(root: Path, *, untracked: bool = False) -> list[str]:
