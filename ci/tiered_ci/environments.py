@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tiered_ci.config import Install
+from tiered_ci.model import Install
 
 __all__ = [
     "STAMP",

@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tiered_ci.config import Config
+from tiered_ci.model import Config
 from tiered_ci.plan import PACK_SESSION, MatrixEntry, Plan
 from tiered_ci.shard import tier_durations
 

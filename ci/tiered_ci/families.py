@@ -23,8 +23,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tiered_ci._toml import tomllib
-from tiered_ci.config import PREFIX, Config, Domain, Family, Install
 from tiered_ci.errors import ConfigError
+from tiered_ci.model import PREFIX, Config, Domain, Family, Install
 
 if TYPE_CHECKING:
     from tiered_ci.tree import Tree

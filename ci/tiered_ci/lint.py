@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from tiered_ci.config import PREFIX, Config, Install, Service
 from tiered_ci.escape import inline
 from tiered_ci.globs import compile_glob
+from tiered_ci.model import PREFIX, Config, Install, Service
 
 __all__ = ["Finding", "lint"]
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from tiered_ci.changes import ChangedFile
-from tiered_ci.config import Config
 from tiered_ci.globs import PatternList
+from tiered_ci.model import Config
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -34,8 +34,8 @@ import nox
 from tiered_ci import config as config_module
 from tiered_ci import environments
 from tiered_ci._toml import tomllib
-from tiered_ci.config import DEFAULT_INSTALL, Config, Install, Tier
 from tiered_ci.errors import ConfigError
+from tiered_ci.model import DEFAULT_INSTALL, Config, Install, Tier
 from tiered_ci.sessions import (
     budget_verdict,
     coverage_enforced,

@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     import argparse
 
     from tiered_ci.changes import ChangeSet
-    from tiered_ci.config import Config
     from tiered_ci.events import Trigger
     from tiered_ci.images.watch import Watch
+    from tiered_ci.model import Config
     from tiered_ci.plan import Plan
     from tiered_ci.tree import Tree
 

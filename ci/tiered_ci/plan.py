@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tiered_ci.changes import ChangedFile, ChangeSet
-from tiered_ci.config import MATRIX_LIMIT, SESSION_KINDS, Config, TriggerPolicy
 from tiered_ci.events import Trigger
 from tiered_ci.mapping import IMAGE_INPUT_ONLY, Reason, Selection, literal_prefix
+from tiered_ci.model import MATRIX_LIMIT, SESSION_KINDS, Config, TriggerPolicy
 
 __all__ = [
     "NOT_IN_MATRIX",

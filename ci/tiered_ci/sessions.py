@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from tiered_ci.config import Config, Tier
+from tiered_ci.model import Config, Tier
 
 __all__ = [
     "ACCEPTED_RESULTS",

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiered_ci.commands._common import add_diff_arguments
-from tiered_ci.config import Config, Service
 from tiered_ci.errors import CheckFailed, InputError, UsageError
 from tiered_ci.escape import inline
+from tiered_ci.model import Config, Service
 
 if TYPE_CHECKING:
     from tiered_ci.images import builders

@@ -22,10 +22,10 @@ from tiered_ci.commands._common import add_diff_arguments
 
 if TYPE_CHECKING:
     from tiered_ci.changes import ChangedFile
-    from tiered_ci.config import Config
     from tiered_ci.events import Trigger
     from tiered_ci.impact.select import Selection
     from tiered_ci.impact.store import ImpactMap
+    from tiered_ci.model import Config
 
 __all__ = [
     "FORMATS",

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiered_ci.commands._common import add_diff_arguments
-from tiered_ci.config import Config
 from tiered_ci.events import Trigger
+from tiered_ci.model import Config
 
 if TYPE_CHECKING:
     from tiered_ci.impact.select import Selection

@@ -29,8 +29,8 @@ from tiered_ci.commands._common import add_repo_arguments
 from tiered_ci.errors import CIError, InputError
 
 if TYPE_CHECKING:
-    from tiered_ci.config import Config
     from tiered_ci.estimate import Costs, Estimate
+    from tiered_ci.model import Config
     from tiered_ci.plan import Plan
 
 __all__ = ["HELP", "add_arguments", "run"]

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from tiered_ci.config import Service
 from tiered_ci.errors import CommandFailed, ConfigError, UsageError
+from tiered_ci.model import Service
 
 __all__ = [
     "BAKE_FILE",

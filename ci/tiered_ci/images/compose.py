@@ -35,9 +35,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from tiered_ci.config import COMPOSE_FILES, Service
 from tiered_ci.errors import ConfigError
 from tiered_ci.images.interpolation import Unresolved, interpolate, parse_env_file
+from tiered_ci.model import COMPOSE_FILES, Service
 
 if TYPE_CHECKING:
     from tiered_ci.tree import Tree

@@ -23,7 +23,6 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from tiered_ci.config import COMPOSE_FILES, PREFIX, Config, Service
 from tiered_ci.errors import ConfigError
 from tiered_ci.images.watch import (
     Rule,
@@ -35,6 +34,7 @@ from tiered_ci.images.watch import (
     under,
     whole_repository,
 )
+from tiered_ci.model import COMPOSE_FILES, PREFIX, Config, Service
 
 if TYPE_CHECKING:
     from tiered_ci.changes import ChangeSet

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 from tiered_ci.globs import compile_glob
 
 if TYPE_CHECKING:
-    from tiered_ci.config import Service
     from tiered_ci.images.dockerfile import IgnoreFile
+    from tiered_ci.model import Service
 
 __all__ = [
     "Rule",

@@ -38,10 +38,10 @@ from fnmatch import fnmatch
 from typing import Literal
 
 from tiered_ci.changes import ChangedFile
-from tiered_ci.config import Config
 from tiered_ci.globs import PatternList
 from tiered_ci.impact import deps, source
 from tiered_ci.impact.store import SPAWN, ImpactMap
+from tiered_ci.model import Config
 
 __all__ = ["SELECT_VERSION", "Inputs", "Selection", "fallback", "judge"]
 

@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tiered_ci.config import Config, Domain
 from tiered_ci.escape import markdown_code
+from tiered_ci.model import Config, Domain
 
 __all__ = ["SessionTests", "plan_section", "session_line", "session_tests"]
 

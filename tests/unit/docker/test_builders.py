@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tiered_ci.config import Service
 from tiered_ci.errors import ConfigError, UsageError
 from tiered_ci.images import builders as docker
+from tiered_ci.model import Service
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 API = Service("api", "services/api", "services/api/Dockerfile", "ghcr.io/acme/api")

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tiered_ci import config
-from tiered_ci.config import Service
 from tiered_ci.errors import ConfigError
 from tiered_ci.images import discover as services
 from tiered_ci.images import watch
+from tiered_ci.model import Service
 from tiered_ci.tree import WorkTree
 
 COMPOSE = """\

@@ -6,7 +6,7 @@ import pytest
 from planner_fixtures import PlanRunner
 from support import GitRepo
 
-from tiered_ci.config import MATRIX_LIMIT
+from tiered_ci.model import MATRIX_LIMIT
 from tiered_ci.plan import MatrixEntry, pack_matrix
 
 PACKAGES = ["api", "cli", "core", "models", "storage"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tiered_ci import environments
-from tiered_ci.config import Install
 from tiered_ci.environments import EnvSpec, env_spec, group_source, stamp_key
+from tiered_ci.model import Install
 
 GROUPS = {
     (".", "test"): ["pytest>=8", "coverage"],

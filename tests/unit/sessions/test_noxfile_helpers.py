@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tiered_ci import environments, sessions
-from tiered_ci.config import Install, Tier
+from tiered_ci.model import Install, Tier
 
 
 def no_groups(folder: str, name: str) -> list[str]:
