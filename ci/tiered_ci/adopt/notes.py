@@ -1,0 +1,52 @@
+"""Advice on files init cannot map: paths-filter files and tox.ini. Pure."""
+
+from __future__ import annotations
+
+import re
+
+from tiered_ci.adopt.proposal import Proposal, Reader
+
+__all__ = ["notes"]
+
+
+def notes(files: set[str], read: Reader, proposal: Proposal) -> None:
+    for f in sorted(files):
+        if f.startswith(".github/") and re.search(r"filters?\.ya?ml$", f):
+            proposal.notes.append(
+                f"{f}: a dorny/paths-filter file; `tiered-ci import-filters` turns it into domains"
+            )
+    tox = read("tox.ini") if "tox.ini" in files else None
+    if isinstance(tox, str):
+        proposal.notes.append(_tox_note(tox))
+
+
+def _tox_note(text: str) -> str:
+    """What tox.ini's envlist says about Python versions, as advice. Pure."""
+    import configparser  # noqa: PLC0415 - only repositories with tox.ini need it
+
+    parser = configparser.ConfigParser(
+        interpolation=None, comment_prefixes=("#", ";"), inline_comment_prefixes=(" #", " ;")
+    )
+    try:
+        parser.read_string(text)
+        envlist = parser.get("tox", "envlist", fallback="")
+    except configparser.Error:
+        envlist = ""
+    entries = [e for e in re.split(r"[\s,]+(?![^{]*})", envlist) if e]
+    versions: set[int] = set()
+    for entry in entries:
+        for braced in re.findall(r"py3\{([\d,\s]+)\}", entry):
+            versions |= {int(v) for v in re.findall(r"\d+", braced)}
+        versions |= {int(v) for v in re.findall(r"py3(\d+)", entry)}
+    listed = ", ".join(f'"3.{v}"' for v in sorted(versions))
+    advice = (
+        f"its environments cover Python {listed.replace(chr(34), '')}: for one session per "
+        f"Python add python = [{listed}] to a family or tier"
+        if versions
+        else "no Python versions found in its envlist"
+    )
+    return (
+        f"tox.ini: {len(entries)} envlist entries; {advice}. tox.ini is unmapped, so a "
+        "change to it runs everything: add it to `ignore` once CI runs through nox "
+        "(unless it holds pytest or coverage settings)"
+    )

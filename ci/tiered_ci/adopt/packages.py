@@ -1,0 +1,167 @@
+"""Package folders below the root, and the domain families they become. Pure."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter
+
+from tiered_ci.adopt.proposal import NAME, Proposal, Reader, count, toml_key, unique
+from tiered_ci.adopt.tooling import test_dependencies, versioned
+
+__all__ = ["families", "family", "packages", "quick_lint_only", "root_tests"]
+
+_PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+_INTEGRATION = re.compile(
+    r"integration|docker|e2e|end[-_]to[-_]end|functional|system", re.IGNORECASE
+)
+
+
+def packages(files: set[str], read: Reader) -> list[str]:
+    """Package folders below the root, outermost only, none hidden or private.
+
+    A folder named `.x` or `_x` (`.github/...`, `_template`) holds tooling or a
+    template, not a package to test; a package inside another one (a test
+    fixture) belongs to it.
+    """
+    found = sorted(
+        {
+            posixpath.dirname(p)
+            for p in files
+            if posixpath.basename(p) in _PACKAGE_FILES
+            and not any(part.startswith((".", "_")) for part in p.split("/")[:-1])
+            and _is_package_file(p, read)
+        }
+        - {""}
+    )
+    outer: list[str] = []
+    for folder in found:
+        if not any(folder.startswith(f"{o}/") for o in outer):
+            outer.append(folder)
+    return outer
+
+
+def _is_package_file(path: str, read: Reader) -> bool:
+    """A setup.cfg makes a package only with package metadata (`[metadata]` or
+    `[options]`): tools keep their settings there too (`[flake8]`, `[isort]`)."""
+    if posixpath.basename(path) != "setup.cfg":
+        return True
+    text = read(path) or ""
+    return re.search(r"^\[(metadata|options)\]", text, re.MULTILINE) is not None
+
+
+def families(packages: list[str]) -> dict[str, list[str]]:
+    """Parent folder -> its packages; `""` keys the packages at the top level.
+
+    A repository is a monorepo once one folder holds two packages. Then every
+    package gets a domain: the other parents' single packages too (their next
+    sibling joins by itself), and each top-level package on its own.
+    """
+    by_parent: dict[str, list[str]] = {}
+    for folder in packages:
+        by_parent.setdefault(posixpath.dirname(folder), []).append(folder)
+    if not any(len(m) >= 2 and p for p, m in by_parent.items()):
+        return {}
+    return dict(sorted(by_parent.items(), key=lambda item: (item[0] == "", item[0])))
+
+
+def quick_lint_only(proposal: Proposal) -> list[str]:
+    proposal.why.append("tiers.quick: lint only (package tests carry no critical/smoke markers)")
+    return ["", "[tool.tiered-ci.tiers.quick]", "run-pytest = false"]
+
+
+def root_tests(files: set[str], proposal: Proposal) -> list[str]:
+    """A top-level tests/ folder beside the packages: the tier its folder names suggest."""
+    inside = {f.split("/")[1] for f in files if f.startswith("tests/") and f.count("/") >= 2}
+    if not any(f.startswith("tests/") for f in files):
+        return []
+    if inside and all(_INTEGRATION.search(name) for name in inside):
+        proposal.why.append(
+            "tiers.integration: tests/ (its folders name integration or docker tests)"
+        )
+        return [
+            "",
+            "# The top-level tests are integration tests: no `markers`, so all of them run.",
+            "[tool.tiered-ci.tiers.integration]",
+            'paths = ["tests"]',
+        ]
+    proposal.why.append("tiers.unit: tests/ (tests of no single package)")
+    return ["", "[tool.tiered-ci.tiers.unit]", 'paths = ["tests"]']
+
+
+def family(
+    parent: str,
+    members: list[str],
+    files: set[str],
+    read: Reader,
+    proposal: Proposal,
+) -> list[str]:
+    if not parent:
+        # Top-level packages: one family each, so their domains still get metadata edges.
+        return [
+            line for member in members for line in family(member, [member], files, read, proposal)
+        ]
+    top_level = "/" not in parent and members == [parent]
+    name = unique(NAME.sub("-", posixpath.basename(parent).lower()).strip("-"), proposal.families)
+    pattern = parent if top_level else f"{parent}/*"
+    with_tests = [m for m in members if any(f.startswith(f"{m}/tests/") for f in files)]
+    lines = [
+        "",
+        f"# The package {parent}/, installed alone."
+        if top_level
+        else f"# One domain per package under {parent}/ ({len(members)} now), installed alone.",
+        f"[tool.tiered-ci.domain-families.{name}]",
+        f'folders = "{pattern}"',
+        'paths = ["{folder}/**"]',
+        'tests = ["{folder}/tests"]',
+    ]
+    with_integration = [
+        m for m in members if any(f.startswith(f"{m}/tests/integration/") for f in files)
+    ]
+    if with_integration:
+        # Each package's own integration tests run in its domain-integration session,
+        # not in its shard, and never make the tier-wide session run.
+        lines.append('integration-tests = ["{folder}/tests/integration"]')
+        proposal.why.append(
+            f"domain-families.{name}.integration-tests: "
+            f"{count(len(with_integration), 'package')} with tests/integration"
+        )
+    if not top_level:
+        others = sorted(
+            {f.split("/")[parent.count("/") + 1] for f in files if f.startswith(f"{parent}/")}
+            - {posixpath.basename(m) for m in members}
+        )
+        folders_only = [o for o in others if any(f.startswith(f"{parent}/{o}/") for f in files)]
+        if folders_only:
+            lines.append("exclude = [" + ", ".join(f'"{parent}/{o}"' for o in folders_only) + "]")
+    per_member = {m: test_dependencies(m, files, read) for m in members}
+    counts = Counter(tuple(v) for v in per_member.values())
+    # The family's template is the most common way; on a tie, the plain file name.
+    common = max(counts, key=lambda keys: (counts[keys], not versioned(keys)))
+    lines += ["", f"[tool.tiered-ci.domain-families.{name}.install]", "root = false"]
+    lines += ['editable = ["{folder}"]', *common]
+    for member, keys in per_member.items():
+        if tuple(keys) != common:
+            domain = posixpath.basename(member)
+            lines += [
+                "",
+                f"[tool.tiered-ci.domain-families.{name}.members.{toml_key(domain)}.install]",
+                "root = false",
+                'editable = ["{folder}"]',
+                *keys,
+            ]
+    exceptions = sum(tuple(v) != common for v in per_member.values())
+    proposal.why.append(
+        f"domain-families.{name}: "
+        + (
+            f"the package {parent}/"
+            if top_level
+            else f"{count(len(members), 'package')} under {parent}/, "
+            f"{len(with_tests)} with a tests/ folder"
+        )
+        + "; edges come from their metadata"
+        + (f"; {exceptions} install their test requirements their own way" if exceptions else "")
+    )
+    return lines

@@ -1,0 +1,62 @@
+"""What init proposes, and the small text helpers every detector shares. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tiered_ci._toml import tomllib
+
+__all__ = ["NAME", "Proposal", "Reader", "array", "count", "read_toml", "toml_key", "unique"]
+
+NAME = re.compile(r"[^a-z0-9_-]+")
+
+
+Reader = Callable[[str], "str | None"]
+
+
+@dataclass
+class Proposal:
+    """What init would write: the table's TOML text, and why, line by line."""
+
+    table: str
+    why: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    families: set[str] = field(default_factory=set)  # family names written so far
+
+
+def array(key: str, items: list[str]) -> list[str]:
+    """`key = [...]` on one line, or one item per line when that is long."""
+    quoted = [f'"{item}"' for item in items]
+    line = f"{key} = [{', '.join(quoted)}]"
+    if len(line) <= 88:
+        return [line]
+    return [f"{key} = [", *(f"    {q}," for q in quoted), "]"]
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def unique(name: str, taken: set[str]) -> str:
+    name = name or "packages"
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def toml_key(name: str) -> str:
+    """A TOML key for `name`: bare when it can be, quoted otherwise."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def read_toml(text: str | None) -> dict[str, object]:
+    if not isinstance(text, str):
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}

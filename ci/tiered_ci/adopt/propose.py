@@ -1,0 +1,75 @@
+"""The table for a repository: each detector's lines, in the order a reader wants them. Pure."""
+
+from __future__ import annotations
+
+from tiered_ci.adopt import packages
+from tiered_ci.adopt.notes import notes
+from tiered_ci.adopt.proposal import Proposal, Reader, array
+from tiered_ci.adopt.quiet import no_test_reads
+from tiered_ci.adopt.services import compose_with_builds, services
+from tiered_ci.adopt.single import tiers_and_domains
+from tiered_ci.adopt.templates import WORKFLOW_PATH
+
+__all__ = ["propose"]
+
+_LOCKS = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "requirements.txt")
+
+
+def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -> Proposal:
+    """The table for a repository with these tracked files. `read(path)` gives a file's text."""
+    files = set(tracked)
+    proposal = Proposal(table="")
+    lines = [
+        "# --- tiered-ci: which sessions, domains and services a change selects ---",
+        "# Written by `tiered-ci init`; see tiered-ci's docs/configuration.md.",
+        "[tool.tiered-ci]",
+        f'default-branch = "{default_branch}"',
+        "# GitHub files other than this repository's CI workflow trigger nothing: another",
+        "# workflow (release, labels, stale) cannot break the tests, and making it run",
+        "# everything would cost each such change a full run. Move one to run-all if it can.",
+    ]
+    ignore = [
+        glob
+        for glob, present in (
+            ("**/*.md", any(f.endswith(".md") for f in files)),
+            ("docs/**", any(f.startswith("docs/") for f in files)),
+            (".github/**", True),  # init writes the workflow below
+            (f"!{WORKFLOW_PATH}", True),
+            (".gitignore", ".gitignore" in files),
+        )
+        if present
+    ]
+    quiet = no_test_reads(files, read)
+    if quiet:
+        lines += [
+            "# So are files no test reads: changelog fragments, docs-only requirements, lint",
+            "# and editor settings (the quick session lints every change anyway).",
+        ]
+        proposal.why.append(f"ignore: {', '.join(quiet)}: no test reads them")
+    lines += array("ignore", ignore + quiet)
+    run_all = ["pyproject.toml", "noxfile.py", WORKFLOW_PATH] + [f for f in _LOCKS if f in files]
+    lines.append("run-all = [" + ", ".join(f'"{p}"' for p in run_all) + "]")
+    proposal.why.append(f"run-all: {', '.join(run_all)}: they shape every session")
+    compose = compose_with_builds(files, read)
+    if compose:
+        lines += [
+            "# Services are the compose file's, read as Compose reads it (.env included).",
+            'services-from = "compose"',
+        ]
+        proposal.why.append(
+            f"services-from: {compose} builds images; Dockerfiles it does not build are "
+            "left out (add a [tool.tiered-ci.services.<name>] table for one)"
+        )
+    by_parent = packages.families(packages.packages(files, read))
+    if by_parent:
+        lines += packages.quick_lint_only(proposal)
+        lines += packages.root_tests(files, proposal)
+    for parent, members in by_parent.items():
+        lines += packages.family(parent, members, files, read, proposal)
+    if not by_parent:
+        lines += tiers_and_domains(files, proposal)
+    if not compose:
+        lines += services(files, proposal)
+    notes(files, read, proposal)
+    proposal.table = "\n".join(lines) + "\n"
+    return proposal
