@@ -144,6 +144,7 @@ def plan_change(  # noqa: PLR0913 - plain data in, keyword-only extras
     shard_counts: Mapping[str, int] | None = None,
     domain_seconds: Mapping[str, float] | None = None,
     quiet: Mapping[str, str] | None = None,
+    empty_remainders: frozenset[str] = frozenset(),
 ) -> Plan:
     """Pure: map the changed files through the config's rules and decide the plan.
 
@@ -165,6 +166,7 @@ def plan_change(  # noqa: PLR0913 - plain data in, keyword-only extras
         config,
         shard_counts=shard_counts,
         domain_seconds=domain_seconds,
+        empty_remainders=empty_remainders,
     )
 
 
@@ -176,12 +178,14 @@ def plan_for(
 ) -> Plan:
     """The plan of a change read from disk: its services' watch rules come from the head's
     files (Dockerfiles, ignore files; compose inputs compared with the base's)."""
+    from tiered_ci.remainders import empty_remainders  # noqa: PLC0415
+    from tiered_ci.tree import WorkTree  # noqa: PLC0415
+
+    tree = change.tree or WorkTree(change.root)
     watches: Mapping[str, Watch] = {}
     if change.config.services:  # the images package is imported only by a config with services
         from tiered_ci.images import discover  # noqa: PLC0415
-        from tiered_ci.tree import WorkTree  # noqa: PLC0415
 
-        tree = change.tree or WorkTree(change.root)
         watches = discover.watches_for_change(change.config, tree, change.changes)
     return plan_change(
         change.config,
@@ -191,6 +195,9 @@ def plan_for(
         shard_counts=shard_counts,
         domain_seconds=domain_seconds,
         quiet=lint_only_changes(change.root, change.changes, change.tree),
+        empty_remainders=empty_remainders(change.config, tree)
+        if change.config.domains
+        else frozenset(),
     )
 
 

@@ -106,8 +106,12 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
     *,
     shard_counts: Mapping[str, int] | None = None,
     domain_seconds: Mapping[str, float] | None = None,
+    empty_remainders: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Decide the sessions, domains and services for one run, with a reason for each."""
+    """Decide the sessions, domains and services for one run, with a reason for each.
+
+    `empty_remainders`: tier-wide sessions (`unit`, `integration`) whose tests no
+    domain owns are none at all (`tiered_ci.remainders`): they are left out."""
     policy = config.triggers[trigger.kind]
     policy_key = f"triggers.{trigger.kind}"
     mode, fallback = _mode(trigger, changes, selection, policy, policy_key)
@@ -130,6 +134,7 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
         mode=mode,
         domains=domains,
         services=services,
+        empty_remainders=empty_remainders,
     )
     sessions, session_reasons, session_decisions = chooser.choose()
     counts = {s: n for s, n in (shard_counts or {}).items() if s in sessions and n > 1}
@@ -244,8 +249,10 @@ class _SessionChooser:
         mode: Mode,
         domains: tuple[str, ...],
         services: tuple[str, ...],
+        empty_remainders: frozenset[str] = frozenset(),
     ) -> None:
         self.config = config
+        self.empty_remainders = empty_remainders
         self.selection = selection
         self.policy = policy
         self.key = policy_key
@@ -298,6 +305,10 @@ class _SessionChooser:
         if self.unit_rest is None:
             self._skip("unit", "every unit test path belongs to a domain: the shards are all of it")
             return
+        if "unit" in self.empty_remainders:
+            self.unit_rest = None
+            self._skip("unit", _EMPTY_REST.format(tier="unit", shards="the shards are all of it"))
+            return
         self.sessions.insert(at + len(shards), "unit")
         self.reasons.append(Reason("session:unit", None, None, "tiers.unit.fan-out"))
         rest = "the unit tests no domain owns (the domains' tests are --ignore'd)"
@@ -328,6 +339,12 @@ class _SessionChooser:
                 if "integration" in config.tiers
                 else "no [tool.tiered-ci.tiers.integration] table: the domains' own "
                 "integration sessions are the tier",
+            )
+            return
+        if "integration" in self.empty_remainders:
+            self._skip(
+                "integration",
+                _EMPTY_REST.format(tier="integration", shards="domain-integration runs them all"),
             )
             return
         reason = self._why_remainder(whole=whole)
@@ -464,6 +481,12 @@ def _gone_domains(selection: Selection, config: Config) -> list[str]:
         for name, reasons in selection.domains.items()
         if name not in config.domains
     ]
+
+
+_EMPTY_REST = (
+    "no {tier} test file is outside the domains' tests (the remainder would collect "
+    "nothing): {shards}"
+)
 
 
 def unit_remainder(config: Config) -> tuple[str, ...] | None:
