@@ -5,22 +5,43 @@ findings exit 1: no [tool.tiered-ci] table at all (plan would run everything
 on defaults; `tiered-ci init` writes one), a domain with no tests, unknown
 keys, globs that match no tracked file, a folder name without `/**` (it
 matches only the folder's own path), a pattern list made only of negations,
-test paths and Dockerfiles that do not exist.
+test paths and Dockerfiles that do not exist, and test files pytest would
+collect (by the repository's own pytest settings) that no tier, domain or
+family runs, grouped by folder with the key that should take each.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tiered_ci.commands._common import add_repo_arguments
 
-__all__ = ["HELP", "add_arguments", "run"]
+if TYPE_CHECKING:
+    from tiered_ci.lint import Finding
+    from tiered_ci.model import Config
+    from tiered_ci.tree import Tree
+
+__all__ = ["HELP", "add_arguments", "orphan_tests", "run"]
 
 HELP = __doc__ or ""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_repo_arguments(parser)
+
+
+def orphan_tests(loaded: Config, tracked: list[str], tree: Tree) -> list[Finding]:
+    """Test files pytest would collect that no tier, domain or family runs."""
+    from tiered_ci import collection, families, orphans  # noqa: PLC0415
+
+    files = frozenset(tracked)
+    folders = frozenset(p[:i] for p in tracked for i, char in enumerate(p) if char == "/")
+    packages = collection.workspace_members(tree.read_text, folders)
+    for family in loaded.families.values():
+        packages += families.match_folders(family.folders, tree)
+    found = collection.collected(tracked, tree.read_text, packages=packages)
+    return list(orphans.orphan_findings(loaded, found, files))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     # New files count: right after `tiered-ci init` its noxfile is not committed yet.
-    findings = lint.lint(loaded, changes.tracked_files(root, untracked=True))
+    tracked = changes.tracked_files(root, untracked=True)
+    findings = lint.lint(loaded, tracked)
+    findings += orphan_tests(loaded, tracked, tree)
     for finding in findings:
         print(f"{source}: {finding}")
     for line in discover.describe(loaded, tree):

@@ -300,7 +300,8 @@ dockerfile = "services/api/Containerfile"
         f"{prefix}tool.tiered-ci.domains.d0.paths[0]: '!src/app/d0/generated/**' matches no tracked file; fix the glob or remove it",
         f"{prefix}tool.tiered-ci.domains.d0.tests[0]: 'tests/unit/nope' matches no tracked file or folder; fix the path",
         f"{prefix}tool.tiered-ci.services.api.dockerfile: 'services/api/Containerfile' is not a tracked file; fix the path or commit it",
-        f"7 finding(s) in {project.path / 'pyproject.toml'} (1 domains, 1 services, 0 tiers)",
+        f"{prefix}tool.tiered-ci.tiers.unit.paths: 'tests' holds 4 test files that no tier, domain or family runs (integration/test_flow.py, unit/d0/test_a.py, unit/d1/test_b.py, and 1 more); add 'tests' to it",
+        f"8 finding(s) in {project.path / 'pyproject.toml'} (1 domains, 1 services, 0 tiers)",
     ]
 
 
