@@ -6,10 +6,26 @@ import posixpath
 import re
 from collections import Counter
 
-from tiered_ci.adopt.proposal import NAME, Proposal, Reader, count, toml_key, unique
+from tiered_ci.adopt.proposal import (
+    NAME,
+    Proposal,
+    Reader,
+    count,
+    is_test_file,
+    toml_key,
+    unique,
+)
 from tiered_ci.adopt.tooling import test_dependencies, versioned
 
-__all__ = ["families", "family", "packages", "quick_lint_only", "root_tests"]
+__all__ = [
+    "families",
+    "family",
+    "packages",
+    "quick_lint_only",
+    "root_tests",
+    "standalone",
+    "tests_template",
+]
 
 _PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
@@ -52,6 +68,26 @@ def _is_package_file(path: str, read: Reader) -> bool:
     return re.search(r"^\[(metadata|options)\]", text, re.MULTILINE) is not None
 
 
+def standalone(packages: list[str], files: set[str]) -> list[str]:
+    """The packages of a repository that is no monorepo that hold tests of their own.
+
+    A single package in a subfolder (`backend/` beside a TypeScript `frontend/`),
+    each uv workspace member, any folder with its own pyproject.toml or setup.py:
+    its tests run in its own domain, else no tier would ever run them.
+    """
+    return [p for p in packages if tests_template(p, files) is not None]
+
+
+def tests_template(package: str, files: set[str]) -> str | None:
+    """Where a package's tests are, as a family's `tests` template; None without tests."""
+    found = [f for f in files if f.startswith(f"{package}/") and is_test_file(f)]
+    if not found:
+        return None
+    if all(f.startswith(f"{package}/tests/") for f in found):
+        return "{folder}/tests"
+    return "{folder}"
+
+
 def families(packages: list[str]) -> dict[str, list[str]]:
     """Parent folder -> its packages; `""` keys the packages at the top level.
 
@@ -91,19 +127,21 @@ def root_tests(files: set[str], proposal: Proposal) -> list[str]:
     return ["", "[tool.tiered-ci.tiers.unit]", 'paths = ["tests"]']
 
 
-def family(
+def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
     parent: str,
     members: list[str],
     files: set[str],
     read: Reader,
     proposal: Proposal,
+    *,
+    tests: str = "{folder}/tests",
 ) -> list[str]:
     if not parent:
         # Top-level packages: one family each, so their domains still get metadata edges.
         return [
             line for member in members for line in family(member, [member], files, read, proposal)
         ]
-    top_level = "/" not in parent and members == [parent]
+    top_level = members == [parent]  # one package, its own family
     name = unique(NAME.sub("-", posixpath.basename(parent).lower()).strip("-"), proposal.families)
     pattern = parent if top_level else f"{parent}/*"
     with_tests = [m for m in members if any(f.startswith(f"{m}/tests/") for f in files)]
@@ -115,7 +153,7 @@ def family(
         f"[tool.tiered-ci.domain-families.{name}]",
         f'folders = "{pattern}"',
         'paths = ["{folder}/**"]',
-        'tests = ["{folder}/tests"]',
+        f'tests = ["{tests}"]',
     ]
     with_integration = [
         m for m in members if any(f.startswith(f"{m}/tests/integration/") for f in files)

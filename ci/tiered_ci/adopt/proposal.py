@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 
 from tiered_ci._toml import tomllib
 
-__all__ = ["NAME", "Proposal", "Reader", "array", "count", "read_toml", "toml_key", "unique"]
+__all__ = [
+    "NAME",
+    "Proposal",
+    "Reader",
+    "array",
+    "count",
+    "is_test_file",
+    "read_toml",
+    "toml_key",
+    "unique",
+]
 
 NAME = re.compile(r"[^a-z0-9_-]+")
 
@@ -60,3 +70,9 @@ def read_toml(text: str | None) -> dict[str, object]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return {}
+
+
+def is_test_file(path: str) -> bool:
+    """A file pytest collects by its default `python_files` (`test_*.py`, `*_test.py`)."""
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))

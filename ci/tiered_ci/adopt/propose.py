@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from tiered_ci.adopt import packages
+from tiered_ci.adopt.ecosystems import toolchains
 from tiered_ci.adopt.notes import notes
 from tiered_ci.adopt.proposal import Proposal, Reader, array
 from tiered_ci.adopt.quiet import no_test_reads
-from tiered_ci.adopt.services import compose_with_builds, services
+from tiered_ci.adopt.services import Services, compose_contexts, compose_with_builds, services
 from tiered_ci.adopt.single import tiers_and_domains
 from tiered_ci.adopt.templates import WORKFLOW_PATH
 
@@ -46,11 +47,19 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
             "# and editor settings (the quick session lints every change anyway).",
         ]
         proposal.why.append(f"ignore: {', '.join(quiet)}: no test reads them")
-    lines += array("ignore", ignore + quiet)
+    compose = compose_with_builds(files, read)
+    images = services(files, read, proposal) if not compose else Services()
+    contexts = compose_contexts(compose, read) if compose else images.contexts
+    other = _toolchains(files, read, contexts, proposal)
+    if other:
+        lines += [
+            "# And other toolchains' folders: no Python file lies in them, no Python test",
+            "# names them, and no image's build context holds them.",
+        ]
+    lines += array("ignore", ignore + quiet + other)
     run_all = ["pyproject.toml", "noxfile.py", WORKFLOW_PATH] + [f for f in _LOCKS if f in files]
     lines.append("run-all = [" + ", ".join(f'"{p}"' for p in run_all) + "]")
     proposal.why.append(f"run-all: {', '.join(run_all)}: they shape every session")
-    compose = compose_with_builds(files, read)
     if compose:
         lines += [
             "# Services are the compose file's, read as Compose reads it (.env included).",
@@ -60,16 +69,35 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
             f"services-from: {compose} builds images; Dockerfiles it does not build are "
             "left out (add a [tool.tiered-ci.services.<name>] table for one)"
         )
-    by_parent = packages.families(packages.packages(files, read))
+    found = packages.packages(files, read)
+    by_parent = packages.families(found)
     if by_parent:
         lines += packages.quick_lint_only(proposal)
         lines += packages.root_tests(files, proposal)
     for parent, members in by_parent.items():
         lines += packages.family(parent, members, files, read, proposal)
     if not by_parent:
-        lines += tiers_and_domains(files, proposal)
-    if not compose:
-        lines += services(files, proposal)
+        alone = packages.standalone(found, files)
+        if alone and not any(f.startswith("tests/") for f in files):
+            lines += packages.quick_lint_only(proposal)
+        lines += tiers_and_domains(files, read, proposal)
+        for package in alone:
+            tests = packages.tests_template(package, files) or "{folder}/tests"
+            lines += packages.family(package, [package], files, read, proposal, tests=tests)
+    lines += images.lines
     notes(files, read, proposal)
     proposal.table = "\n".join(lines) + "\n"
     return proposal
+
+
+def _toolchains(files: set[str], read: Reader, contexts: set[str], proposal: Proposal) -> list[str]:
+    """Ignore globs for other toolchains' folders, with a why or a note for each one."""
+    found = toolchains(files, read, contexts)
+    for folder, toolchain in found.ignore.items():
+        proposal.why.append(f"ignore: {folder}/ ({toolchain}): no Python test reads it")
+    for folder, why in found.kept.items():
+        proposal.notes.append(
+            f"{folder}/: another toolchain's folder, left mapped ({why}); a change to it "
+            "runs what its image or test needs, else everything"
+        )
+    return [f"{folder}/**" for folder in found.ignore]

@@ -36,13 +36,30 @@ def without_table(text: str) -> str:
     return "".join(out).rstrip("\n") + ("\n" if out else "")
 
 
-def default_branch(root: Path) -> str:
-    from tiered_ci.changes import open_repo  # noqa: PLC0415
+def default_branch(root: Path) -> tuple[str, str]:
+    """The branch pull requests target, and where that came from.
 
-    try:
-        return str(open_repo(root).active_branch.name)
-    except (TypeError, ValueError):
-        return "main"  # a detached HEAD
+    The remote's HEAD says it (`origin/HEAD`, set by `git clone`); else a `main` or
+    `master` branch, local or on origin, as one exists. Never the branch checked out
+    now: whoever runs init may be on a feature branch.
+    """
+    from tiered_ci import _git  # noqa: PLC0415
+
+    def ref(name: str) -> str | None:
+        try:
+            return _git.call(root, "rev-parse", "--verify", "--quiet", "--symbolic-full-name", name)
+        except (_git.GitFailed, OSError):
+            return None
+
+    remote_head = ref("refs/remotes/origin/HEAD")
+    if remote_head:
+        branch = remote_head.strip().removeprefix("refs/remotes/origin/")
+        return branch, f"origin/HEAD points to {branch}"
+    for name in ("main", "master"):
+        for full in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
+            if ref(full):
+                return name, f"no origin/HEAD; {full.removeprefix('refs/')} exists"
+    return "main", "no origin/HEAD and no main or master branch: set it by hand"
 
 
 def reader(root: Path) -> Reader:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import posixpath
+import re
 
-from tiered_ci.adopt.proposal import NAME, Proposal
+from tiered_ci.adopt.proposal import NAME, Proposal, Reader, array, count
 
 __all__ = ["tiers_and_domains"]
 
 
-def tiers_and_domains(files: set[str], proposal: Proposal) -> list[str]:
+def tiers_and_domains(files: set[str], read: Reader, proposal: Proposal) -> list[str]:
     folders = {posixpath.dirname(f) for f in files}
     folders |= {p for f in folders for p in _parents(f)}
     unit = "tests/unit" if "tests/unit" in folders else "tests" if "tests" in folders else None
@@ -27,22 +28,122 @@ def tiers_and_domains(files: set[str], proposal: Proposal) -> list[str]:
         proposal.why.append("tiers.integration: tests/integration")
     if unit is None:
         return lines
-    sources = {posixpath.basename(f): f for f in sorted(folders) if f.startswith("src/")}
+    sources = _sources(files, unit)
+    chosen: dict[str, tuple[str, str]] = {}  # domain -> (source folder, test folder)
     for test_folder in sorted(f for f in folders if posixpath.dirname(f) == unit):
-        name = posixpath.basename(test_folder)
-        if name in sources and not name.startswith((".", "_")):
-            lines += [
-                "",
-                f"[tool.tiered-ci.domains.{NAME.sub('-', name.lower())}]",
-                f'paths = ["{sources[name]}/**"]',
-                f'tests = ["{test_folder}"]',
-            ]
-            proposal.why.append(f"domains.{name}: {test_folder} tests {sources[name]}")
-            integration = f"tests/integration/{name}"
-            if integration in folders and integration != test_folder:
-                lines.append(f'integration-tests = ["{integration}"]')
-                proposal.why.append(f"domains.{name}.integration-tests: {integration}")
+        name = _tested_name(posixpath.basename(test_folder))
+        source = _source_for(name, sources)
+        domain = NAME.sub("-", name.lower())
+        if source is None or name.startswith((".", "_")) or domain in chosen:
+            continue
+        chosen[domain] = (source, test_folder)
+    edges = _import_edges({d: s for d, (s, _) in chosen.items()}, files, read)
+    for domain, (source, test_folder) in chosen.items():
+        lines += [
+            "",
+            f"[tool.tiered-ci.domains.{domain}]",
+            f'paths = ["{source}/**"]',
+            f'tests = ["{test_folder}"]',
+        ]
+        proposal.why.append(f"domains.{domain}: {test_folder} tests {source}")
+        if edges.get(domain):
+            lines += array("depends-on", edges[domain])
+        integration = f"tests/integration/{posixpath.basename(test_folder)}"
+        if integration in folders and integration != test_folder:
+            lines.append(f'integration-tests = ["{integration}"]')
+            proposal.why.append(f"domains.{domain}.integration-tests: {integration}")
+    if edges:
+        linked = sum(1 for v in edges.values() if v)
+        proposal.why.append(
+            f"depends-on: {count(linked, 'domain')} import another domain's code, so a change "
+            "to that one runs them too"
+        )
     return lines
+
+
+# Code that tests do not exercise as the library: examples, docs, scripts.
+_NOT_LIBRARY = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks"})
+
+
+def _tested_name(folder: str) -> str:
+    """`test_s3` and `tests_s3` test `s3`; `billing` tests `billing`."""
+    for prefix in ("tests_", "test_"):
+        if folder.startswith(prefix) and len(folder) > len(prefix):
+            return folder[len(prefix) :]
+    return folder
+
+
+def _sources(files: set[str], unit: str) -> dict[str, str]:
+    """Python package folders (an `__init__.py`) outside the tests, by name: the
+    shallowest of each name, and none for a name two folders share at that depth."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(files):
+        folder, base = posixpath.split(path)
+        if base != "__init__.py" or not folder or folder.startswith(("tests/", f"{unit}/")):
+            continue
+        if any(part.startswith((".", "_")) or part in _NOT_LIBRARY for part in folder.split("/")):
+            continue
+        found.setdefault(posixpath.basename(folder), []).append(folder)
+    sources: dict[str, str] = {}
+    for name, candidates in found.items():
+        depth = min(c.count("/") for c in candidates)
+        shallowest = [c for c in candidates if c.count("/") == depth]
+        if len(shallowest) == 1:
+            sources[name] = shallowest[0]
+    return sources
+
+
+def _source_for(name: str, sources: dict[str, str]) -> str | None:
+    """The source folder `name` tests: the one of that name, else the one only
+    whose name ends in `_<name>` (`tests/evals` tests `pydantic_evals/pydantic_evals`)."""
+    if name in sources:
+        return sources[name]
+    suffixed = [folder for key, folder in sources.items() if key.endswith(f"_{name}")]
+    return suffixed[0] if len(suffixed) == 1 else None
+
+
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE
+)
+
+
+def _import_edges(sources: dict[str, str], files: set[str], read: Reader) -> dict[str, list[str]]:
+    """Domain -> the other domains whose modules its source files import."""
+    modules = {domain: _module(folder, files) for domain, folder in sources.items()}
+    edges: dict[str, list[str]] = {}
+    for domain, folder in sources.items():
+        imported: set[str] = set()
+        for path in sorted(f for f in files if f.startswith(f"{folder}/") and f.endswith(".py")):
+            package = _module(posixpath.dirname(path), files)
+            for written, plain in _IMPORT.findall(read(path) or ""):
+                imported.add(_resolve(written, package) if written else plain)
+        edges[domain] = sorted(
+            other
+            for other, module in modules.items()
+            if other != domain
+            and any(name == module or name.startswith(f"{module}.") for name in imported)
+        )
+    return edges
+
+
+def _module(folder: str, files: set[str]) -> str:
+    """`moto/s3` -> `moto.s3`: the folder's parts from the outermost package holding it."""
+    parts = folder.split("/")
+    top = len(parts) - 1
+    while top > 0 and "/".join(parts[:top]) + "/__init__.py" in files:
+        top -= 1
+    return ".".join(parts[top:])
+
+
+def _resolve(written: str, package: str) -> str:
+    """A relative import's module: `..core` from `moto.s3` is `moto.core`."""
+    dots = len(written) - len(written.lstrip("."))
+    if not dots:
+        return written
+    base = package.split(".")
+    base = base[: len(base) - (dots - 1)] if dots > 1 else base
+    rest = written[dots:]
+    return ".".join([*base, rest] if rest else base)
 
 
 def _parents(folder: str) -> list[str]:

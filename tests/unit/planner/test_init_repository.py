@@ -1,0 +1,276 @@
+"""`tiered-ci init` is right about the repository: no test left unrun, the remote's
+default branch, other toolchains' folders, the images the repository ships."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import GitRepo, clone
+
+from tiered_ci import config
+from tiered_ci.cli import main
+
+WEB_APP = {
+    "pyproject.toml": (
+        '[project]\nname = "shop"\nversion = "0"\n\n[tool.uv.workspace]\nmembers = ["backend"]\n'
+    ),
+    "backend/pyproject.toml": (
+        '[project]\nname = "shop-backend"\nversion = "0"\ndependencies = ["fastapi"]\n\n'
+        '[dependency-groups]\ntest = ["pytest"]\n'
+    ),
+    "backend/app/__init__.py": "",
+    "backend/app/main.py": "APP = 'shop'\n",
+    "backend/tests/__init__.py": "",
+    "backend/tests/test_main.py": "from app.main import APP\n\ndef test_app(): assert APP\n",
+    "backend/Dockerfile": "FROM python:3.12\nCOPY . /app\n",
+    "frontend/package.json": '{"name": "shop-ui"}\n',
+    "frontend/src/main.ts": "export const x = 1;\n",
+    "frontend/Dockerfile": "FROM node:22\nCOPY . /ui\n",
+    "compose.yaml": (
+        "services:\n  backend:\n    build: ./backend\n  frontend:\n    build:\n"
+        "      context: ./frontend\n"
+    ),
+    "uv.lock": "version = 1\n",
+}
+
+
+def _plan(
+    repo: GitRepo, base: str, head: str, capsys: pytest.CaptureFixture[str]
+) -> dict[str, object]:
+    capsys.readouterr()
+    argv = ["plan", "--repo", str(repo.path), "--base", base, "--head", head, "--format", "json"]
+    assert main(argv) == 0
+    plan: dict[str, object] = json.loads(capsys.readouterr().out)
+    return plan
+
+
+@pytest.mark.critical
+def test_a_web_apps_backend_tests_run_when_its_code_changes(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A uv workspace whose one member holds the app and its tests, a TypeScript
+    front-end and a compose file: the backend becomes a domain, and a change to
+    its code plans its tests."""
+    repo.write_many(WEB_APP)
+    repo.commit("a web app")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "why: domain-families.backend: the package backend/; edges come from their metadata" in out
+    )
+    assert "why: tiers.quick: lint only (package tests carry no critical/smoke markers)" in out
+    assert (
+        "note: frontend/: another toolchain's folder, left mapped (inside the build context "
+        "frontend/ of an image); a change to it runs what its image or test needs, else everything"
+    ) in out
+    loaded = config.load(repo.path)
+    assert loaded.domains["backend"].tests == ("backend/tests",)
+    assert loaded.domain_install("backend") == config.Install(
+        root=False, editable=("backend",), groups=("backend:test",)
+    )
+    base = repo.commit("adopt tiered-ci")
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+    assert "OK (1 domains, 2 services, 1 tiers)" in capsys.readouterr().out
+
+    repo.write("backend/app/main.py", "APP = 'shop!'\n")
+    head = repo.commit("change the backend")
+    plan = _plan(repo, base, head, capsys)
+    assert plan["domains"] == ["backend"]
+    assert "domain-shard(backend)" in str(plan["matrix"])
+
+
+def test_a_package_in_a_subfolder_without_tests_is_no_domain(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "tests/test_shop.py": "def test_shop(): pass\n",
+            "tools/gen/pyproject.toml": '[project]\nname = "gen"\n',
+            "tools/gen/gen.py": "",
+            "plugins/extra/setup.py": "from setuptools import setup\nsetup(name='extra')\n",
+            "plugins/extra/extra/check_test.py": "def test_extra(): pass\n",
+        }
+    )
+    repo.commit("one project and two helpers")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "domain-families.gen" not in out
+    assert "why: domain-families.extra: the package plugins/extra/" in out
+    loaded = config.load(repo.path)
+    # Its tests lie beside its code, not in a tests/ folder: the whole package is its tests.
+    assert loaded.domains["extra"].tests == ("plugins/extra",)
+    assert loaded.tiers["unit"].paths == ("tests",)
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+
+
+def test_default_branch_is_the_remotes_head_not_the_checked_out_branch(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write_many({"pyproject.toml": '[project]\nname = "shop"\n', "tests/test_a.py": ""})
+    repo.commit("shop")
+    work = clone(repo, repo.path.parent / "work")
+    work.branch("feature/x")
+
+    assert main(["init", "--repo", str(work.path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "why: default-branch: main (origin/HEAD points to main); the workflow's push branch too"
+        in out
+    )
+    assert config.load(work.path).default_branch == "main"
+    workflow = (work.path / ".github/workflows/ci.yml").read_text()
+    assert "    branches: [main]\n" in workflow
+
+
+@pytest.mark.parametrize(
+    ("branches", "expected"),
+    [
+        (["master"], "master (no origin/HEAD; heads/master exists)"),
+        (["main", "master"], "main (no origin/HEAD; heads/main exists)"),
+        ([], "main (no origin/HEAD and no main or master branch: set it by hand)"),
+    ],
+)
+def test_default_branch_without_a_remote(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    branches: list[str],
+    expected: str,
+) -> None:
+    repo = GitRepo(tmp_path / "repo", branch="trunk-work")
+    repo.write_many({"pyproject.toml": '[project]\nname = "shop"\n'})
+    repo.commit("shop")
+    for name in branches:
+        repo.git.branch(name)
+
+    assert main(["init", "--repo", str(repo.path), "--dry-run"]) == 0
+    assert f"why: default-branch: {expected}; the workflow's push branch too" in (
+        capsys.readouterr().out
+    )
+
+
+def test_images_the_repository_ships_and_not_its_test_fixtures(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A root Dockerfile is the project's image; one under tests/ is test data; a
+    Makefile that builds a Dockerfile from another context says where."""
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "Shop_API"\n',
+            "Dockerfile": "FROM python:3.12\nCOPY . /app\n",
+            "tests/test_a.py": "def test_a(): pass\n",
+            "tests/fixtures/broken/Dockerfile": "FROM nothing-at-all\n",
+            "testdata/Dockerfile": "FROM scratch\n",
+            "worker/Dockerfile": "FROM python:3.12\nCOPY worker /w\nCOPY shared /s\n",
+            "worker/run.py": "",
+            "shared/util.py": "",
+            "Makefile": "image:\n\tdocker build -t worker -f worker/Dockerfile .\n",
+        }
+    )
+    repo.commit("images")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "why: services.shop_api: Dockerfile\n" in out
+    assert "why: services.worker: worker/Dockerfile (built from ./ by Makefile)" in out
+    assert (
+        "note: testdata/Dockerfile, tests/fixtures/broken/Dockerfile: under a test or fixture "
+        "folder, so test data, not a service (add a [tool.tiered-ci.services.<name>] table if "
+        "one ships)"
+    ) in out
+    loaded = config.load(repo.path)
+    assert sorted(loaded.services) == ["shop_api", "worker"]
+    assert loaded.services["shop_api"].context == "."
+    assert loaded.services["worker"].context == "."
+    assert loaded.services["worker"].dockerfile == "worker/Dockerfile"
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+
+
+def test_other_toolchains_folders_no_python_test_reads_are_ignored(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "src/shop/__init__.py": "",
+            "tests/test_shop.py": "def test_shop(): pass\n",
+            # No Python test reads these: ignored for the tests.
+            "ui/package.json": "{}\n",
+            "ui/src/app.ts": "",
+            "clients/go/go.mod": "module x\n",
+            "clients/go/main.go": "",
+            # A test reads this one's output: left mapped.
+            "schema/package.json": "{}\n",
+            "schema/out.json": "{}\n",
+            "tests/test_schema.py": "SCHEMA = ROOT / 'schema' / 'out.json'\n",
+            # Python inside: a test may import it.
+            "bindings/Cargo.toml": "[package]\n",
+            "bindings/py/shim.py": "",
+        }
+    )
+    base = repo.commit("a project with other toolchains")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "why: ignore: clients/go/ (Go): no Python test reads it" in out
+    assert "why: ignore: ui/ (Node): no Python test reads it" in out
+    assert (
+        "note: schema/: another toolchain's folder, left mapped (tests/test_schema.py names it)"
+    ) in out
+    assert "bindings/" not in out
+    loaded = config.load(repo.path)
+    assert loaded.ignore[-2:] == ("clients/go/**", "ui/**")
+    head = repo.commit("adopt")
+    repo.write("ui/src/app.ts", "export {}\n")
+    after = repo.commit("front-end only")
+    assert _plan(repo, head, after, capsys)["mode"] == "none"
+    assert base != head
+
+
+def test_test_folders_named_for_packages_become_domains_with_import_edges(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One package whose services map `moto/<svc>` to `tests/test_<svc>`: a domain
+    each, and a domain that imports another's code runs when that one changes."""
+    repo.write_many(
+        {
+            "setup.cfg": "[metadata]\nname = moto\n",
+            "moto/__init__.py": "",
+            "moto/core/__init__.py": "",
+            "moto/core/base.py": "class Backend: pass\n",
+            "moto/s3/__init__.py": "",
+            "moto/s3/models.py": "from moto.core.base import Backend\n",
+            "moto/sqs/__init__.py": "",
+            "moto/sqs/models.py": "from ..core import base\nfrom .responses import x\n",
+            "moto/sqs/responses.py": "x = 1\n",
+            "moto/settings.py": "",
+            "examples/sqs/__init__.py": "",
+            "tests/__init__.py": "",
+            "tests/test_core/test_base.py": "def test_b(): pass\n",
+            "tests/test_s3/test_s3.py": "def test_s3(): pass\n",
+            "tests/test_sqs/test_sqs.py": "def test_sqs(): pass\n",
+        }
+    )
+    repo.commit("moto's shape")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "why: domains.sqs: tests/test_sqs tests moto/sqs" in out
+    assert (
+        "why: depends-on: 2 domains import another domain's code, so a change to that one "
+        "runs them too"
+    ) in out
+    loaded = config.load(repo.path)
+    assert {n: (d.paths, d.tests, d.depends_on) for n, d in loaded.domains.items()} == {
+        "core": (("moto/core/**",), ("tests/test_core",), ()),
+        "s3": (("moto/s3/**",), ("tests/test_s3",), ("core",)),
+        "sqs": (("moto/sqs/**",), ("tests/test_sqs",), ("core",)),
+    }
+    base = repo.commit("adopt")
+    repo.write("moto/core/base.py", "class Backend:\n    pass\n")
+    head = repo.commit("core")
+    assert _plan(repo, base, head, capsys)["domains"] == ["core", "s3", "sqs"]
