@@ -8,6 +8,8 @@ failure never leaves half an output behind.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import replace
 from json.encoder import encode_basestring as _str  # json's (C) escaper for ensure_ascii=False
 
@@ -18,6 +20,7 @@ from tiered_ci.plan import Plan
 __all__ = [
     "explain_lines",
     "github_outputs",
+    "matrix_id",
     "mermaid",
     "step_summary",
     "to_json",
@@ -137,14 +140,33 @@ def explain_lines(plan: Plan, *, every: bool = False) -> list[str]:
 def github_outputs(plan: Plan, delimiter: str | None = None) -> str:
     """`$GITHUB_OUTPUT` lines: each value a JSON string inside a random heredoc delimiter."""
     data = plan.to_json()
+    entries = [entry.to_json() for entry in plan.matrix]
     values = {
         "sessions": json.dumps(data["sessions"]),
-        "matrix": json.dumps(data["matrix"]),
+        # Each entry's `id` names its artifacts: unique per entry, from the plan itself
+        # (act leaves `strategy.job-index` empty, so names built on it collide there).
+        "matrix": json.dumps(
+            {"include": [{**e, "id": matrix_id(n, e)} for n, e in enumerate(entries, 1)]}
+        ),
+        # The run job's `if:`: an empty matrix is an error on GitHub, and
+        # `fromJSON(m).include[0] != null` is true for an empty list under act.
+        "has-matrix": "true" if entries else "false",
         "mode": plan.mode,
         "services": json.dumps(data["services"]),
         "domains": json.dumps(data["domains"]),
     }
     return github.output_text(values, delimiter)
+
+
+def matrix_id(number: int, entry: Mapping[str, str]) -> str:
+    """A matrix entry's artifact-safe id: its number in the plan (unique) and a readable
+    slug of the session, its args and Python (`3-domain-shard-d2_catalog`)."""
+    text = " ".join(v for v in (entry["session"], entry.get("args", ""), entry.get("python")) if v)
+    slug = _UNSAFE.sub("-", text).strip("-")[:80]
+    return f"{number}-{slug}" if slug else str(number)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
 
 
 def step_summary(plan: Plan, estimate: str | None = None) -> str:

@@ -275,7 +275,8 @@ def test_reusable_workflow_shape() -> None:
     setup_uv = next(s for s in jobs["run"]["steps"] if "setup-uv" in s.get("uses", ""))
     assert setup_uv["with"]["python-version"] == "${{ matrix.python || inputs.python-version }}"
     assert jobs["gate"]["if"] == "always()"
-    assert jobs["gate"]["needs"] == ["plan", "quick", "run", "images", "coverage"]
+    # impact-record too: a failed record loses the map later plans select with.
+    assert jobs["gate"]["needs"] == ["plan", "quick", "run", "images", "impact-record", "coverage"]
     assert jobs["gate"]["steps"][-1] == {
         "name": "gate",
         "run": "nox -s gate",

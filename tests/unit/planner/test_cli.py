@@ -51,14 +51,19 @@ def test_github_format_writes_outputs_and_summary(project: GitRepo, tmp_path: Pa
     delimiters = set(re.findall(r"^\w+<<(ghadelimiter_[0-9a-f]{32})$", text, re.MULTILINE))
     assert len(delimiters) == 1
     values = read_github_output(text)
-    assert set(values) == {"sessions", "matrix", "mode", "services", "domains"}
+    assert set(values) == {"sessions", "matrix", "has-matrix", "mode", "services", "domains"}
+    assert values["has-matrix"] == "true"
     assert json.loads(values["sessions"]) == [
         "quick",
         "domain-shard(d0)",
         "integration",
         "docker-changed-services",
     ]
-    assert json.loads(values["matrix"])["include"][0] == {"session": "domain-shard(d0)", "args": ""}
+    assert json.loads(values["matrix"])["include"][0] == {
+        "session": "domain-shard(d0)",
+        "args": "",
+        "id": "1-domain-shard-d0",
+    }
     assert values["mode"] == "partial"
     assert json.loads(values["services"]) == ["api"]
     page = summary.read_text()
