@@ -473,7 +473,10 @@ def _full_e2e(project: _Project) -> None:
     @nox.session(name="full-e2e")
     def full_e2e(session: nox.Session) -> None:
         """Everything: every test incl. integration, slow and e2e, then coverage."""
-        _remove_coverage_data(project.root, ".coverage")  # the whole picture replaces parts
+        # The whole picture replaces parts; with arguments (the tests no domain owns, when
+        # the full validation fans out) it is one part, and `_run_pytest` clears its own.
+        if not session.posargs:
+            _remove_coverage_data(project.root, ".coverage")
         workers = _unit(project).workers
         _run_tests(session, project, ["-n", str(workers)] if workers is not None else [])
         if not any(project.root.glob(".coverage.full-e2e*")):

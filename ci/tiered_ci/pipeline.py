@@ -145,11 +145,13 @@ def plan_change(  # noqa: PLR0913 - plain data in, keyword-only extras
     domain_seconds: Mapping[str, float] | None = None,
     quiet: Mapping[str, str] | None = None,
     empty_remainders: frozenset[str] = frozenset(),
+    unowned_tests: tuple[str, ...] | None = None,
 ) -> Plan:
     """Pure: map the changed files through the config's rules and decide the plan.
 
     `quiet`: path -> note, for files changed in a way no test can see
     (`lint_only_changes`); they are ignored and the note goes into the plan.
+    `unowned_tests`: the test files no domain owns (`unowned_tests_at`; None: unknown).
     """
     from tiered_ci import mapping, plan  # noqa: PLC0415 - only commands that plan pay for them
 
@@ -167,6 +169,7 @@ def plan_change(  # noqa: PLR0913 - plain data in, keyword-only extras
         shard_counts=shard_counts,
         domain_seconds=domain_seconds,
         empty_remainders=empty_remainders,
+        unowned_tests=unowned_tests,
     )
 
 
@@ -198,7 +201,40 @@ def plan_for(
         empty_remainders=empty_remainders(change.config, tree)
         if change.config.domains
         else frozenset(),
+        unowned_tests=unowned_tests_at(change),
     )
+
+
+def unowned_tests_at(change: Change) -> tuple[str, ...] | None:
+    """The I/O edge of `tiered_ci.full_validation`: the head's test files no domain owns,
+    read only when this trigger's full validation fans out (None: not needed, or git
+    could not list the files; the plan then runs the rest fail-safe)."""
+    from tiered_ci import full_validation  # noqa: PLC0415
+
+    policy = change.config.triggers[change.trigger.kind]
+    wanted = "full-e2e" in (*policy.always, *policy.affected)
+    if not wanted or not full_validation.fans_out(change.config):
+        return None
+    from tiered_ci import _git  # noqa: PLC0415
+    from tiered_ci._toml import tomllib  # noqa: PLC0415
+    from tiered_ci.tree import GitTree, WorkTree  # noqa: PLC0415
+
+    tree = change.tree or WorkTree(change.root)
+    try:
+        if isinstance(tree, GitTree):
+            listing = _git.call(change.root, "ls-tree", "-r", "-z", "--name-only", tree.sha)
+        else:
+            args = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+            listing = _git.call(change.root, *args)
+    except (_git.GitFailed, OSError):
+        return None
+    try:
+        document = tomllib.loads(tree.read_text("pyproject.toml") or "")
+    except tomllib.TOMLDecodeError:
+        document = {}
+    collection = full_validation.collection_of(document)
+    files = [f for f in listing.split("\0") if f]
+    return full_validation.unowned_tests(files, change.config, collection)
 
 
 def lint_only_changes(root: Path, changes: ChangeSet, head: Tree | None) -> dict[str, str]:

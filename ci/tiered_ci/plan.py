@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tiered_ci import full_validation
 from tiered_ci.changes import ChangedFile, ChangeSet
 from tiered_ci.events import Trigger
 from tiered_ci.mapping import IMAGE_INPUT_ONLY, Reason, Selection, literal_prefix
@@ -107,11 +108,15 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
     shard_counts: Mapping[str, int] | None = None,
     domain_seconds: Mapping[str, float] | None = None,
     empty_remainders: frozenset[str] = frozenset(),
+    unowned_tests: tuple[str, ...] | None = None,
 ) -> Plan:
     """Decide the sessions, domains and services for one run, with a reason for each.
 
     `empty_remainders`: tier-wide sessions (`unit`, `integration`) whose tests no
-    domain owns are none at all (`tiered_ci.remainders`): they are left out."""
+    domain owns are none at all (`tiered_ci.remainders`): they are left out.
+    `unowned_tests`: the repository's test files no domain owns (None: not listed);
+    a full validation that fans out runs them in `full-e2e` (tiered_ci.full_validation).
+    """
     policy = config.triggers[trigger.kind]
     policy_key = f"triggers.{trigger.kind}"
     mode, fallback = _mode(trigger, changes, selection, policy, policy_key)
@@ -135,6 +140,7 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
         domains=domains,
         services=services,
         empty_remainders=empty_remainders,
+        unowned_tests=unowned_tests,
     )
     sessions, session_reasons, session_decisions = chooser.choose()
     counts = {s: n for s, n in (shard_counts or {}).items() if s in sessions and n > 1}
@@ -149,6 +155,7 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
         for session, rest in (
             ("unit", chooser.unit_rest),
             ("integration", chooser.integration_rest),
+            ("full-e2e", chooser.full_rest),
         )
         if rest
     }
@@ -250,9 +257,11 @@ class _SessionChooser:
         domains: tuple[str, ...],
         services: tuple[str, ...],
         empty_remainders: frozenset[str] = frozenset(),
+        unowned_tests: tuple[str, ...] | None = None,
     ) -> None:
         self.config = config
         self.empty_remainders = empty_remainders
+        self.unowned_tests = unowned_tests
         self.selection = selection
         self.policy = policy
         self.key = policy_key
@@ -266,6 +275,8 @@ class _SessionChooser:
         # Set: `integration` runs only the integration tests no domain owns.
         self.integration_rest: tuple[str, ...] | None = None
         self.owners = tuple(n for n, d in config.domains.items() if d.integration_tests)
+        # Set: `full-e2e` runs only the tests no domain owns (the full validation fans out).
+        self.full_rest: tuple[str, ...] | None = None
 
     def choose(self) -> tuple[tuple[str, ...], list[Reason], list[Decision]]:
         for kind in self.policy.always:
@@ -280,7 +291,49 @@ class _SessionChooser:
             self._fan_out()
         else:
             self._drop_shards_covered_by_unit()
+        if "full-e2e" in self.sessions and full_validation.fans_out(self.config):
+            self._full_fan_out()
         return tuple(self.sessions), self.reasons, self.decisions
+
+    def _full_fan_out(self) -> None:
+        """`full-e2e` as every domain's shard and integration session, each in its own
+        environment, plus `full-e2e` for the tests no domain owns, if any: the domains
+        install themselves, so one job in the root environment cannot run them all."""
+        at = self.sessions.index("full-e2e")
+        rule = next(r.rule for r in self.reasons if r.target == "session:full-e2e")
+        self.sessions.remove("full-e2e")
+        self.reasons = [r for r in self.reasons if r.target != "session:full-e2e"]
+        self.decisions = [d for d in self.decisions if d.target != "session:full-e2e"]
+        why = (
+            "full validation fans out: domains with their own install run in their own environment"
+        )
+        names = [
+            *(f"domain-shard({d})" for d in self.config.domains),
+            *(f"domain-integration({d})" for d in self.owners),
+        ]
+        added = [n for n in names if n not in self.sessions]
+        self.sessions[at:at] = added
+        for name in added:
+            self.reasons.append(Reason(f"session:{name}", None, None, f"{rule} (fan-out)"))
+            self.decisions.append(Decision(f"session:{name}", selected=True, why=why))
+        unowned = self.unowned_tests
+        if unowned is not None and not unowned:
+            self._skip(
+                "full-e2e",
+                f"{why}; no test file lies outside the domains' tests, so nothing runs in "
+                "the root environment",
+            )
+            return
+        self.full_rest = full_validation.remainder_args(unowned, self.config)
+        self.sessions.insert(at + len(added), "full-e2e")
+        self.reasons.append(Reason("session:full-e2e", None, None, f"{rule} (the rest)"))
+        if unowned is None:
+            rest = "the test files were not listed, so the root environment runs pytest's own"
+            rest += " collection minus every domain's tests (fail-safe)"
+        else:
+            more = f" (+{len(unowned) - 1} more)" if len(unowned) > 1 else ""
+            rest = f"the tests no domain owns, in the root environment: {unowned[0]}{more}"
+        self.decisions.append(Decision("session:full-e2e", selected=True, why=rest))
 
     def _fan_out(self) -> None:
         """`unit` runs as every domain's shard, each in its own environment, plus the
