@@ -220,6 +220,10 @@ def unowned_tests_at(change: Change) -> tuple[str, ...] | None:
     from tiered_ci.tree import GitTree, WorkTree  # noqa: PLC0415
 
     tree = change.tree or WorkTree(change.root)
+    for ini in ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg"):
+        text = tree.read_text(ini) or ""
+        if "python_files" in text or "testpaths" in text:
+            return None  # collection settings this does not parse: unsure, run the rest
     try:
         if isinstance(tree, GitTree):
             listing = _git.call(change.root, "ls-tree", "-r", "-z", "--name-only", tree.sha)
