@@ -252,8 +252,8 @@ def test_b_a_dockerfile_change_builds_exactly_that_image(shop: Shop, tag: str) -
 
     assert "tiered-ci build: building the services the change affects" in output
     assert "  api: services/api/Dockerfile (services.api.dockerfile)" in output
-    assert f"tiered-ci build: built 1 image: localhost/monorepo-api:{tag}" in output
-    assert with_tag(tag) == [f"localhost/monorepo-api:{tag}"]
+    assert f"tiered-ci build: built 1 image: ghcr.io/your-org/monorepo-api:{tag}" in output
+    assert with_tag(tag) == [f"ghcr.io/your-org/monorepo-api:{tag}"]
 
 
 # --- (c) the shared library ---------------------------------------------------------
@@ -284,7 +284,7 @@ def test_c_a_shared_library_change_runs_its_users_and_builds_the_worker(
         assert {domain_of(case) for case in cases} == {domain}
     # The root-context image copies libs/common: its Dockerfile's COPY (or paths) claims it.
     assert "  reports-worker: libs/common/common/money.py (services.reports-worker." in output
-    assert with_tag(tag) == [f"localhost/monorepo-reports-worker:{tag}"]
+    assert with_tag(tag) == [f"ghcr.io/your-org/monorepo-reports-worker:{tag}"]
 
 
 # --- (d) `nox -s ci` ------------------------------------------------------------------

@@ -7,7 +7,9 @@ keys, globs that match no tracked file, a folder name without `/**` (it
 matches only the folder's own path), a pattern list made only of negations,
 test paths and Dockerfiles that do not exist, and test files pytest would
 collect (by the repository's own pytest settings) that no tier, domain or
-family runs, grouped by folder with the key that should take each.
+family runs, grouped by folder with the key that should take each, and service
+images named for another registry than the one a workflow that pushes them logs
+in to.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
     tracked = changes.tracked_files(root, untracked=True)
     findings = lint.lint(loaded, tracked)
     findings += orphan_tests(loaded, tracked, tree)
+    if loaded.services:
+        from tiered_ci.images.registries import registry_findings  # noqa: PLC0415
+
+        findings += registry_findings(loaded, tree)
     for finding in findings:
         print(f"{source}: {finding}")
     for line in discover.describe(loaded, tree):
