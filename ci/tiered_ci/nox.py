@@ -353,8 +353,13 @@ def _quick(project: _Project) -> None:
     def quick(session: nox.Session) -> None:
         """Lint and the critical/smoke tests: the under-a-minute tier; warns when over."""
         tier = project.tier("quick", markers="critical or smoke")
-        groups = ("test", "lint") if tier.run_pytest else ("lint",)
-        _install(session, project, *groups, install_project=tier.run_pytest)
+        if tier.install is not None:
+            # A table states the whole environment, lint tools included (init writes
+            # one for a repository with no `test` or `lint` group).
+            _install_spec(session, project, tier.install)
+        else:
+            groups = ("test", "lint") if tier.run_pytest else ("lint",)
+            _install(session, project, *groups, install_project=tier.run_pytest)
         started = time.perf_counter()
         try:
             session.run("ruff", "check", ".")

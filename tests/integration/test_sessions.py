@@ -180,6 +180,23 @@ def test_quick_session_says_over_budget_and_still_passes(small_repo: GitRepo) ->
 
 
 @pytest.mark.slow
+def test_quick_installs_its_own_table_in_a_repository_without_test_or_lint_groups(
+    small_repo: GitRepo,
+) -> None:
+    """What init writes when the tools live in a `dev` group and ruff in pre-commit."""
+    text = PYPROJECT.format(budget=60).replace(
+        'test = ["pytest", "pytest-xdist", "coverage"]\nlint = ["ruff"]', 'dev = ["pytest"]'
+    )
+    text += '\n[tool.tiered-ci.tiers.quick.install]\nroot = false\ngroups = ["dev"]\n'
+    text += 'packages = ["ruff"]\n'
+    small_repo.write("pyproject.toml", text)
+    result = nox(small_repo.path, "-s", "quick")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "2 passed" in output
+
+
+@pytest.mark.slow
 def test_domain_shard_passes_posargs_and_names_data_per_shard(small_repo: GitRepo) -> None:
     result = nox(small_repo.path, "-s", "domain-shard(beta)", "--", "-k", "beta", "-x")
     output = result.stdout + result.stderr

@@ -15,7 +15,7 @@ from tiered_ci.adopt.proposal import (
     toml_key,
     unique,
 )
-from tiered_ci.adopt.tooling import test_dependencies, versioned
+from tiered_ci.adopt.tooling import Tooling, async_gap, test_tooling, versioned
 
 __all__ = [
     "families",
@@ -25,6 +25,7 @@ __all__ = [
     "root_tests",
     "standalone",
     "tests_template",
+    "tooling_notes",
 ]
 
 _PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -174,7 +175,8 @@ def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
         folders_only = [o for o in others if any(f.startswith(f"{parent}/{o}/") for f in files)]
         if folders_only:
             lines.append("exclude = [" + ", ".join(f'"{parent}/{o}"' for o in folders_only) + "]")
-    per_member = {m: test_dependencies(m, files, read) for m in members}
+    tooling = {m: test_tooling(m, files, read) for m in members}
+    per_member = {m: list(found.keys) for m, found in tooling.items()}
     counts = Counter(tuple(v) for v in per_member.values())
     # The family's template is the most common way; on a tie, the plain file name.
     common = max(counts, key=lambda keys: (counts[keys], not versioned(keys)))
@@ -202,4 +204,35 @@ def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
         + "; edges come from their metadata"
         + (f"; {exceptions} install their test requirements their own way" if exceptions else "")
     )
+    proposal.notes += tooling_notes(
+        f"{parent}/" if top_level else f"under {parent}/", tooling, files, read
+    )
     return lines
+
+
+def tooling_notes(
+    where: str, tooling: dict[str, Tooling], files: set[str], read: Reader
+) -> list[str]:
+    """Where the test tools of these packages come from, in one line; what is missing."""
+    sources = Counter(found.source for found in tooling.values() if found.source)
+    said = [
+        f"{n} from {source}" if len(tooling) > 1 else f"from {source}"
+        for source, n in sources.items()
+    ]
+    bare = sorted(posixpath.basename(m) for m, found in tooling.items() if not found.source)
+    if bare:
+        said.append(
+            f"none found for {', '.join(bare)}: bare pytest (add a `test` dependency group)"
+        )
+    notes = [f"test tooling {where}: {'; '.join(said)}"]
+    gaps = sorted(
+        posixpath.basename(m)
+        for m, found in tooling.items()
+        if async_gap(found, [f for f in files if f.startswith(f"{m}/")], read)
+    )
+    if gaps:
+        notes.append(
+            f"{', '.join(gaps)}: async tests, and no pytest-asyncio or anyio in the test "
+            "tooling found: add one, else pytest fails them"
+        )
+    return notes

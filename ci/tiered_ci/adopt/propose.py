@@ -7,6 +7,7 @@ from tiered_ci.adopt.ecosystems import toolchains
 from tiered_ci.adopt.notes import notes
 from tiered_ci.adopt.proposal import Proposal, Reader, array
 from tiered_ci.adopt.quiet import no_test_reads
+from tiered_ci.adopt.root import root_environments
 from tiered_ci.adopt.services import Services, compose_contexts, compose_with_builds, services
 from tiered_ci.adopt.single import tiers_and_domains
 from tiered_ci.adopt.templates import WORKFLOW_PATH
@@ -84,6 +85,9 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         for package in alone:
             tests = packages.tests_template(package, files) or "{folder}/tests"
             lines += packages.family(package, [package], files, read, proposal, tests=tests)
+    tiers = [t for t in ("unit", "integration") if f"[tool.tiered-ci.tiers.{t}]" in lines]
+    quick_tests = "run-pytest = false" not in lines
+    lines += root_environments(files, read, proposal, tiers=tiers, quick_tests=quick_tests)
     lines += images.lines
     notes(files, read, proposal)
     proposal.table = "\n".join(lines) + "\n"

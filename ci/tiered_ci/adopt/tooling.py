@@ -1,49 +1,125 @@
-"""How a package declares its test dependencies, as install keys. Pure."""
+"""Where a package (or the root) keeps its test and lint tools, as install keys. Pure.
+
+Test tooling is looked for in this order, the first found wins: a dependency
+group (`test`, `tests`, `testing`, `dev`), a test requirements file
+(`requirements-test*.txt`, `test-requirements*.txt`, `requirements/test*.txt`,
+then `requirements-dev*.txt`), an extra (`test`, `tests`, `testing`, `dev`, in
+pyproject.toml, setup.cfg or a static setup.py), tox's `[testenv] deps`. Each
+answer says where it came from, so init can say it in a `note:`; with nothing
+found it says so, and the session installs bare pytest.
+"""
 
 from __future__ import annotations
 
+import configparser
 import posixpath
 import re
+from dataclasses import dataclass
 
-from tiered_ci.adopt.proposal import Reader, read_toml
+from tiered_ci.adopt.proposal import Reader, is_test_file, read_toml
 
-__all__ = ["requirements_file", "test_dependencies", "versioned"]
+__all__ = [
+    "TEST_NAMES",
+    "Tooling",
+    "async_gap",
+    "lint_tooling",
+    "requirements_file",
+    "test_dependencies",
+    "test_tooling",
+    "versioned",
+]
 
+TEST_NAMES = ("test", "tests", "testing", "dev")
 _TEST_REQUIREMENTS = re.compile(r"(?:requirements[-_]?tests?|tests?[-_]requirements)\.txt")
-
-
 _VERSIONED_REQUIREMENTS = re.compile(
     r"(?:tests?[-_.]?requirements|requirements[-_.]tests?)[-_.](?:\d+|latest)\.txt"
     r"|requirements[-_.]latest\.txt"
 )
+_DEV_REQUIREMENTS = re.compile(r"requirements[-_]dev[-_.\w]*\.txt|dev[-_]requirements\.txt")
+_ASYNC_PLUGINS = re.compile(
+    r"pytest[-_]asyncio|anyio|pytest[-_]trio|pytest[-_]tornasync", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Tooling:
+    """Install keys (TOML lines), where they came from ("" when nothing was found),
+    and the text that declares them (to look for an async plugin in)."""
+
+    keys: tuple[str, ...]
+    source: str
+    text: str = ""
 
 
 def test_dependencies(member: str, files: set[str], read: Reader) -> list[str]:
     """How one package declares its test dependencies, as install keys (templated)."""
-    document = read_toml(read(f"{member}/pyproject.toml"))
-    groups = document.get("dependency-groups", {})
+    return list(test_tooling(member, files, read).keys)
+
+
+def test_tooling(folder: str, files: set[str], read: Reader) -> Tooling:
+    """The test tooling of the package in `folder` (`""`: the root project).
+
+    A package's keys are templates (`{folder}:dev`); the root's name the root.
+    """
+    prefix = f"{folder}/" if folder else ""
+    at = "{folder}/" if folder else ""
+    document = read_toml(read(f"{prefix}pyproject.toml"))
+    groups = document.get("dependency-groups")
+    groups = groups if isinstance(groups, dict) else {}
+    for name in TEST_NAMES:
+        if name in groups:
+            group = f"{{folder}}:{name}" if folder else name
+            return Tooling(
+                (f'groups = ["{group}"]',), f"its `{name}` dependency group", str(groups)
+            )
+    names = [posixpath.relpath(f, folder or ".") for f in files if f.startswith(prefix)]
+    found = requirements_file([n for n in names if "/" not in n or n.startswith("requirements/")])
+    if found:
+        keys = (f'requirements = ["{at}{found}"]', 'packages = ["pytest"]')
+        return Tooling(keys, found, read(f"{prefix}{found}") or "")
+    extra, text = _extra(document, prefix, read)
+    if extra:
+        return Tooling(
+            (f'extras = ["{extra}"]', 'packages = ["pytest"]'), f"its `{extra}` extra", text
+        )
+    deps = _tox_deps(read(f"{prefix}tox.ini"))
+    if deps:
+        has_pytest = any(re.match(r"pytest\b(?![-_])", d) for d in deps)
+        listed = (
+            "packages = [" + ", ".join(f'"{d}"' for d in deps + ["pytest"] * (not has_pytest)) + "]"
+        )
+        return Tooling((listed,), "tox.ini's [testenv] deps", "\n".join(deps))
+    return Tooling(('packages = ["pytest"]',), "")
+
+
+def _extra(document: dict[str, object], prefix: str, read: Reader) -> tuple[str, str]:
+    """The first test extra (`test`, ...) of pyproject.toml, setup.cfg or setup.py."""
     project = document.get("project", {})
     extras = project.get("optional-dependencies", {}) if isinstance(project, dict) else {}
-    if isinstance(groups, dict) and "test" in groups:
-        return ['groups = ["{folder}:test"]']
-    requirements = requirements_file(
-        [posixpath.basename(f) for f in files if posixpath.dirname(f) == member]
-    )
-    if requirements:
-        return [f'requirements = ["{{folder}}/{requirements}"]', 'packages = ["pytest"]']
-    if (isinstance(extras, dict) and "test" in extras) or _setuptools_test_extra(member, read):
-        return ['extras = ["test"]', 'packages = ["pytest"]']
-    return ['packages = ["pytest"]']
+    cfg = read(f"{prefix}setup.cfg") or ""
+    setup_py = read(f"{prefix}setup.py") or ""
+    for name in TEST_NAMES:
+        if isinstance(extras, dict) and name in extras:
+            return name, str(extras[name])
+        if re.search(rf"^\[options\.extras_require\][^\[]*^{name}\s*=", cfg, re.MULTILINE):
+            return name, cfg
+        if re.search(rf"""extras_require\s*=\s*\{{[^}}]*["']{name}["']\s*:""", setup_py):
+            return name, setup_py
+    return "", ""
 
 
-def _setuptools_test_extra(member: str, read: Reader) -> bool:
-    """A `test` extra declared in setup.cfg (`[options.extras_require]`) or a static
-    setup.py (`extras_require={"test": [...]}`)."""
-    cfg = read(f"{member}/setup.cfg") or ""
-    if re.search(r"^\[options\.extras_require\][^\[]*^test\s*=", cfg, re.MULTILINE):
-        return True
-    setup_py = read(f"{member}/setup.py") or ""
-    return re.search(r"""extras_require\s*=\s*\{[^}]*["']test["']\s*:""", setup_py) is not None
+def _tox_deps(text: str | None) -> list[str]:
+    """tox.ini's `[testenv] deps`, the plain requirement lines (no `-r`, no `{...}`)."""
+    if not text:
+        return []
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+        deps = parser.get("testenv", "deps", fallback="")
+    except configparser.Error:
+        return []
+    lines = [line.split(" #")[0].strip() for line in deps.splitlines()]
+    return [line for line in lines if line and not line.startswith(("-", "#")) and "{" not in line]
 
 
 def requirements_file(names: list[str]) -> str | None:
@@ -51,21 +127,66 @@ def requirements_file(names: list[str]) -> str | None:
 
     `test-requirements.txt` (or a spelling of it) first; else the newest of a
     versioned set (`test-requirements.latest.txt`, the highest
-    `test-requirements-<N>.txt`), which tests against today's dependencies.
+    `test-requirements-<N>.txt`), which tests against today's dependencies;
+    else `requirements/test*.txt`; else a `requirements-dev*.txt`.
     """
     exact = sorted(n for n in names if _TEST_REQUIREMENTS.fullmatch(n))
     if exact:
         return exact[0]
     candidates = [n for n in names if _VERSIONED_REQUIREMENTS.fullmatch(n)]
-    if not candidates:
-        return None
+    if candidates:
 
-    def rank(name: str) -> tuple[int, int, int]:
-        number = re.search(r"(\d+)\.txt$", name)
-        return ("latest" in name, int(number.group(1)) if number else -1, -len(name))
+        def rank(name: str) -> tuple[int, int, int]:
+            number = re.search(r"(\d+)\.txt$", name)
+            return ("latest" in name, int(number.group(1)) if number else -1, -len(name))
 
-    return max(candidates, key=rank)
+        return max(candidates, key=rank)
+    nested = sorted(n for n in names if re.fullmatch(r"requirements/tests?[-_.\w]*\.txt", n))
+    if nested:
+        return nested[0]
+    dev = sorted(n for n in names if _DEV_REQUIREMENTS.fullmatch(n))
+    return dev[0] if dev else None
 
 
 def versioned(keys: tuple[str, ...]) -> bool:
     return any(_VERSIONED_REQUIREMENTS.search(k) for k in keys)
+
+
+def async_gap(tooling: Tooling, tests: list[str], read: Reader) -> bool:
+    """Whether async tests exist that no installed plugin (pytest-asyncio, anyio) runs."""
+    if _ASYNC_PLUGINS.search(tooling.text):
+        return False
+    return any("async def test" in (read(t) or "") for t in tests if is_test_file(t))
+
+
+def lint_tooling(files: set[str], read: Reader) -> tuple[tuple[str, ...], str]:
+    """The root's lint tools for `quick` (install keys) and where they came from.
+
+    A `lint` group first; else ruff, pinned to the pre-commit hook's `rev` when
+    one runs it, when the repository configures ruff anywhere. A repository that
+    lints with something else gets ruff anyway (quick runs ruff), and says so.
+    """
+    groups = read_toml(read("pyproject.toml")).get("dependency-groups")
+    if isinstance(groups, dict) and "lint" in groups:
+        return ('groups = ["lint"]',), "the root's `lint` dependency group"
+    hooks = read(".pre-commit-config.yaml") or ""
+    pinned = re.search(r"ruff-pre-commit\s*\n\s*rev:\s*['\"]?v?([\w.]+)", hooks)
+    if pinned:
+        return (f'packages = ["ruff=={pinned.group(1)}"]',), (
+            f".pre-commit-config.yaml (its ruff hook, rev {pinned.group(1)})"
+        )
+    pyproject = read("pyproject.toml") or ""
+    if "ruff.toml" in files or ".ruff.toml" in files or "[tool.ruff" in pyproject:
+        return ('packages = ["ruff"]',), "the repository's ruff settings (ruff unpinned)"
+    other = [
+        name for name in (".flake8", "setup.cfg", "tox.ini") if "[flake8]" in (read(name) or "")
+    ]
+    if other:
+        return ('packages = ["ruff"]',), (
+            f"nothing for ruff: {other[0]} configures flake8, and quick runs `ruff check` and "
+            "`ruff format --check`; expect findings until ruff is configured"
+        )
+    return ('packages = ["ruff"]',), (
+        "nothing: no lint group, no ruff settings, no pre-commit ruff hook; quick runs "
+        "`ruff check` and `ruff format --check` with ruff's defaults"
+    )

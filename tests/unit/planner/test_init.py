@@ -238,7 +238,7 @@ def test_a_compose_project_gets_its_services_from_compose(
     assert loaded.services_from == config.COMPOSE_FILES
     assert loaded.services == {}  # discovered at plan time, not written out
     assert main(["check-config", "--repo", str(repo.path)]) == 0
-    assert "OK (0 domains, 1 services, 1 tiers)" in capsys.readouterr().out
+    assert "OK (0 domains, 1 services, 2 tiers)" in capsys.readouterr().out
 
 
 def test_setuptools_only_packages_are_found_and_own_their_integration_tests(
