@@ -41,6 +41,8 @@ class Reason(NamedTuple):
     path: str | None
     status: str | None
     rule: str
+    # services: the Dockerfile line that reads `path` (`file:line: INSTRUCTION`), for --explain
+    origin: str | None = None
 
     def to_json(self) -> dict[str, str | None]:
         return {"target": self.target, "path": self.path, "status": self.status, "rule": self.rule}
@@ -273,7 +275,12 @@ def _map_integration_tests(
 def _map_service(name: str, path: str, status: str, rules: Rules, acc: _Accumulator) -> bool:
     if (rule := rules.claimers[name](path)) is None:
         return False
-    acc.add(acc.services, name, Reason(f"service:{name}", path, status, rule))
+    where = None
+    if name not in acc.services:  # --explain shows the first reason: look its line up once
+        from tiered_ci.images.watch import origin  # noqa: PLC0415 - only configs with services
+
+        where = origin(rules.watches[name], rule, path)
+    acc.add(acc.services, name, Reason(f"service:{name}", path, status, rule, where))
     return True
 
 

@@ -657,6 +657,8 @@ def _target_decisions(  # noqa: PLR0913, PLR0917 - plain data in, one call per k
         if reasons:
             first = reasons[0]
             why = f"{first.path} ({first.status}) matches {first.rule}"
+            if first.origin:
+                why += f", read by {first.origin}"
             if len(reasons) > 1:
                 why += f" (+{len(reasons) - 1} more)"
             out.append(Decision(f"{kind}:{name}", selected=True, why=why))

@@ -226,7 +226,7 @@ def service_watch(
         return build_watch(service, shared=shared, sources=None, ignores=ignores, extra=whole_named)
     from tiered_ci.images.dockerfile import context_sources  # noqa: PLC0415 - only a Dockerfile read pays
 
-    found = context_sources(dockerfile, named=service.contexts)
+    found = context_sources(dockerfile, named=service.contexts, build_args=service.args)
     if found.unresolved is not None:
         return build_watch(
             service,
@@ -236,12 +236,18 @@ def service_watch(
             ignores=ignores,
             extra=whole_named,
         )
-    rules, extra, unsure = _source_rules(service, found.sources, tree)
+    rules, extra, unsure, lines = _source_rules(service, found.sources, tree)
     if (bad := _first_invalid([*rules, *extra])) is not None:
         # A source pattern no glob can express (`[z-a]`): watch the whole context instead.
-        unsure, extra = f"COPY source glob {bad!r} cannot match anything", whole_named
+        unsure, extra, lines = f"COPY source glob {bad!r} cannot match anything", whole_named, []
     return build_watch(
-        service, shared=shared, sources=rules, unsure=unsure, ignores=ignores, extra=extra
+        service,
+        shared=shared,
+        sources=rules,
+        unsure=unsure,
+        ignores=ignores,
+        extra=extra,
+        lines=lines,
     )
 
 
@@ -258,8 +264,9 @@ def _first_invalid(rules: Sequence[Rule]) -> str | None:
 
 def _source_rules(
     service: Service, sources: Sequence[Source], tree: Tree | None
-) -> tuple[list[Rule], list[Rule], str | None]:
-    """Context rules, extra rules (named contexts, symlink targets) and a reason to widen."""
+) -> tuple[list[Rule], list[Rule], str | None, list[tuple[str, str, str]]]:
+    """Context rules, extra rules (named contexts, symlink targets), a reason to widen, and
+    (rule id, glob, `Dockerfile:line: INSTRUCTION`) per source for `plan --explain`."""
     from tiered_ci.images.dockerfile import go_pattern_to_glob  # noqa: PLC0415
 
     key = f"services.{service.name}"
@@ -267,6 +274,7 @@ def _source_rules(
     extra: list[Rule] = []
     unsure: str | None = None
     counters: dict[str, int] = {}
+    lines: list[tuple[str, str, str]] = []
     for source in sources:
         root = service.context if source.context is None else service.contexts[source.context]
         if source.context is not None and not _local(root):
@@ -278,6 +286,8 @@ def _source_rules(
             root, "**" if source.pattern == "." else go_pattern_to_glob(source.pattern) + "/**"
         )
         (rules if source.context is None else extra).append((f"{key}.{kind}[{index}]", glob))
+        where = f"{service.dockerfile}:{source.line}: {source.instruction}"
+        lines.append((f"{key}.{kind}[{index}]", glob, where))
         targets = [] if tree is None else _link_targets(tree, root, source.pattern)
         if targets is None:
             unsure = f"line {source.line}: a COPY source goes through a symlink loop"
@@ -286,7 +296,7 @@ def _source_rules(
             (f"{key}.{kind}[{index}].symlink", under(root, _link_glob(literal, rest)))
             for literal, rest in targets
         ]
-    return rules, extra, unsure
+    return rules, extra, unsure, lines
 
 
 def _link_glob(literal: str, rest: str) -> str:
@@ -366,12 +376,22 @@ def _local(context: str) -> bool:
 
 
 def _ignores(service: Service, tree: Tree) -> list[IgnoreFile]:
-    texts = [text for rel in ignore_files(service) if (text := tree.read_text(rel)) is not None]
-    if not texts:
+    """The ignore file each kind of builder reads; a path counts out only when all exclude it.
+
+    BuildKit reads `<Dockerfile>.dockerignore` when it exists, instead of the context's
+    `.dockerignore`; buildah and podman read the context's `.containerignore`, else its
+    `.dockerignore`. A builder with no ignore file sees the whole context.
+    """
+    per_dockerfile, container, docker = (tree.read_text(rel) for rel in ignore_files(service))
+    texts = [
+        per_dockerfile if per_dockerfile is not None else docker,
+        container if container is not None else docker,
+    ]
+    if all(text is None for text in texts):
         return []  # the parser's module is imported only when there is something to parse
     from tiered_ci.images.dockerfile import IgnoreFile  # noqa: PLC0415
 
-    return [IgnoreFile.parse(text) for text in texts]
+    return [IgnoreFile.parse(text or "") for text in dict.fromkeys(texts)]
 
 
 def _join(folder: str, name: str) -> str:

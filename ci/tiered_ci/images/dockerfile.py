@@ -21,8 +21,10 @@ import functools
 import json
 import posixpath
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+
+from tiered_ci.images.variables import Scope, known
 
 __all__ = [
     "IgnoreFile",
@@ -38,6 +40,9 @@ __all__ = [
 
 # ADD sources that are fetched, not read from the context.
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@)", re.IGNORECASE)
+_UNKNOWN = "\x00"  # stands for an unknown stretch of a source while it is cut into folders
+_MAX_PARTIAL = 3  # partly unknown folders in one source: 2**N patterns
+_SHOWN_MAX = 160
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(\S+)\s*$")
 
 
@@ -49,6 +54,7 @@ class Source:
     pattern: str  # Go filepath.Match syntax, as written (cleaned); "." is the whole context
     line: int
     context: str | None = None  # None: the build context; else a named (additional) context
+    instruction: str = ""  # the instruction, on one line (what `plan --explain` quotes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,19 +127,36 @@ def stage_names(parsed: Collection[Instruction]) -> frozenset[str]:
     return frozenset(names)
 
 
-def context_sources(text: str, named: Collection[str] = ()) -> Sources:
+def context_sources(
+    text: str, named: Collection[str] = (), build_args: Mapping[str, str] | None = None
+) -> Sources:
     """The context paths `text` (a Dockerfile) reads, or why they cannot be known.
 
-    `named` are the additional build contexts the service defines.
+    `named` are the additional build contexts the service defines, `build_args`
+    the `--build-arg`s it is built with (compose `build.args`, the config's
+    `args`): variables in sources resolve from them, the ARG defaults and ENV
+    values in scope (tiered_ci.images.variables); a stretch that stays unknown
+    widens only the path segment it stands in.
     """
+    lines = text.splitlines()
     parsed = instructions(text)
     origins = _Origins(stage_names(parsed), frozenset(named))
+    scope = Scope(build_args or {}, escape=_escape_char(lines))
     found: list[Source] = []
     for inst in parsed:
+        if inst.keyword == "FROM":
+            scope.start_stage(inst.arguments)
+            continue
+        if inst.keyword == "ARG":
+            scope.declare_args(inst.arguments)
+            continue
+        if inst.keyword == "ENV":
+            scope.set_env(inst.arguments)
+            continue
         if inst.keyword in ("COPY", "ADD"):
-            sources, why = _copy_sources(inst, origins)
+            sources, why = _copy_sources(inst, origins, scope)
         elif inst.keyword == "RUN":
-            sources, why = _mount_sources(inst, origins)
+            sources, why = _mount_sources(inst, origins, scope)
         else:
             continue
         if why is not None:
@@ -147,10 +170,13 @@ class _Origins:
     stages: frozenset[str]
     named: frozenset[str]
 
-    def context(self, origin: str) -> tuple[bool, str | None]:
+    def context(self, origin: str, scope: Scope) -> tuple[bool, str | None]:
         """(reads a context, which one) for a `--from` / `from=` value."""
         if "$" in origin:
-            return True, "$"  # decided at build time: the caller gives up
+            resolved = known(scope.expand(origin))
+            if resolved is None:
+                return True, "$"  # decided at build time: the caller gives up
+            origin = resolved
         if origin.isdigit() or origin.lower() in self.stages:
             return False, None  # another stage
         if origin in self.named:
@@ -159,7 +185,7 @@ class _Origins:
 
 
 def _copy_sources(  # noqa: PLR0911 - one exit per reason a source is unknowable
-    inst: Instruction, origins: _Origins
+    inst: Instruction, origins: _Origins, scope: Scope
 ) -> tuple[list[Source], str | None]:
     words, why = _words(inst.arguments)
     if why is not None:
@@ -168,7 +194,7 @@ def _copy_sources(  # noqa: PLR0911 - one exit per reason a source is unknowable
     paths = [w for w in words if not w.startswith("--")]
     context: str | None = None
     if froms := [f.removeprefix("--from=") for f in flags if f.startswith("--from=")]:
-        reads, context = origins.context(froms[-1])
+        reads, context = origins.context(froms[-1], scope)
         if context == "$":
             return [], f"has --from={froms[-1]}, which uses a variable"
         if not reads:
@@ -178,17 +204,28 @@ def _copy_sources(  # noqa: PLR0911 - one exit per reason a source is unknowable
     if len(paths) < 2:
         return [], "has no source and destination"
     sources: list[Source] = []
+    shown = _shown(inst)
     for raw in paths[:-1]:
         if _REMOTE.match(raw):
-            return [], f"source {raw!r} is a remote URL"
-        pattern, why = _context_path(raw)
+            if inst.keyword == "ADD":
+                continue  # fetched from the network: no file of the repository is read
+            return [], f"source {raw!r} is a URL, which COPY cannot fetch"
+        patterns, why = _context_patterns(raw, scope)
         if why is not None:
             return [], why
-        sources.append(Source("copy", pattern, inst.line, context))
+        sources += [Source("copy", p, inst.line, context, shown) for p in patterns]
     return sources, None
 
 
-def _mount_sources(inst: Instruction, origins: _Origins) -> tuple[list[Source], str | None]:
+def _shown(inst: Instruction) -> str:
+    """The instruction as `--explain` quotes it: one line, whitespace squeezed, bounded."""
+    text = " ".join(f"{inst.keyword} {inst.arguments}".split())
+    return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 3] + "..."
+
+
+def _mount_sources(
+    inst: Instruction, origins: _Origins, scope: Scope
+) -> tuple[list[Source], str | None]:
     """`RUN --mount=type=bind[,source=X]` reads the context (bind is the default type), or the
     named context `from=` names."""
     sources: list[Source] = []
@@ -202,16 +239,16 @@ def _mount_sources(inst: Instruction, origins: _Origins) -> tuple[list[Source], 
             continue
         context: str | None = None
         if "from" in options:
-            reads, context = origins.context(options["from"])
+            reads, context = origins.context(options["from"], scope)
             if context == "$":
                 return [], f"--mount from={options['from']} uses a variable"
             if not reads:
                 continue
         raw = options.get("source") or options.get("src") or "."
-        pattern, why = _context_path(raw)
+        patterns, why = _context_patterns(raw, scope)
         if why is not None:
             return [], f"--mount {why}"
-        sources.append(Source("mount", pattern, inst.line, context))
+        sources += [Source("mount", p, inst.line, context, _shown(inst)) for p in patterns]
     return sources, None
 
 
@@ -241,15 +278,64 @@ def _words(arguments: str) -> tuple[list[str], str | None]:
     return [*words, *rest.split()], None
 
 
-def _context_path(raw: str) -> tuple[str, str | None]:
+def _context_patterns(raw: str, scope: Scope) -> tuple[list[str], str | None]:
+    """A source as patterns relative to the context root, variables resolved.
+
+    Without a variable: one pattern, cleaned as Docker cleans it. An unknown
+    stretch widens only its own path segment: a segment that is all unknown
+    becomes `**` (any number of folders, none included: the value may be empty
+    or hold a `/`); one that is partly unknown, `pre${X}post`, becomes
+    `pre*post` plus `pre*/**/*post` for a value that holds a `/`.
+    """
+    if "$" not in raw:
+        return _context_path(raw)
+    word = scope.expand(raw)
+    if (text := known(word)) is not None:
+        if _REMOTE.match(text):
+            return [], f"source {raw!r} is a remote URL once its variables are set"
+        return _context_path(text)
+    joined = "".join(_UNKNOWN if piece is None else piece for piece in word)
+    segments: list[str] = []
+    for segment in joined.lstrip("/").split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if not segments or _UNKNOWN in segments[-1]:
+                return [], f"source {raw!r} climbs out of a folder a variable names"
+            segments.pop()
+            continue
+        segments.append(segment)
+    if all(not segment.strip(_UNKNOWN) for segment in segments):
+        return [], f"source {raw!r} uses a variable whose value is not known"  # all of it
+    partial = [i for i, s in enumerate(segments) if _UNKNOWN in s and s.strip(_UNKNOWN)]
+    if len(partial) > _MAX_PARTIAL:
+        return [], f"source {raw!r} has too many partly unknown folders"
+    variants: list[str] = []
+    for mask in range(2 ** len(partial)):
+        spanning = {index for bit, index in enumerate(partial) if mask >> bit & 1}
+        parts = [_widened(s, spanning=i in spanning) for i, s in enumerate(segments)]
+        variants.append("/".join(parts) or ".")
+    return list(dict.fromkeys(variants)), None
+
+
+def _widened(segment: str, *, spanning: bool) -> str:
+    if _UNKNOWN not in segment:
+        return segment
+    if not segment.strip(_UNKNOWN):
+        return "**"
+    if spanning:
+        first, last = segment.index(_UNKNOWN), segment.rindex(_UNKNOWN)
+        return f"{segment[:first]}*/**/*{segment[last + 1 :]}"
+    return re.sub(f"{_UNKNOWN}+", "*", segment)
+
+
+def _context_path(raw: str) -> tuple[list[str], str | None]:
     """A source path cleaned to be relative to the context root, as Docker resolves it."""
-    if "$" in raw:
-        return "", f"source {raw!r} uses a variable"
     cleaned = posixpath.normpath(raw.lstrip("/") or ".")
     if cleaned == ".." or cleaned.startswith("../"):
         # Docker clamps such paths to the context; refuse to guess what was meant.
-        return "", f"source {raw!r} leaves the context"
-    return cleaned, None
+        return [], f"source {raw!r} leaves the context"
+    return [cleaned], None
 
 
 # --- .dockerignore --------------------------------------------------------------
@@ -271,9 +357,11 @@ class IgnoreFile:
     @staticmethod
     def parse(text: str) -> IgnoreFile:
         patterns: list[IgnorePattern] = []
-        for raw in text.splitlines():
+        for raw in text.removeprefix("\ufeff").splitlines():
+            if raw.startswith("#"):
+                continue  # a comment only in the first column, as Docker reads it
             line = raw.strip()
-            if not line or line.startswith("#"):
+            if not line:
                 continue
             exclusion = not line.startswith("!")
             if not exclusion:
@@ -308,13 +396,12 @@ def _go_pattern_regex(pattern: str) -> re.Pattern[str]:
     i = 0
     while i < len(pattern):
         char = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
         if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
+            # Docker's reading: `**` eats one `/` after it; at the end it matches anything,
+            # elsewhere any number of whole folders (none included): `**.md` is `.md`
+            # in any folder, not every Markdown file.
+            i += 3 if pattern.startswith("**/", i) else 2
+            out.append(".*" if i >= len(pattern) else "(?:.*/)?")
             continue
         if char == "*":
             out.append("[^/]*")

@@ -41,6 +41,7 @@ __all__ = [
     "dependents",
     "escape_glob",
     "ignore_files",
+    "origin",
     "shared_context",
     "under",
     "whole_repository",
@@ -65,6 +66,9 @@ class Watch:
     ignores: tuple[IgnoreFile, ...] = ()
     filtered: frozenset[str] = frozenset()
     note: str = ""  # how the context inputs were decided (shown by `build`)
+    # (rule id, glob, "Dockerfile:line: INSTRUCTION") per COPY / ADD / mount source, used
+    # or not (a service's own folder is watched whole): what `plan --explain` quotes
+    lines: tuple[tuple[str, str, str], ...] = ()
 
 
 def whole_repository(name: str, why: str) -> Watch:
@@ -82,6 +86,7 @@ def build_watch(  # noqa: PLR0913 - the pieces the I/O edge read, each plain dat
     unsure: str | None = None,
     ignores: Sequence[IgnoreFile] = (),
     extra: Sequence[Rule] = (),
+    lines: Sequence[tuple[str, str, str]] = (),
 ) -> Watch:
     """Pure: a service's Watch.
 
@@ -107,6 +112,7 @@ def build_watch(  # noqa: PLR0913 - the pieces the I/O edge read, each plain dat
         ignores=tuple(ignores),
         filtered=frozenset(rule for rule, _ in context_rules),
         note=note,
+        lines=tuple(lines),
     )
 
 
@@ -124,6 +130,27 @@ def _context_rules(
     count = len(sources)
     note = f"{count} COPY/ADD/mount source{'s' * (count != 1)} in {service.dockerfile}"
     return list(sources), note
+
+
+def origin(watch: Watch, rule: str, path: str) -> str | None:
+    """The Dockerfile line behind `rule` claiming `path` (`file:line: INSTRUCTION`), or None.
+
+    A COPY rule (or a symlink it goes through) is its own line; a whole context
+    names the first source line that reads `path`, if any; a changed Dockerfile
+    or ignore file is itself the reason.
+    """
+    key = f"services.{watch.service}"
+    if rule in (f"{key}.dockerfile", f"{key}.dockerignore", f"{key}.containerignore"):
+        return None
+    wanted = rule.removesuffix(".symlink")
+    for line_rule, _, text in watch.lines:
+        if line_rule == wanted:
+            return text
+    if rule == f"{key}.context":
+        for _, glob, text in watch.lines:
+            if compile_glob(glob).fullmatch(path):
+                return text
+    return None
 
 
 def claims(watch: Watch, path: str) -> str | None:

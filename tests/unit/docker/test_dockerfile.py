@@ -89,15 +89,17 @@ def test_bind_mounts_read_the_context_unless_from_another_stage() -> None:
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("FROM scratch\nARG DIR\nCOPY $DIR /app\n", "line 3: COPY source '$DIR' uses a variable"),
-        ("FROM scratch\nCOPY ${SRC:-x} /app\n", "line 2: COPY source '${SRC:-x}' uses a variable"),
         (
-            "FROM scratch\nADD https://example.invalid/a.tgz /a\n",
-            "line 2: ADD source 'https://example.invalid/a.tgz' is a remote URL",
+            "FROM scratch\nARG DIR\nCOPY $DIR /app\n",
+            "line 3: COPY source '$DIR' uses a variable whose value is not known",
         ),
         (
-            "FROM scratch\nADD git@example.invalid:a/b.git /b\n",
-            "line 2: ADD source 'git@example.invalid:a/b.git' is a remote URL",
+            "FROM scratch\nCOPY ${SRC:-x} /app\n",
+            "line 2: COPY source '${SRC:-x}' uses a variable whose value is not known",
+        ),
+        (
+            "FROM scratch\nCOPY https://example.invalid/a.tgz /a\n",
+            "line 2: COPY source 'https://example.invalid/a.tgz' is a URL, which COPY cannot fetch",
         ),
         ("FROM scratch\nCOPY <<EOF /x\nhi\nEOF\n", "line 2: COPY uses a heredoc"),
         (
@@ -109,7 +111,7 @@ def test_bind_mounts_read_the_context_unless_from_another_stage() -> None:
         ('FROM scratch\nCOPY ["a", \n', "line 2: COPY has a JSON array that does not parse"),
         (
             "FROM scratch\nRUN --mount=type=bind,source=$X,target=/x true\n",
-            "line 2: RUN --mount source '$X' uses a variable",
+            "line 2: RUN --mount source '$X' uses a variable whose value is not known",
         ),
     ],
 )
@@ -118,7 +120,9 @@ def test_anything_unsure_gives_up(text: str, why: str) -> None:
 
 
 def test_source_records_its_line() -> None:
-    assert context_sources("FROM scratch\n\nCOPY a /a\n").sources == (Source("copy", "a", 3),)
+    assert context_sources("FROM scratch\n\nCOPY a  /a\n").sources == (
+        Source("copy", "a", 3, instruction="COPY a /a"),
+    )
 
 
 # --- .dockerignore ------------------------------------------------------------------

@@ -155,12 +155,14 @@ def test_copy_sources_still_pass_through_the_dockerignore() -> None:
     ("dockerfile", "note"),
     [
         (
-            "FROM scratch\nARG LIB=libs/common\nCOPY ${LIB} /lib\n",
-            "the whole context . (line 3: COPY source '${LIB}' uses a variable)",
+            "FROM scratch\nCOPY ${LIB} /lib\n",
+            "the whole context . (line 2: COPY source '${LIB}' uses a variable whose value"
+            " is not known)",
         ),
         (
-            "FROM scratch\nADD https://example.invalid/x.tgz /x\n",
-            "the whole context . (line 2: ADD source 'https://example.invalid/x.tgz' is a remote URL)",
+            "FROM scratch\nADD https://example.invalid/$V/x.tgz ${NOWHERE} /x\n",
+            "the whole context . (line 2: ADD source '${NOWHERE}' uses a variable whose value"
+            " is not known)",
         ),
         (None, "the whole context . (cannot read services/worker/Dockerfile)"),
     ],
