@@ -184,7 +184,7 @@ class _Origins:
         return False, None  # an image
 
 
-def _copy_sources(  # noqa: PLR0911 - one exit per reason a source is unknowable
+def _copy_sources(
     inst: Instruction, origins: _Origins, scope: Scope
 ) -> tuple[list[Source], str | None]:
     words, why = _words(inst.arguments)
@@ -203,9 +203,15 @@ def _copy_sources(  # noqa: PLR0911 - one exit per reason a source is unknowable
         return [], "has --from without a value"
     if len(paths) < 2:
         return [], "has no source and destination"
+    return _path_sources(inst, paths[:-1], context, scope)
+
+
+def _path_sources(
+    inst: Instruction, raws: list[str], context: str | None, scope: Scope
+) -> tuple[list[Source], str | None]:
     sources: list[Source] = []
     shown = _shown(inst)
-    for raw in paths[:-1]:
+    for raw in raws:
         if _REMOTE.match(raw):
             if inst.keyword == "ADD":
                 continue  # fetched from the network: no file of the repository is read
@@ -278,7 +284,9 @@ def _words(arguments: str) -> tuple[list[str], str | None]:
     return [*words, *rest.split()], None
 
 
-def _context_patterns(raw: str, scope: Scope) -> tuple[list[str], str | None]:
+def _context_patterns(  # noqa: PLR0911 - one exit per reason a source is unknowable
+    raw: str, scope: Scope
+) -> tuple[list[str], str | None]:
     """A source as patterns relative to the context root, variables resolved.
 
     Without a variable: one pattern, cleaned as Docker cleans it. An unknown
@@ -295,16 +303,9 @@ def _context_patterns(raw: str, scope: Scope) -> tuple[list[str], str | None]:
             return [], f"source {raw!r} is a remote URL once its variables are set"
         return _context_path(text)
     joined = "".join(_UNKNOWN if piece is None else piece for piece in word)
-    segments: list[str] = []
-    for segment in joined.lstrip("/").split("/"):
-        if segment in ("", "."):
-            continue
-        if segment == "..":
-            if not segments or _UNKNOWN in segments[-1]:
-                return [], f"source {raw!r} climbs out of a folder a variable names"
-            segments.pop()
-            continue
-        segments.append(segment)
+    segments = _clean_segments(joined)
+    if segments is None:
+        return [], f"source {raw!r} climbs out of a folder a variable names"
     if all(not segment.strip(_UNKNOWN) for segment in segments):
         return [], f"source {raw!r} uses a variable whose value is not known"  # all of it
     partial = [i for i, s in enumerate(segments) if _UNKNOWN in s and s.strip(_UNKNOWN)]
@@ -316,6 +317,22 @@ def _context_patterns(raw: str, scope: Scope) -> tuple[list[str], str | None]:
         parts = [_widened(s, spanning=i in spanning) for i, s in enumerate(segments)]
         variants.append("/".join(parts) or ".")
     return list(dict.fromkeys(variants)), None
+
+
+def _clean_segments(joined: str) -> list[str] | None:
+    """The folders of a source with unknown stretches, cleaned as a path; None: a `..`
+    climbs out of a folder that is (partly) unknown, where it lands cannot be said."""
+    segments: list[str] = []
+    for segment in joined.lstrip("/").split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if not segments or _UNKNOWN in segments[-1]:
+                return None
+            segments.pop()
+            continue
+        segments.append(segment)
+    return segments
 
 
 def _widened(segment: str, *, spanning: bool) -> str:

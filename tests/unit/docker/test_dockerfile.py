@@ -193,3 +193,54 @@ def test_empty_ignore_file_excludes_nothing() -> None:
 )
 def test_copy_patterns_translate_to_config_globs(pattern: str, path: str, hit: bool) -> None:
     assert matches(go_pattern_to_glob(pattern), path) is hit
+
+
+# --- .dockerignore: the cases Docker's documentation spells out -----------------------
+
+
+@pytest.mark.critical
+@pytest.mark.parametrize(
+    ("patterns", "path", "excluded"),
+    [
+        # "*/temp*": names starting with temp in any immediate subfolder of the root
+        ("*/temp*", "somedir/temporary.txt", True),
+        ("*/temp*", "somedir/temp/x", True),
+        ("*/temp*", "temporary.txt", False),
+        ("*/temp*", "a/b/temporary.txt", False),
+        # "*/*/temp*": two levels below the root
+        ("*/*/temp*", "somedir/subdir/temporary.txt", True),
+        ("*/*/temp*", "somedir/temporary.txt", False),
+        # "temp?": a one-character extension of temp, in the root
+        ("temp?", "tempa", True),
+        ("temp?", "tempab", False),
+        ("temp?", "sub/tempa", False),
+        # "**" matches any number of folders, zero included
+        ("**/*.go", "main.go", True),
+        ("**/*.go", "a/b/c.go", True),
+        ("a/**/b", "a/b", True),
+        ("a/**", "a/x/y", True),
+        # "!" makes exceptions, and the last line that matches decides
+        ("*.md\n!README*.md\nREADME-secret.md", "README-secret.md", True),
+        ("*.md\n!README*.md\nREADME-secret.md", "README-public.md", False),
+        ("*.md\n!README*.md\nREADME-secret.md", "notes.md", True),
+        ("*.md\nREADME-secret.md\n!README*.md", "README-secret.md", False),
+        # a leading "/" or "./" changes nothing; patterns are cleaned (filepath.Clean)
+        ("/foo/bar", "foo/bar", True),
+        ("./foo/bar", "foo/bar/x", True),
+        ("foo/../bar", "bar", True),
+        ("foo//bar/", "foo/bar", True),
+        # a comment is a line whose first column is "#"
+        ("# *.md", "a.md", False),
+        ("  # x", "  # x", False),
+        ("  # x", "# x", True),  # not a comment: a pattern, trimmed
+        # a matched folder excludes everything below it; an exception re-includes
+        ("logs\n!logs/keep.txt", "logs/keep.txt", False),
+        ("logs\n!logs/keep.txt", "logs/other.txt", True),
+    ],
+)
+def test_dockerignore_documented_cases(patterns: str, path: str, excluded: bool) -> None:
+    assert IgnoreFile.parse(patterns + "\n").excludes(path) is excluded
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_pattern() -> None:
+    assert IgnoreFile.parse("\ufeffsecret\n").excludes("secret")

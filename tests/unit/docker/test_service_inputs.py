@@ -156,13 +156,17 @@ def test_copy_sources_still_pass_through_the_dockerignore() -> None:
     [
         (
             "FROM scratch\nCOPY ${LIB} /lib\n",
-            "the whole context . (line 2: COPY source '${LIB}' uses a variable whose value"
-            " is not known)",
+            (
+                "the whole context . (line 2: COPY source '${LIB}' uses a variable whose value"
+                " is not known)"
+            ),
         ),
         (
             "FROM scratch\nADD https://example.invalid/$V/x.tgz ${NOWHERE} /x\n",
-            "the whole context . (line 2: ADD source '${NOWHERE}' uses a variable whose value"
-            " is not known)",
+            (
+                "the whole context . (line 2: ADD source '${NOWHERE}' uses a variable whose value"
+                " is not known)"
+            ),
         ),
         (None, "the whole context . (cannot read services/worker/Dockerfile)"),
     ],
