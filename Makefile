@@ -27,7 +27,11 @@ clean: ; rm -rf .nox reports .coverage .coverage.* coverage.xml
 # nox and uv as pinned in ci/requirements-tools.txt (tests keep the pins equal); inline,
 # so that a copy of this Makefile outside the checkout bootstraps the same tools.
 TOOLS_PINS := nox==2026.10.20 uv==0.13.9
-# The noxfile imports tiered_ci.nox, so the tools env holds tiered-ci: this checkout,
-# the checkout around an example (examples/*), else the released package.
-TIERED_CI ?= $(or $(if $(wildcard ci/tiered_ci),-e .),$(if $(wildcard ../../ci/tiered_ci),-e ../..),tiered-ci)
+# The noxfile imports tiered_ci.nox. In tiered-ci's checkout, or an example inside it
+# (examples/*), the tools env holds that checkout and nox runs it (NOX_SCRIPT_MODE=none);
+# elsewhere nox installs the tiered-ci the noxfile's PEP 723 block names (the one
+# place an adopter sets it; tiered-ci's docs/workflows.md). TIERED_CI=<requirement>
+# overrides both, as the workflow's `tiered-ci` input does.
+TIERED_CI ?= $(or $(if $(wildcard ci/tiered_ci),-e .),$(if $(wildcard ../../ci/tiered_ci),-e ../..))
+export NOX_SCRIPT_MODE ?= $(if $(strip $(TIERED_CI)),none,reuse)
 $(NOX): ; $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install --quiet $(TOOLS_PINS) $(TIERED_CI)

@@ -28,6 +28,9 @@ def pytest_configure() -> None:
     environment holds none of the caller's CI or colour variables."""
     for name in _caller_names(os.environ):
         del os.environ[name]
+    # Every nox a test runs imports the tiered-ci under test, never what a noxfile's
+    # PEP 723 block names (the examples name a git URL: docs/workflows.md).
+    os.environ["NOX_SCRIPT_MODE"] = "none"
 
 
 @pytest.fixture(autouse=True)

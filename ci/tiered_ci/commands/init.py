@@ -35,7 +35,8 @@ import argparse
 
 from tiered_ci.adopt import repository
 from tiered_ci.adopt.propose import propose
-from tiered_ci.adopt.templates import NOXFILE, WORKFLOW, WORKFLOW_PATH
+from tiered_ci.adopt.requirement import installed_requirement, noxfile_text
+from tiered_ci.adopt.templates import WORKFLOW, WORKFLOW_PATH
 from tiered_ci.commands._common import add_repo_arguments
 from tiered_ci.errors import InputError
 
@@ -69,8 +70,15 @@ def run(args: argparse.Namespace) -> int:
     files = {
         target: repository.without_table(existing) + ("\n" if existing else "") + proposal.table
     }
+    requirement, install_note = installed_requirement()
+    if install_note:
+        proposal.notes.append(install_note)
     for rel, text, what in (
-        ("noxfile.py", NOXFILE, "the sessions (a PEP 723 block and tiered_ci.nox.register())"),
+        (
+            "noxfile.py",
+            noxfile_text(requirement),
+            f"the sessions (a PEP 723 block naming {requirement!r}, and register())",
+        ),
         (
             WORKFLOW_PATH,
             WORKFLOW.format(branch=branch, sha="0" * 40),
