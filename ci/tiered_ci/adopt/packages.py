@@ -144,6 +144,7 @@ def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
         ]
     top_level = members == [parent]  # one package, its own family
     name = unique(NAME.sub("-", posixpath.basename(parent).lower()).strip("-"), proposal.families)
+    proposal.members.update(dict.fromkeys(members, name))
     pattern = parent if top_level else f"{parent}/*"
     with_tests = [m for m in members if any(f.startswith(f"{m}/tests/") for f in files)]
     lines = [

@@ -34,6 +34,7 @@ class Proposal:
     why: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     families: set[str] = field(default_factory=set)  # family names written so far
+    members: dict[str, str] = field(default_factory=dict)  # package folder -> its family
 
 
 def array(key: str, items: list[str]) -> list[str]:

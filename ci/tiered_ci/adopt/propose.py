@@ -7,7 +7,7 @@ from tiered_ci.adopt.ecosystems import toolchains
 from tiered_ci.adopt.notes import notes
 from tiered_ci.adopt.proposal import Proposal, Reader, array
 from tiered_ci.adopt.quiet import no_test_reads
-from tiered_ci.adopt.root import root_environments
+from tiered_ci.adopt.root import root_domain, root_environments
 from tiered_ci.adopt.services import Services, compose_contexts, compose_with_builds, services
 from tiered_ci.adopt.single import tiers_and_domains
 from tiered_ci.adopt.templates import WORKFLOW_PATH
@@ -77,6 +77,9 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         lines += packages.root_tests(files, proposal)
     for parent, members in by_parent.items():
         lines += packages.family(parent, members, files, read, proposal)
+    if by_parent:
+        unit_tests = "tests" if "[tool.tiered-ci.tiers.unit]" in lines else None
+        lines += root_domain(files, read, proposal, tests=unit_tests)
     if not by_parent:
         alone = packages.standalone(found, files)
         if alone and not any(f.startswith("tests/") for f in files):

@@ -9,12 +9,14 @@ the tables that name what the repository has, and says where each came from.
 
 from __future__ import annotations
 
+import posixpath
 import re
 
-from tiered_ci.adopt.proposal import Proposal, Reader, read_toml
+from tiered_ci import families
+from tiered_ci.adopt.proposal import NAME, Proposal, Reader, read_toml, unique
 from tiered_ci.adopt.tooling import async_gap, lint_tooling, test_tooling
 
-__all__ = ["merge_keys", "root_environments"]
+__all__ = ["merge_keys", "root_domain", "root_environments"]
 
 _LIST_KEY = re.compile(r"(\w[\w-]*) = \[(.*)\]")
 
@@ -69,3 +71,95 @@ def merge_keys(*key_lists: list[str]) -> list[str]:
             bucket = merged.setdefault(match.group(1), [])
             bucket += [i for i in items if i not in bucket]
     return [f"{key} = [{', '.join(items)}]" for key, items in merged.items()]
+
+
+def root_domain(
+    files: set[str], read: Reader, proposal: Proposal, *, tests: str | None
+) -> list[str]:
+    """The root project as a domain when in-repo packages depend on it.
+
+    Its source folder (`src/<name>` or `<name>`, a package with `__init__.py`)
+    becomes a one-folder family, installed with the root project and the root's
+    test tooling, owning `tests` (the root's unit tests) when given. A family
+    member's metadata edge finds it by the folder's name when that is the
+    project's name (PEP 503); init writes the edges of today's dependents
+    anyway, so a differently named folder keeps them too.
+    """
+    project = _project_name(read)
+    if project is None or not proposal.members:
+        return []
+    wanted = families.normalize(project)
+    dependents = [m for m in proposal.members if wanted in _dependencies(m, read)]
+    if not dependents:
+        return []
+    module = project.replace("-", "_").replace(".", "_").lower()
+    source = next((f for f in (f"src/{module}", module) if f"{f}/__init__.py" in files), None)
+    if source is None:
+        proposal.notes.append(
+            f"{len(dependents)} packages depend on the root project {project}, but no "
+            f"src/{module}/ or {module}/ package was found: add its source as a domain by hand"
+        )
+        return []
+    family = unique(NAME.sub("-", posixpath.basename(source).lower()).strip("-"), proposal.families)
+    domain = posixpath.basename(source)
+    tooling = test_tooling("", files, read)
+    lines = [
+        "",
+        f"# The root project {project} (its code in {source}/): a domain, since",
+        "# in-repo packages depend on it; a change to it runs them too.",
+        f"[tool.tiered-ci.domain-families.{family}]",
+        f'folders = "{source}"',
+        'paths = ["{folder}/**"]',
+    ]
+    lines.append(f'tests = ["{tests}"]' if tests else "tests = []")
+    lines += [
+        "",
+        f"[tool.tiered-ci.domain-families.{family}.install]",
+        "root = true",
+        *tooling.keys,
+    ]
+    by_family: dict[str, list[str]] = {}
+    for member in dependents:
+        by_family.setdefault(proposal.members[member], []).append(member)
+    for name, members in by_family.items():
+        lines += ["", f"[tool.tiered-ci.domain-families.{name}.depends-on]"]
+        lines += [f'{_key(posixpath.basename(m))} = ["{domain}"]' for m in members]
+    proposal.why.append(
+        f"domain-families.{family}: the root project {project} ({source}/), which "
+        f"{len(dependents)} in-repo packages depend on" + (f"; its tests: {tests}" if tests else "")
+    )
+    return lines
+
+
+def _key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else f'"{name}"'
+
+
+def _project_name(read: Reader) -> str | None:
+    project = read_toml(read("pyproject.toml")).get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    if isinstance(name, str) and name.strip():
+        return name
+    for reader, path in (
+        (families.setup_cfg_metadata, "setup.cfg"),
+        (families.setup_py_metadata, "setup.py"),
+    ):
+        text = read(path)
+        if text:
+            found = reader(text)[0]
+            if found:
+                return found
+    return None
+
+
+def _dependencies(folder: str, read: Reader) -> set[str]:
+    """The normalized names a package's metadata depends on."""
+    names = set(families.dependency_names(read_toml(read(f"{folder}/pyproject.toml"))))
+    for reader, path in (
+        (families.setup_cfg_metadata, "setup.cfg"),
+        (families.setup_py_metadata, "setup.py"),
+    ):
+        text = read(f"{folder}/{path}")
+        if text:
+            names.update(reader(text)[1])
+    return names

@@ -274,3 +274,47 @@ def test_test_folders_named_for_packages_become_domains_with_import_edges(
     repo.write("moto/core/base.py", "class Backend:\n    pass\n")
     head = repo.commit("core")
     assert _plan(repo, base, head, capsys)["domains"] == ["core", "s3", "sqs"]
+
+
+def test_the_root_project_is_a_domain_when_packages_depend_on_it(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The core package is the root project itself and every integration declares a
+    dependency on it: its code is a domain whose dependents are those packages."""
+    integration = '[project]\nname = "acme-{0}"\nversion = "0"\ndependencies = ["Acme.Core>=1"]\n'
+    repo.write_many(
+        {
+            "pyproject.toml": (
+                '[project]\nname = "acme.core"\nversion = "1"\n\n'
+                '[dependency-groups]\ntest = ["pytest"]\nlint = ["ruff"]\n'
+            ),
+            "src/acme_core/__init__.py": "",
+            "src/acme_core/engine.py": "RUN = 1\n",
+            "tests/test_engine.py": "def test_engine(): pass\n",
+            "src/integrations/a/pyproject.toml": integration.format("a"),
+            "src/integrations/a/tests/test_a.py": "def test_a(): pass\n",
+            "src/integrations/b/pyproject.toml": integration.format("b"),
+            "src/integrations/b/tests/test_b.py": "def test_b(): pass\n",
+            "src/integrations/c/pyproject.toml": '[project]\nname = "acme-c"\nversion = "0"\n',
+            "src/integrations/c/tests/test_c.py": "def test_c(): pass\n",
+        }
+    )
+    repo.commit("a core and its integrations")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "why: domain-families.acme_core: the root project acme.core (src/acme_core/), which 2 "
+        "in-repo packages depend on; its tests: tests\n"
+    ) in out
+    loaded = config.load(repo.path)
+    assert loaded.domains["acme_core"].tests == ("tests",)
+    assert loaded.domain_install("acme_core") == config.Install(root=True, groups=("test",))
+    assert loaded.domains["a"].depends_on == ("acme_core",)
+    assert loaded.domains["c"].depends_on == ()
+    base = repo.commit("adopt")
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+
+    repo.write("src/acme_core/engine.py", "RUN = 2\n")
+    head = repo.commit("core")
+    assert sorted(_plan(repo, base, head, capsys)["domains"]) == ["a", "acme_core", "b"]
