@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import GitRepo, clone
@@ -38,11 +39,11 @@ WEB_APP = {
 
 def _plan(
     repo: GitRepo, base: str, head: str, capsys: pytest.CaptureFixture[str]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     capsys.readouterr()
     argv = ["plan", "--repo", str(repo.path), "--base", base, "--head", head, "--format", "json"]
     assert main(argv) == 0
-    plan: dict[str, object] = json.loads(capsys.readouterr().out)
+    plan: dict[str, Any] = json.loads(capsys.readouterr().out)
     return plan
 
 
