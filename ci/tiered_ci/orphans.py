@@ -18,17 +18,32 @@ new domain for the package the tests belong to.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from tiered_ci import collection
 from tiered_ci.collection import package_root
 from tiered_ci.globs import compile_glob
 from tiered_ci.lint import Finding
 from tiered_ci.model import PREFIX, Config
+from tiered_ci.tree import Tree
 
-__all__ = ["Group", "groups", "orphan_findings", "orphans", "runners"]
+__all__ = [
+    "Group",
+    "collected_tests",
+    "groups",
+    "orphan_findings",
+    "orphans",
+    "runners",
+    "runs_tests",
+    "untested_change_note",
+]
 
-_SHOWN = 3  # file names a finding lists before "and N more"
+_SHOWN = 3
+_TEST_SESSIONS = frozenset(
+    {"domain-shard", "domain-integration", "domain-pack", "full-e2e"}
+)  # file names a finding lists before "and N more"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +70,18 @@ def runners(config: Config) -> list[tuple[str, str]]:
         pairs += [(f"{base}.tests", p) for p in domain.tests]
         pairs += [(f"{base}.integration-tests", p) for p in domain.integration_tests]
     return pairs
+
+
+def collected_tests(config: Config, tracked: Sequence[str], tree: Tree) -> list[str]:
+    """The tracked files pytest would collect: from the root, each uv workspace member
+    and each domain family's folder (tiered_ci.collection)."""
+    from tiered_ci import families  # noqa: PLC0415 - only a config with families needs it
+
+    folders = frozenset(p[:i] for p in tracked for i, char in enumerate(p) if char == "/")
+    packages = collection.workspace_members(tree.read_text, folders)
+    for family in config.families.values():
+        packages += families.match_folders(family.folders, tree)
+    return collection.collected(tracked, tree.read_text, packages=packages)
 
 
 def orphans(config: Config, collected: Sequence[str]) -> list[str]:
@@ -88,6 +115,54 @@ def orphan_findings(
     lost = orphans(config, collected)
     for group in groups(lost, collected, files):
         yield _finding(group, config, files)
+
+
+def runs_tests(sessions: Sequence[str]) -> bool:
+    """Does any of these planned sessions run tests beyond `quick`'s few marked ones?
+    (`unit`, `unit-3.12`, `domain-shard(api)`, `domain-pack`, `full-e2e` ...)"""
+    return any(
+        s.partition("(")[0] in _TEST_SESSIONS or re.fullmatch(r"(unit|integration)(-[\w.]+)?", s)
+        for s in sessions
+    )
+
+
+def untested_change_note(
+    code: Sequence[str],
+    claims: Mapping[str, Sequence[str]],
+    collected: Sequence[str],
+    files: frozenset[str],
+    unmapped: str,
+) -> str | None:
+    """A note when a plan runs no test while code that has tests changed.
+
+    `code`: the changed (not deleted, not ignored) Python files that are no test
+    module; `claims`: what each was mapped to (`service:backend`). The tests a file
+    has are those of its package: the nearest folder with its own metadata, for the
+    file and for each test alike (the root's tests are not a subfolder package's).
+    """
+    for path in code:
+        package = package_root(path, files)
+        tests = [t for t in collected if package_root(t, files) == package]
+        if not tests:
+            continue
+        where = "the repository" if package == "." else repr(package)
+        plural = "s" if len(tests) != 1 else ""
+        others = len(code) - 1
+        more = (
+            f" (and {others} more changed code file{'s' if others != 1 else ''})" if others else ""
+        )
+        targets = claims.get(path, ())
+        claimed = (
+            f"only {', '.join(targets)} claims it"
+            if targets
+            else f"no rule claims it (unmapped = {unmapped!r})"
+        )
+        return (
+            f"no test runs for this change, though {path}{more} has tests: {where} holds "
+            f"{len(tests)} test file{plural} and {claimed}; give the code a domain whose "
+            "tests hold them (`tiered-ci check-config` names the tests and the domain)"
+        )
+    return None
 
 
 def _group_folder(path: str, package: str, covered: set[str]) -> tuple[str, bool]:

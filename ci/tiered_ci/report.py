@@ -120,7 +120,7 @@ def explain_lines(plan: Plan, *, every: bool = False) -> list[str]:
         counts = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in quiet.items())
         lines.append(f"  ({counts} not shown: no changed file is near them; --explain=all)")
     if plan.notes:
-        lines.append("git:")
+        lines.append("notes:")
         lines += [f"  {inline(note)}" for note in plan.notes]
     shown = plan.changed[:_MAX_CHANGED_SHOWN]
     if shown:

@@ -35,15 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def orphan_tests(loaded: Config, tracked: list[str], tree: Tree) -> list[Finding]:
     """Test files pytest would collect that no tier, domain or family runs."""
-    from tiered_ci import collection, families, orphans  # noqa: PLC0415
+    from tiered_ci import orphans  # noqa: PLC0415
 
-    files = frozenset(tracked)
-    folders = frozenset(p[:i] for p in tracked for i, char in enumerate(p) if char == "/")
-    packages = collection.workspace_members(tree.read_text, folders)
-    for family in loaded.families.values():
-        packages += families.match_folders(family.folders, tree)
-    found = collection.collected(tracked, tree.read_text, packages=packages)
-    return list(orphans.orphan_findings(loaded, found, files))
+    found = orphans.collected_tests(loaded, tracked, tree)
+    return list(orphans.orphan_findings(loaded, found, frozenset(tracked)))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -197,6 +197,19 @@ def _estimate(change: pipeline.Change, the_plan: Plan) -> str:
     ).summary()
 
 
+def _with_config_notes(change: pipeline.Change, the_plan: Plan, *, explained: bool) -> Plan:
+    """Notes on what the config leaves out: no table at the planned revision, or a
+    change to code that has tests while the plan runs none (tiered_ci.orphans).
+    Printed to stderr unless `--explain` lists them."""
+    from tiered_ci.plan_notes import config_notes  # noqa: PLC0415
+
+    notes = config_notes(change, the_plan)
+    if not explained:
+        for line in notes:
+            print(f"tiered-ci plan: note: {line}", file=sys.stderr)
+    return replace(the_plan, notes=(*the_plan.notes, *notes)) if notes else the_plan
+
+
 def run(args: argparse.Namespace) -> int:
     from tiered_ci import github, pipeline, report  # noqa: PLC0415
 
@@ -216,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tiered-ci plan: warning: {warning}", file=sys.stderr)
     note, selection = _impact_note(args, change.root, change.config, change.trigger, the_plan.mode)
     the_plan = widen_for_impact(the_plan, selection, change.config)
+    the_plan = _with_config_notes(change, the_plan, explained=bool(args.explain))
     if note is not None:
         print(f"tiered-ci plan: {note}", file=sys.stderr)
     if fmt == "github":

@@ -1,9 +1,11 @@
 """Replay the config over the last N first-parent commits: what would each have run?
 
 Each commit is planned as a pull request from its first parent, with today's
-config (the work tree's, or --config FILE) over that commit's files: generated
-domains are expanded from the commit's own tree and service inputs read from
-it. One line per commit (mode, domains, services, jobs), then a summary:
+config (the work tree's, or --config FILE), never the commit's own table, so a
+commit from before adoption is planned as today's table would plan it. The
+commit's files still count: generated domains are expanded from the commit's
+own tree and service inputs read from it. One line per commit (mode, domains,
+services, jobs), then a summary:
 
 * the share of commits that ran everything, and the rules and paths that made
   them, ranked by how many commits each one cost;
