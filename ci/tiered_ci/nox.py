@@ -90,6 +90,15 @@ class _Project:
         self.config: Config = config_module.load(root)
 
     @property
+    def has_project(self) -> bool:
+        """Whether the root is an installable project: a `[project]` table, or setuptools'
+        own files (a setup.py, a setup.cfg with `[metadata]`) when pyproject.toml has none."""
+        if "project" in self.pyproject or (self.root / "setup.py").is_file():
+            return True
+        cfg = self.root / "setup.cfg"
+        return cfg.is_file() and "[metadata]" in cfg.read_text(encoding="utf-8", errors="replace")
+
+    @property
     def groups_available(self) -> dict[str, Any]:
         groups = self.pyproject.get("dependency-groups", {})
         return groups if isinstance(groups, dict) else {}
@@ -188,7 +197,7 @@ def _install_spec(  # noqa: PLR0913 - keyword flags, one per caller's need
         _groups(session, project, *install.groups)
     spec = environments.env_spec(
         install,
-        has_project="project" in project.pyproject,
+        has_project=project.has_project,
         groups=lambda folder, name: _folder_group(session, project, folder, name),
         tiered_ci=_tiered_ci_spec(project) if tools else (),
         isolated=isolated,

@@ -209,6 +209,24 @@ def test_quick_installs_its_own_table_in_a_repository_without_test_or_lint_group
 
 
 @pytest.mark.slow
+def test_a_setup_py_project_is_installed_as_the_root_project(small_repo: GitRepo) -> None:
+    """No `[project]` table, a setup.py: the root is still a project (moto's shape)."""
+    small_repo.write(
+        "pyproject.toml", PYPROJECT.format(budget=60).replace('pythonpath = ["src"]\n', "")
+    )
+    small_repo.write(
+        "setup.py",
+        "from setuptools import find_packages, setup\n"
+        "setup(name='small', version='0', package_dir={'': 'src'}, packages=find_packages('src'))\n",
+    )
+    result = nox(small_repo.path, "-s", "domain-shard(alpha)")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "-e ." in output
+    assert "1 passed" in output
+
+
+@pytest.mark.slow
 def test_domain_shard_passes_posargs_and_names_data_per_shard(small_repo: GitRepo) -> None:
     result = nox(small_repo.path, "-s", "domain-shard(beta)", "--", "-k", "beta", "-x")
     output = result.stdout + result.stderr

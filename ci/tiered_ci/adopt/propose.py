@@ -84,7 +84,7 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         alone = packages.standalone(found, files)
         if alone and not any(f.startswith("tests/") for f in files):
             lines += packages.quick_lint_only(proposal)
-        lines += tiers_and_domains(files, read, proposal)
+        lines += tiers_and_domains(files, read, proposal, owned=tuple(alone))
         for package in alone:
             tests = packages.tests_template(package, files) or "{folder}/tests"
             lines += packages.family(package, [package], files, read, proposal, tests=tests)

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
-from tiered_ci.adopt.proposal import NAME, Proposal, Reader, array, count
+from tiered_ci.adopt.proposal import NAME, Proposal, Reader, array, count, is_test_file, read_toml
 
 __all__ = ["tiers_and_domains"]
 
 
-def tiers_and_domains(files: set[str], read: Reader, proposal: Proposal) -> list[str]:
+def tiers_and_domains(
+    files: set[str], read: Reader, proposal: Proposal, *, owned: tuple[str, ...] = ()
+) -> list[str]:
+    """Tiers for the root's tests; domains for its test folders; `owned`: package
+    folders whose tests their own domains run."""
     folders = {posixpath.dirname(f) for f in files}
     folders |= {p for f in folders for p in _parents(f)}
     unit = "tests/unit" if "tests/unit" in folders else "tests" if "tests" in folders else None
     lines: list[str] = []
     if unit:
-        lines += ["", "[tool.tiered-ci.tiers.unit]", f'paths = ["{unit}"]']
-        proposal.why.append(f"tiers.unit: {unit}")
+        lines += _unit_tier(unit, files - _under(files, owned), folders, read, proposal)
     if "tests/integration" in folders:
         lines += [
             "",
@@ -63,6 +67,50 @@ def tiers_and_domains(files: set[str], read: Reader, proposal: Proposal) -> list
 
 # Code that tests do not exercise as the library: examples, docs, scripts.
 _NOT_LIBRARY = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks"})
+
+
+def _under(files: set[str], folders: tuple[str, ...]) -> set[str]:
+    return {f for f in files if any(f.startswith(f"{o}/") for o in folders)}
+
+
+def _unit_tier(
+    unit: str, files: set[str], folders: set[str], read: Reader, proposal: Proposal
+) -> list[str]:
+    """The unit tier: pytest's own testpaths when set (a test file beside the CI
+    scripts included), else the folder found; a note on test-named files outside."""
+    testpaths = _testpaths(read)
+    listed = [p for p in testpaths if p in files or p in folders] if unit == "tests" else []
+    paths = listed if unit in listed else [unit]
+    proposal.why.append(
+        f"tiers.unit: {', '.join(paths)}" + (" (pytest's testpaths)" if len(paths) > 1 else "")
+    )
+    outside = sorted(
+        f
+        for f in files
+        if is_test_file(f) and not any(f == p or f.startswith(f"{p}/") for p in paths)
+    )
+    if outside and not testpaths:
+        proposal.notes.append(
+            f"{count(len(outside), 'file')} named like tests outside {', '.join(paths)} "
+            f"({', '.join(outside[:3])}{', ...' if len(outside) > 3 else ''}): pytest "
+            "run from the root collects them; if they are no tests, set testpaths = "
+            f"{json.dumps(paths)} in the pytest config, else give their folder to a tier"
+        )
+    return ["", "[tool.tiered-ci.tiers.unit]", *array("paths", paths)]
+
+
+def _testpaths(read: Reader) -> list[str]:
+    """pytest's `testpaths` from pyproject.toml or pytest.ini, else none."""
+    tool = read_toml(read("pyproject.toml")).get("tool")
+    pytest = tool.get("pytest", {}) if isinstance(tool, dict) else {}
+    options = pytest.get("ini_options", {}) if isinstance(pytest, dict) else {}
+    found = options.get("testpaths") if isinstance(options, dict) else None
+    if isinstance(found, str):
+        found = found.split()
+    if not isinstance(found, list):
+        ini = re.search(r"^testpaths\s*=\s*(.+)$", read("pytest.ini") or "", re.MULTILINE)
+        found = ini.group(1).split() if ini else []
+    return [str(p).strip("/").removeprefix("./") for p in found if isinstance(p, str)]
 
 
 def _tested_name(folder: str) -> str:

@@ -75,8 +75,15 @@ def test_tooling(folder: str, files: set[str], read: Reader) -> Tooling:
     names = [posixpath.relpath(f, folder or ".") for f in files if f.startswith(prefix)]
     found = requirements_file([n for n in names if "/" not in n or n.startswith("requirements/")])
     if found:
-        keys = (f'requirements = ["{at}{found}"]', 'packages = ["pytest"]')
-        return Tooling(keys, found, read(f"{prefix}{found}") or "")
+        text = read(f"{prefix}{found}") or ""
+        source = found
+        wider = _including(found, names, prefix, read)
+        if wider:
+            # The repository's own development setup: the test file plus what the
+            # project's extras bring (`-e .[all,server]`), which the tests may import.
+            text = (read(f"{prefix}{wider}") or "") + text
+            found, source = wider, f"{wider} (it includes {found})"
+        return Tooling((f'requirements = ["{at}{found}"]', 'packages = ["pytest"]'), source, text)
     extra, text = _extra(document, prefix, read)
     if extra:
         return Tooling(
@@ -90,6 +97,17 @@ def test_tooling(folder: str, files: set[str], read: Reader) -> Tooling:
         )
         return Tooling((listed,), "tox.ini's [testenv] deps", "\n".join(deps))
     return Tooling(('packages = ["pytest"]',), "")
+
+
+def _including(test_file: str, names: list[str], prefix: str, read: Reader) -> str | None:
+    """A development requirements file that includes `test_file` (`-r test_file`)."""
+    for name in sorted(n for n in names if "/" not in n and _DEV_REQUIREMENTS.fullmatch(n)):
+        text = read(f"{prefix}{name}") or ""
+        if re.search(
+            rf"^\s*(?:-r|--requirement)[\s=]+(?:\./)?{re.escape(test_file)}\s*$", text, re.MULTILINE
+        ):
+            return name
+    return None
 
 
 def _extra(document: dict[str, object], prefix: str, read: Reader) -> tuple[str, str]:
@@ -175,6 +193,10 @@ def lint_tooling(files: set[str], read: Reader) -> tuple[tuple[str, ...], str]:
         return (f'packages = ["ruff=={pinned.group(1)}"]',), (
             f".pre-commit-config.yaml (its ruff hook, rev {pinned.group(1)})"
         )
+    for name in sorted(f for f in files if re.fullmatch(r"[\w.-]*requirements[\w.-]*\.txt", f)):
+        listed = re.search(r"^ruff\s*(==\s*[\w.]+)?\s*$", read(name) or "", re.MULTILINE)
+        if listed:
+            return (f'packages = ["{listed.group(0).strip().replace(" ", "")}"]',), name
     pyproject = read("pyproject.toml") or ""
     if "ruff.toml" in files or ".ruff.toml" in files or "[tool.ruff" in pyproject:
         return ('packages = ["ruff"]',), "the repository's ruff settings (ruff unpinned)"

@@ -101,6 +101,7 @@ def test_a_package_in_a_subfolder_without_tests_is_no_domain(
     assert main(["init", "--repo", str(repo.path)]) == 0
     out = capsys.readouterr().out
     assert "domain-families.gen" not in out
+    assert "named like tests" not in out  # its domain runs check_test.py
     assert "why: domain-families.extra: the package plugins/extra/" in out
     loaded = config.load(repo.path)
     # Its tests lie beside its code, not in a tests/ folder: the whole package is its tests.
@@ -319,3 +320,41 @@ def test_the_root_project_is_a_domain_when_packages_depend_on_it(
     repo.write("src/acme_core/engine.py", "RUN = 2\n")
     head = repo.commit("core")
     assert sorted(_plan(repo, base, head, capsys)["domains"]) == ["a", "acme_core", "b"]
+
+
+def test_the_unit_tier_runs_pytests_testpaths_and_test_named_code_is_noted(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": (
+                '[project]\nname = "shop"\n\n[tool.pytest.ini_options]\n'
+                'testpaths = ["tests", ".github/scripts/test_ci.py"]\n'
+            ),
+            "tests/test_shop.py": "def test_shop(): pass\n",
+            ".github/scripts/test_ci.py": "def test_ci(): pass\n",
+        }
+    )
+    repo.commit("testpaths beyond tests/")
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    assert "why: tiers.unit: tests, .github/scripts/test_ci.py (pytest's testpaths)\n" in (
+        capsys.readouterr().out
+    )
+    assert config.load(repo.path).tiers["unit"].paths == ("tests", ".github/scripts/test_ci.py")
+
+    other = GitRepo(repo.path.parent / "other")
+    other.write_many(
+        {
+            "setup.cfg": "[metadata]\nname = moto\n",
+            "moto/__init__.py": "",
+            "moto/sfn/test_state.py": "STATE = 1\n",
+            "tests/test_moto.py": "def test_moto(): pass\n",
+        }
+    )
+    other.commit("a module named like a test")
+    assert main(["init", "--repo", str(other.path)]) == 0
+    assert (
+        "note: 1 file named like tests outside tests (moto/sfn/test_state.py): pytest run from "
+        'the root collects them; if they are no tests, set testpaths = ["tests"] in the pytest '
+        "config, else give their folder to a tier\n"
+    ) in capsys.readouterr().out

@@ -142,3 +142,35 @@ def test_a_root_with_test_and_lint_groups_keeps_the_defaults(
     loaded = config.load(repo.path)
     assert loaded.tier("unit").install is None
     assert loaded.tier("quick").install is None
+
+
+def test_a_dev_requirements_file_that_includes_the_test_one_is_the_environment(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto's shape: requirements-dev.txt is `-e .[all,server]` plus `-r
+    requirements-tests.txt`; the tests import what the extras bring."""
+    repo.write_many(
+        {
+            "setup.cfg": "[metadata]\nname = moto\n",
+            "setup.py": "from setuptools import setup\nsetup()\n",
+            "requirements-tests.txt": "pytest\npytest-xdist\n",
+            "requirements-dev.txt": "-e .[all,server]\n-r requirements-tests.txt\n\nruff==0.14.10\n",
+            "tests/test_moto.py": "def test_moto(): pass\n",
+        }
+    )
+    repo.commit("moto's requirement files")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: test tooling of the root (unit, quick): from requirements-dev.txt "
+        "(it includes requirements-tests.txt)\n"
+    ) in out
+    assert "note: lint tooling (quick): requirements-dev.txt\n" in out
+    loaded = config.load(repo.path)
+    assert loaded.tier("unit").install == config.Install(
+        root=True, requirements=("requirements-dev.txt",), packages=("pytest",)
+    )
+    assert loaded.tier("quick").install == config.Install(
+        root=True, requirements=("requirements-dev.txt",), packages=("pytest", "ruff==0.14.10")
+    )
