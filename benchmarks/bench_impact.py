@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import random
 import re
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,6 +45,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "ci"))
@@ -480,14 +483,417 @@ def synthetic(rng: random.Random, tmp: Path) -> None:
     )
 
 
+# --- real libraries, beside pytest-testmon -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Library:
+    """A real library's layout: where faults go, what the tests import, the suite."""
+
+    name: str
+    sources: tuple[str, ...]  # folders whose .py files get faults
+    pythonpath: str  # the folder the tests import the library from ("" the top)
+    tests: tuple[str, ...]
+
+
+# The corpus this benchmark was run on (commits in docs/performance.md). Any other
+# library runs with `--library NAME=PATH` when it is listed here.
+LIBRARIES = {
+    "rich": Library("rich", ("rich",), "", ("tests",)),
+    "click": Library("click", ("src/click",), "src", ("tests",)),
+    "attrs": Library("attrs", ("src/attr", "src/attrs"), "src", ("tests",)),
+    "packaging": Library("packaging", ("src/packaging",), "src", ("tests",)),
+}
+# Writes the node ids pytest will run, after every plugin (testmon, -m, -k) deselected.
+RAN_PLUGIN = """\
+import json, os
+
+FAILED = []
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        FAILED.append(report.nodeid or "*")
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        FAILED.append(report.nodeid)
+
+
+def pytest_collection_finish(session):
+    out = os.environ.get("BENCH_RAN")
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump([item.nodeid for item in session.items], f)
+
+
+def pytest_sessionfinish(session):
+    out = os.environ.get("BENCH_RAN")
+    if out:
+        with open(out + ".failed", "w", encoding="utf-8") as f:
+            json.dump(FAILED, f)
+"""
+HUNG = "<hung>"
+TESTMON = ("--testmon", "--testmon-forceselect")  # forceselect: click's addopts has -m
+
+
+@dataclass
+class Bench:
+    """One library cloned for the benchmark, and how to run its suite."""
+
+    library: Library
+    root: Path
+    python: str
+    tmp: Path
+    # Tests failing before any fault (a newer dependency than the library expects):
+    # left out of every run, so the suite starts green for both selectors.
+    deselect: list[str] = field(default_factory=list)
+    timeout: float | None = None  # seconds; set from the plain run
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("COVERAGE_", "GITHUB_", "PYTEST_", "TESTMON"))
+        }
+        env.update(IDENTITY)
+        env["PYTHONPATH"] = os.pathsep.join(
+            (str(self.root / self.library.pythonpath), str(self.tmp / "plugins"))
+        )
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["TESTMON_DATAFILE"] = str(self.tmp / f"{self.library.name}.testmondata")
+        env.update(extra)
+        return env
+
+    def run(self, *extra: str, **env: str) -> tuple[float, set[str], list[str], int]:
+        """(CPU seconds, failing node ids or files, node ids pytest ran, exit code)."""
+        ran_file = self.tmp / f"{self.library.name}.ran.json"
+        ran_file.unlink(missing_ok=True)
+        ran_file.with_name(ran_file.name + ".failed").unlink(missing_ok=True)
+        argv = [
+            self.python,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "bench_ran",
+            "-rfE",
+            # rich's tests/pytest.ini makes tests/ the rootdir, and testmon watches only
+            # files below the rootdir: it would never see a change to the library.
+            f"--rootdir={self.root}",
+            *self.library.tests,
+            *(f"--deselect={test}" for test in self.deselect),
+            *extra,
+        ]
+        started = _children_cpu()
+        try:
+            out = subprocess.run(
+                argv,
+                cwd=self.root,
+                env=self.env(BENCH_RAN=str(ran_file), **env),
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=self.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            # A fault can make a loop endless: not a fault any test catches in time.
+            return _children_cpu() - started, {HUNG}, [], -1
+        seconds = _children_cpu() - started
+        failed_file = ran_file.with_name(ran_file.name + ".failed")
+        failing = set(_json_list(failed_file))
+        ran = _json_list(ran_file)
+        if out.returncode not in (0, 1, 5) and not failing:
+            failing.add("*")  # the session itself broke (a conftest, an import): all fail
+        return seconds, failing, ran, out.returncode
+
+
+def clone_library(library: Library, path: Path, commit: str | None, tmp: Path) -> Path:
+    root = tmp / library.name
+    _git(tmp, "clone", "-q", "--no-hardlinks", str(path), str(root))
+    if commit:
+        _git(root, "checkout", "-q", commit)
+    # What the runs leave behind stays out of `git status` (the map must be clean).
+    exclude = root / ".git" / "info" / "exclude"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    with exclude.open("a", encoding="utf-8") as f:
+        f.write("\n.impact/\n__pycache__/\n.hypothesis/\n.pytest_cache/\n.testmondata*\n")
+    return root
+
+
+def module_level_mutants(root: Path, path: str) -> list[Mutant]:
+    """Faults in code that runs at import: constants assigned at module level or in a
+    class body (an int off by one, a flag flipped, a string changed)."""
+    text = (root / path).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    spans = source.function_spans(text) or []
+    found: list[Mutant] = []
+    for node in ast.walk(ast.parse(text)):
+        value = getattr(node, "value", None)
+        if not isinstance(node, ast.Assign | ast.AnnAssign) or not isinstance(value, ast.Constant):
+            continue
+        line = node.lineno
+        if node.end_lineno != line or source.innermost(spans, line) is not None:
+            continue
+        old = lines[line - 1]
+        constant = value.value
+        if isinstance(constant, bool):
+            replacement = repr(not constant)
+        elif isinstance(constant, int):
+            replacement = repr(constant + 1)
+        elif isinstance(constant, str):
+            replacement = repr(constant + "~")
+        else:
+            continue
+        start, end = value.col_offset, value.end_col_offset or value.col_offset
+        new = old[:start] + replacement + old[end:]
+        if new != old:
+            found.append(Mutant(path, line, "Constant", old, new))
+    return found
+
+
+@dataclass
+class Side:
+    """One selector's figures over the caught faults of one library."""
+
+    caught: int = 0
+    files: list[float] = field(default_factory=list)
+    tests: list[float] = field(default_factory=list)
+
+    def share(self, values: list[float]) -> float:
+        return statistics.mean(values) if values else float("nan")
+
+
+class Suite:
+    """One library's suite under both selectors: tiered-ci's map, testmon's database, and
+    the cache of what does not depend on tiered-ci (each fault's failing tests, testmon's
+    selection), per library and commit."""
+
+    def __init__(self, bench: Bench, cache_dir: str | None) -> None:
+        self.bench = bench
+        self.head = _git(bench.root, "rev-parse", "HEAD").strip()
+        name = bench.library.name
+        self.cache_path = Path(cache_dir) / f"{name}-{self.head[:12]}.json" if cache_dir else None
+        self.cache: dict[str, Any] = (
+            json.loads(self.cache_path.read_text(encoding="utf-8"))
+            if self.cache_path is not None and self.cache_path.exists()
+            else {}
+        )
+        self.faults: dict[str, dict[str, list[str]]] = self.cache.setdefault("faults", {})
+        self.map_path = bench.root / ".impact" / "map.json.gz"
+        self.testmon_data = bench.tmp / f"{name}.testmondata"
+        self.pristine = bench.tmp / f"{name}.testmondata.pristine"
+        self.total: list[str] = []
+        self.files_of: dict[str, set[str]] = {}
+
+    def prepare(self) -> None:
+        bench = self.bench
+        if "baseline" not in self.cache:
+            self.cache["baseline"] = sorted(bench.run()[1])
+        bench.deselect = [t for t in self.cache["baseline"] if "::" in t]
+        self.total = bench.run("--collect-only")[2]
+        for test in self.total:
+            self.files_of.setdefault(test.split("::")[0], set()).add(test)
+        print(
+            f"\n== {bench.library.name} at {self.head[:12]}: {len(self.total)} tests in "
+            f"{len(self.files_of)} files ({len(bench.deselect)} failing before any fault "
+            "left out)"
+        )
+        started = time.perf_counter()
+        plain = bench.run()[0]
+        bench.timeout = 10 * (time.perf_counter() - started) + 60
+        recorded = bench.run(f"--impact-record={self.map_path}")[0]
+        shown = "testmon cached"
+        if not self.faults:
+            shown = f"testmon {self.testmon_baseline() / plain:.2f}x"
+        size = self.map_path.stat().st_size / 1024
+        print(
+            f"recording, CPU against a plain run: tiered-ci {recorded / plain:.2f}x, "
+            f"{shown} (plain {plain:.1f} s); map {size:.0f} KiB"
+        )
+
+    def testmon_baseline(self) -> float:
+        self.testmon_data.unlink(missing_ok=True)
+        seconds = self.bench.run(*TESTMON)[0]
+        _sqlite_copy(self.testmon_data, self.pristine)
+        return seconds
+
+    def judge(self, mutant: Mutant) -> tuple[set[str], set[str], set[str]]:
+        """(failing tests, tiered-ci's selection, testmon's) with the fault applied."""
+        key = f"{mutant.path}:{mutant.line}:{mutant.new}"
+        if key not in self.faults and not self.pristine.exists():
+            self.testmon_baseline()  # on the clean tree, before the fault
+        original = apply(self.bench.root, mutant)
+        try:
+            known = self.faults.get(key)
+            if known is None:
+                failing = self.bench.run()[1]
+                if HUNG in failing:
+                    print(f"  {key}: the suite hangs; left out", flush=True)
+                    failing = set()
+                known = {"failing": sorted(_expand(failing, self.total, self.files_of))}
+                if known["failing"]:
+                    _sqlite_copy(self.pristine, self.testmon_data)
+                    known["testmon"] = self.bench.run(*TESTMON)[2]
+                self.faults[key] = known
+            if not known["failing"]:
+                return set(), set(), set()
+            chosen = _tiered_selection(self.bench.root, self.map_path, self.total)
+            return set(known["failing"]), chosen, set(known["testmon"])
+        finally:
+            (self.bench.root / mutant.path).write_text(original, encoding="utf-8")
+            if self.cache_path is not None:
+                self.cache_path.write_text(json.dumps(self.cache), encoding="utf-8")
+
+
+def measure_library(
+    library: Library, path: Path, commit: str | None, args: argparse.Namespace, tmp: Path
+) -> tuple[int, Side, Side]:
+    (tmp / "plugins").mkdir(exist_ok=True)
+    (tmp / "plugins" / "bench_ran.py").write_text(RAN_PLUGIN, encoding="utf-8")
+    root = clone_library(library, path, commit, tmp)
+    suite = Suite(Bench(library, root, args.python, tmp), args.cache)
+    suite.prepare()
+    candidates = sorted(
+        {
+            m
+            for rel in _git(root, "ls-files", *library.sources).split()
+            if rel.endswith(".py")
+            for m in mutants_of(root, rel) + module_level_mutants(root, rel)
+        },
+        key=lambda m: (m.path, m.line, m.new),
+    )
+    random.Random(f"{args.seed}-{library.name}").shuffle(candidates)
+    ours, theirs = Side(), Side()
+    faults = 0
+    for mutant in candidates[: 4 * args.faults]:
+        if faults >= args.faults:
+            break
+        failing, chosen, testmon_ran = suite.judge(mutant)
+        if not failing:
+            continue
+        faults += 1
+        marks = []
+        for side, ran in ((ours, chosen), (theirs, testmon_ran)):
+            side.caught += bool(failing & ran)
+            side.tests.append(len(ran) / len(suite.total))
+            side.files.append(len({t.split("::")[0] for t in ran}) / len(suite.files_of))
+            marks.append(f"{len(ran)}{'' if failing & ran else ' MISSED'}")
+        print(
+            f"  {mutant.path}:{mutant.line} {mutant.kind}: {len(failing)} failing; "
+            f"tiered-ci runs {marks[0]}, testmon {marks[1]}",
+            flush=True,
+        )
+    return faults, ours, theirs
+
+
+def _json_list(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [str(x) for x in json.loads(path.read_text(encoding="utf-8"))]
+
+
+def _sqlite_copy(source_db: Path, target: Path) -> None:
+    """Copy testmon's database whole: it writes in WAL mode, so the file alone is stale."""
+    for suffix in ("", "-wal", "-shm"):
+        target.with_name(target.name + suffix).unlink(missing_ok=True)
+    with sqlite3.connect(source_db) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    dst.close()
+    src.close()
+
+
+def _expand(failing: set[str], total: list[str], files_of: dict[str, set[str]]) -> set[str]:
+    """Failing node ids; a failing file or a broken session stands for all its tests."""
+    if "*" in failing:
+        return set(total)
+    found = {f for f in failing if "::" in f}
+    for entry in failing - found:  # a module, a package or a folder that failed to collect
+        for file, tests in files_of.items():
+            if file == entry or file.startswith(f"{entry.rstrip('/')}/"):
+                found |= tests
+    return found
+
+
+def _tiered_selection(root: Path, map_path: Path, total: list[str]) -> set[str]:
+    """What `pytest --impact-select` runs: every collected test not judged unaffected."""
+    from tiered_ci.commands.impact import select_for  # noqa: PLC0415
+
+    result = select_for(
+        root, config_module.load(root), Trigger(event="local", kind="local"), map_path, None
+    )
+    if result.mode == "all":
+        print(f"    tiered-ci: everything, because {result.fallback_reason}")
+        return set(total)
+    unaffected = set(result.unaffected)
+    return {t for t in total if t not in unaffected}
+
+
+def corpus(args: argparse.Namespace, tmp: Path) -> None:
+    rows = []
+    for spec in args.library:
+        name, _, rest = spec.partition("=")
+        path, _, commit = rest.partition("@")
+        if name not in LIBRARIES or not path:
+            raise SystemExit(
+                f"--library {spec!r}: write NAME=PATH[@COMMIT], NAME one of {', '.join(LIBRARIES)}"
+            )
+        (tmp / name).mkdir()
+        faults, ours, theirs = measure_library(
+            LIBRARIES[name], Path(path).resolve(), commit or None, args, tmp / name
+        )
+        rows.append((name, faults, ours, theirs))
+    print(
+        "\n| library | faults | caught (tiered-ci / testmon) | tiered-ci files / tests run "
+        "| testmon files / tests run | ratio files / tests |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, faults, ours, theirs in rows:
+        of, ot = ours.share(ours.files), ours.share(ours.tests)
+        tf, tt = theirs.share(theirs.files), theirs.share(theirs.tests)
+        print(
+            f"| {name} | {faults} | {ours.caught} / {theirs.caught} | {of:.1%} / {ot:.1%} "
+            f"| {tf:.1%} / {tt:.1%} | {of / tf:.2f} / {ot / tt:.2f} |"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--mutants", type=int, default=12, help="mutants per subject (default 12)")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--only", choices=("example", "tiered-ci", "synthetic"))
+    parser.add_argument(
+        "--library",
+        action="append",
+        default=[],
+        metavar="NAME=PATH[@COMMIT]",
+        help=f"a local clone of a corpus library ({', '.join(LIBRARIES)}); measures only "
+        "the libraries given, beside pytest-testmon (repeatable)",
+    )
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter of the libraries' test env: pytest, coverage, pytest-testmon "
+        "2.2, the libraries' test dependencies, tiered-ci (default: this one)",
+    )
+    parser.add_argument("--faults", type=int, default=30, help="caught faults per library")
+    parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="keep each fault's failing tests and testmon's selection here, per library and "
+        "commit, and reuse them (they do not depend on tiered-ci)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-impact-") as tmp_text:
         tmp = Path(tmp_text)
+        if args.library:
+            corpus(args, tmp)
+            return 0
         if args.only in (None, "synthetic"):
             synthetic(random.Random(f"{args.seed}-synthetic"), tmp)
         totals = Tally()
