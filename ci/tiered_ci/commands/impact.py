@@ -23,7 +23,7 @@ from tiered_ci.commands._common import add_diff_arguments
 if TYPE_CHECKING:
     from tiered_ci.changes import ChangedFile
     from tiered_ci.events import Trigger
-    from tiered_ci.impact.select import Selection
+    from tiered_ci.impact.select import Selection, Sources
     from tiered_ci.impact.store import ImpactMap
     from tiered_ci.model import Config
 
@@ -139,6 +139,7 @@ def select_for(
         head_imports=_head_imports(root, target, files),
         texts=_texts(root, impact_map.commit, target, files),
         config=config,
+        sources=_sources(root, impact_map.commit, target),
     )
     return select.judge(impact_map, inputs)
 
@@ -196,6 +197,33 @@ def _head_imports(
             names = source.imported_modules(text, change.path) if text is not None else None
             found[change.path] = tuple(names) if names is not None else None
     return found
+
+
+def _sources(root: Path, base: str, head: str | None) -> Sources:
+    """Python sources at the map's commit and at head (None: the work tree), read only
+    when a rule asks."""
+    from tiered_ci import changes  # noqa: PLC0415
+    from tiered_ci.impact.select import Sources as _Sources  # noqa: PLC0415
+
+    def grep(words: frozenset[str]) -> tuple[str, ...]:
+        import git  # noqa: PLC0415
+
+        args = ["-l", "-w", "-I", *(a for w in sorted(words) for a in ("-e", w))]
+        args += ["--untracked"] if head is None else [head]
+        try:
+            out = str(changes.open_repo(root).git.grep(*args, "--", "*.py"))
+        except git.GitCommandError as exc:
+            if exc.status == 1:  # no file holds any of the words
+                return ()
+            raise
+        prefix = f"{head}:" if head is not None else ""
+        return tuple(line.removeprefix(prefix) for line in out.splitlines() if line)
+
+    return _Sources(
+        old=lambda path: changes.read_at(root, base, path),
+        new=lambda path: changes.read_at(root, head, path),
+        grep=grep,
+    )
 
 
 def _texts(

@@ -480,6 +480,7 @@ def _build_map(
                 names |= context_units.get(context, set())
         tests[test] = frozenset(ids(names))
     global_units = frozenset(ids(context_units.get(GLOBAL, set())))
+    import_units = frozenset(ids(_import_time(context_units)))
     file_spans = {
         rel: tuple((a, b, next(iter(ids([u])))) for a, b, u in found)
         for rel, found in spans.items()
@@ -500,7 +501,21 @@ def _build_map(
         requires=requires,
         plugins=plugins,
         rootdir=recorder.rootdir,
+        import_units=import_units,
     )
+
+
+def _import_time(context_units: dict[str, set[str]]) -> set[str]:
+    """Units that may have run while a module was being imported: everything collection
+    ran, and everything of a test or fixture that imported a module (module-level code
+    ran in it). A value computed at import is seen by every later importer, whoever was
+    charged with computing it; coverage cannot tell import time from the rest of a
+    context, so the whole context counts."""
+    found: set[str] = set()
+    for context, units in context_units.items():
+        if context.startswith("collect:") or any(u.startswith("mod:") for u in units):
+            found |= units
+    return found
 
 
 def _repository_state(root: Path, path: Path) -> tuple[str, bool, dict[str, tuple[str, ...]]]:

@@ -6,6 +6,12 @@ says its name in the reasons. The rules, in the order they are tried:
 * `function`: a changed line inside a recorded function body selects the
   tests that executed that function (and the test itself when the function is
   a test).
+* `assignment`: a change to the value of top-level assignments (`NAME = value`)
+  and nothing else at module level selects the tests that ran a function whose
+  body may read NAME (by name, in a string, or by a computed getattr/vars/dir),
+  anywhere in the repository, and the doctests that name it. It falls back to
+  `module-level` when anything reads NAME outside a function body or a reader
+  ran while a module was being imported.
 * `module-level`: any other changed line of a Python file (imports,
   constants, decorators, signatures, class bodies) selects every test that
   imports the file, transitively, and every test that ran code of a module
@@ -32,7 +38,7 @@ says its name in the reasons. The rules, in the order they are tried:
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Literal
@@ -43,7 +49,7 @@ from tiered_ci.impact import deps, source
 from tiered_ci.impact.store import SPAWN, ImpactMap
 from tiered_ci.model import Config
 
-__all__ = ["SELECT_VERSION", "Inputs", "Selection", "fallback", "judge"]
+__all__ = ["SELECT_VERSION", "Inputs", "Selection", "Sources", "fallback", "judge"]
 
 SELECT_VERSION = 1
 Mode = Literal["partial", "all", "none"]
@@ -107,6 +113,15 @@ def fallback(impact_map: ImpactMap | None, reason: str) -> Selection:
 
 
 @dataclass(frozen=True, slots=True)
+class Sources:
+    """Python sources, read by the edge when a rule asks (the `assignment` rule)."""
+
+    old: Callable[[str], str | None]  # a file at the map's commit
+    new: Callable[[str], str | None]  # a file at head
+    grep: Callable[[frozenset[str]], tuple[str, ...]]  # .py files at head with one word
+
+
+@dataclass(frozen=True, slots=True)
 class Inputs:
     """What the edge read from git for one selection."""
 
@@ -115,6 +130,7 @@ class Inputs:
     head_imports: Mapping[str, tuple[str, ...] | None]  # added/modified .py at head
     texts: Mapping[str, tuple[str | None, str | None]]  # pyproject, dependency files
     config: Config
+    sources: Sources | None = None  # without it, module-level changes are never narrowed
 
 
 def judge(impact_map: ImpactMap, inputs: Inputs) -> Selection:
@@ -293,21 +309,81 @@ class _Judge:
     def changed_lines(self, path: str, spans: tuple[tuple[int, int, int], ...]) -> None:
         lookup = [source.Span(a, b, str(u)) for a, b, u in spans]
         functions: set[int] = set()
-        module_level = False
+        module_lines: list[int] = []
         hunks = self.inputs.hunks.get(path)
-        if not hunks:  # a mode change, or no text diff: judge it as the whole module
-            module_level = True
         for first, last in hunks or ():
             for line in range(first, min(last, first + 10_000) + 1):
                 found = source.innermost(lookup, line)
                 if found is None:
-                    module_level = True
+                    module_lines.append(line)
                 else:
                     functions.add(int(found.qualname))
         for unit in functions:
             self.function(path, unit)
-        if module_level:
+        # No hunks: a mode change, or no text diff: judged as the whole module.
+        if (module_lines or not hunks) and not self.assignment(path, module_lines):
             self.dependents([path], path, "module-level code changed", rule="module-level")
+
+    def assignment(self, path: str, lines: list[int]) -> bool:
+        """Judge a change to the values of top-level assignments by who reads the names
+        (rule: assignment); False when it cannot, and the module-level rule judges it."""
+        sources = self.inputs.sources
+        if sources is None or self.map.import_units is None or not lines:
+            return False
+        old, new = sources.old(path), sources.new(path)
+        names = source.assigned_names(old, new, lines) if old and new else None
+        if not names:
+            return False
+        shown = ", ".join(sorted(names))
+        readers: set[int] = set()
+        for file in sorted({path, *sources.grep(names | source.DYNAMIC_ACCESS)}):
+            why = self.readers(file, path, names, sources, readers)
+            if why is not None:
+                self.reason(path, f"{shown} assigned, but {why}: falling back")
+                return False
+        self.acc.units.update(readers)
+        if not _is_test_file(path):  # the module's own doctests
+            self.acc.named.update(self.tests_by_file.get(path, ()))
+        runs = len(self.map.tests_touching(readers)) if readers else 0
+        self.reason(
+            path,
+            f"{shown} assigned: {len(readers)} recorded functions may read it, "
+            f"{runs} tests ran them (rule: assignment)",
+        )
+        return True
+
+    def readers(
+        self, file: str, changed: str, names: frozenset[str], sources: Sources, found: set[int]
+    ) -> str | None:
+        """Add the units of `file` that may read `names` to `found`; or say why the
+        assignment rule cannot judge (a read at import time, an unreadable file)."""
+        text = sources.new(file)
+        if text is None:
+            return f"{file} cannot be read"
+        skip = source.assignment_lines(text, names) if file == changed else frozenset()
+        mentioned = source.mentions(text, names, skip)
+        if mentioned is None:
+            return f"{file} does not parse"
+        if mentioned.module_level:
+            return f"{file}:{mentioned.module_level[0]} may read it at import time"
+        if mentioned.docstrings and not _is_test_file(file):
+            self.acc.named.update(self.tests_by_file.get(self.node_path(file), ()))
+        units = self.function_units(file)
+        import_units = self.map.import_units or frozenset()
+        for qualname in sorted(mentioned.functions):
+            for unit in units.get(qualname, ()):
+                if unit in import_units:
+                    return f"{qualname}() in {file} reads it and ran while importing"
+                found.add(unit)
+        return None
+
+    def function_units(self, file: str) -> dict[str, list[int]]:
+        """Qualified name -> the map's units of the functions of `file`."""
+        found: dict[str, list[int]] = {}
+        for _, _, unit in self.map.spans.get(file, ()):
+            qualname = self.map.units[unit].split("::", 1)[1].rsplit("@", 1)[0]
+            found.setdefault(qualname, []).append(unit)
+        return found
 
     def function(self, path: str, unit: int) -> None:
         self.acc.units.add(unit)

@@ -11,6 +11,7 @@ Format (version 1), a JSON object, gzip-compressed when written by tiered-ci
      "postings": ["<base64 of varint footprint deltas>", ...],  (one per unit)
      "tests": {"tests/test_a.py": {"test_f": footprint, "TestA::test_g[1]": footprint}},
      "global": footprint,
+     "import_time": footprint,   (optional: what ran while collecting, i.e. importing)
      "imports": {"src/a.py": ["json", "pkg.b", ...]},
      "distributions": {"requests": ["requests"]},
      "requires": {"requests": ["urllib3", ...]}, "plugins": ["pytest-xdist"]}
@@ -21,7 +22,10 @@ module-level code of a file (`mod:`), a non-Python file opened (`file:`), or
 see). Footprints are deduplicated (parametrized tests share one) and stored
 as sorted deltas, which keeps a 60,000-test map small (see bench_impact).
 `global` is what ran outside any test and any collector: a change there can
-affect every test.
+affect every test. `import_time` is what ran while pytest collected (imported
+test modules and conftests): a value computed then is seen by every later
+importer, not only by the tests charged with it. A map without it (older
+tiered-ci) is read as "unknown", and the rules that need it fall back.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ class ImpactMap:
     plugins: tuple[str, ...] = ()
     # pytest's rootdir, repository-relative ("" at the top): node ids are relative to it.
     rootdir: str = ""
+    # Units that ran while collecting; None when the map does not say (older maps).
+    import_units: frozenset[int] | None = None
 
     def test_path(self, test: str) -> str:
         """The repository-relative file of a test node id."""
@@ -94,6 +100,11 @@ class ImpactMap:
             file, _, rest = test.partition("::")
             tests.setdefault(file, {})[rest] = footprints.setdefault(units, len(footprints))
         glob = footprints.setdefault(self.global_units, len(footprints))
+        imported = (
+            footprints.setdefault(self.import_units, len(footprints))
+            if self.import_units is not None
+            else None
+        )
         postings: list[list[int]] = [[] for _ in self.units]
         for index, units in enumerate(footprints):
             for unit in units:
@@ -113,6 +124,7 @@ class ImpactMap:
             "postings": [encode(found) for found in postings],
             "tests": tests,
             "global": glob,
+            **({"import_time": imported} if imported is not None else {}),
             "imports": {path: list(names) for path, names in sorted(self.imports.items())},
             "distributions": {d: list(m) for d, m in sorted(self.distributions.items())},
             "requires": {d: list(r) for d, r in sorted(self.requires.items())},
@@ -276,6 +288,7 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
         raise ValueError("a test names a footprint the map does not have")
     tests = _Footprints(test_index, codes, postings)
     global_units = tests.footprint(_int(doc["global"]))
+    import_units = tests.footprint(_int(doc["import_time"])) if "import_time" in doc else None
     return ImpactMap(
         commit=str(doc["commit"]),
         clean=bool(doc["clean"]),
@@ -294,6 +307,7 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
         },
         plugins=tuple(str(p) for p in _list(doc["plugins"])),
         rootdir=str(doc.get("rootdir", "")),
+        import_units=import_units,
     )
 
 
@@ -351,13 +365,17 @@ def merge(maps: Iterable[ImpactMap]) -> ImpactMap:
     tests: dict[str, set[int]] = {}
     spans: dict[str, set[tuple[int, int, str]]] = {}
     global_units: set[int] = set()
+    import_units: set[int] = set()
     for one in maps:
         index = [units.setdefault(name, len(units)) for name in one.units]
         for test, footprint in one.tests.items():
             tests.setdefault(test, set()).update(index[u] for u in footprint)
         global_units.update(index[u] for u in one.global_units)
+        import_units.update(index[u] for u in one.import_units or ())
         for path, found in one.spans.items():
             spans.setdefault(path, set()).update((a, b, one.units[u]) for a, b, u in found)
+    # Unknown in any part: unknown in the whole.
+    known = all(m.import_units is not None for m in maps)
     for named in spans.values():
         for _, _, name in named:
             units.setdefault(name, len(units))
@@ -375,4 +393,5 @@ def merge(maps: Iterable[ImpactMap]) -> ImpactMap:
         requires={k: v for m in maps for k, v in m.requires.items()},
         plugins=tuple(sorted({p for m in maps for p in m.plugins})),
         rootdir=first.rootdir,
+        import_units=frozenset(import_units) if known else None,
     )

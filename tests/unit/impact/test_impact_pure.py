@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,109 @@ def test_encoded_lists_round_trip(values: list[int]) -> None:
 def test_a_truncated_encoded_list_is_an_error() -> None:
     with pytest.raises(ValueError, match="truncated"):
         store.decode("gA==")  # one byte with the continuation bit set
+
+
+def test_what_ran_at_import_round_trips_and_is_unknown_if_any_part_does_not_say(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "map.json.gz"
+    known = dataclasses.replace(_sample_map(), import_units=frozenset({0}))
+    store.write(path, known)
+    assert store.read(path).import_units == frozenset({0})
+    assert store.merge([known, known]).import_units == frozenset({0})
+    assert store.merge([known, _sample_map()]).import_units is None  # an older part
+
+
+MODULE = """\
+LIMIT = 10
+NAMES: list[str] = ["a", "b"]
+__all__ = ["LIMIT", "NAMES"]
+DERIVED = compute()
+
+
+def f():
+    return LIMIT
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "names"),
+    [
+        ("LIMIT = 10", "LIMIT = 11", {"LIMIT"}),
+        ('NAMES: list[str] = ["a", "b"]', 'NAMES: list[str] = ["a"]', {"NAMES"}),
+        # A value with a call may do anything at import; a new annotation, a new target,
+        # a dunder, a statement added: not a change of one value.
+        ("LIMIT = 10", "LIMIT = int(10)", None),
+        ("NAMES: list[str]", "NAMES: tuple[str, ...]", None),
+        ("LIMIT = 10", "LIMIT = OTHER = 10", None),
+        ('__all__ = ["LIMIT", "NAMES"]', '__all__ = ["LIMIT"]', None),
+        ("DERIVED = compute()", "DERIVED = compute(1)", None),
+        ("LIMIT = 10\n", "LIMIT = 10\nprint(LIMIT)\n", None),
+    ],
+)
+def test_assigned_names_only_when_nothing_but_values_changed(
+    old: str, new: str, names: set[str] | None
+) -> None:
+    changed = MODULE.replace(old, new, 1)
+    first = next(
+        i for i, line in enumerate(MODULE.splitlines(), 1) if old.split("\n", maxsplit=1)[0] in line
+    )
+    found = source.assigned_names(MODULE, changed, [first])
+    assert (set(found) if found is not None else None) == names
+
+
+def test_a_changed_line_between_statements_is_not_an_assignment() -> None:
+    assert source.assigned_names(MODULE + "\n# note\n", MODULE + "\n# other\n", [10]) is None
+
+
+READER = """\
+'''Uses LIMIT (a module docstring: a doctest may read it).'''
+from sample.calc import LIMIT
+__all__ = ["LIMIT"]
+
+
+def by_name():
+    return LIMIT
+
+
+def by_attribute(calc):
+    return calc.LIMIT
+
+
+def by_string(monkeypatch):
+    monkeypatch.setattr("sample.calc.LIMIT", 1)
+
+
+def computed(module, name):
+    return getattr(module, name)
+
+
+def literal(module):
+    return getattr(module, "OTHER")
+
+
+def namespace(module):
+    return vars(module)
+
+
+def unrelated():
+    return LIMITED
+"""
+
+
+def test_mentions_find_every_way_a_function_may_read_a_name() -> None:
+    found = source.mentions(READER, frozenset({"LIMIT"}))
+    assert found is not None
+    assert found.functions == {"by_name", "by_attribute", "by_string", "computed", "namespace"}
+    assert found.module_level == ()  # the import (same name) and __all__ do not read it
+    assert found.docstrings
+
+
+def test_a_read_outside_a_function_or_under_another_name_is_module_level() -> None:
+    text = "from sample.calc import LIMIT as CAP\nDOUBLE = CAP * 2\n"
+    found = source.mentions(text, frozenset({"LIMIT"}))
+    assert found is not None
+    assert found.module_level == (1,)
+    skipped = source.mentions("LIMIT = 1\n", frozenset({"LIMIT"}), frozenset({1}))
+    assert skipped is not None
+    assert skipped.module_level == ()
