@@ -593,6 +593,7 @@ def test_width_second():
 """,
     "tests/test_programs.py": """\
 import subprocess
+from pathlib import Path
 
 
 def test_git_runs_no_code_of_ours():
@@ -601,6 +602,22 @@ def test_git_runs_no_code_of_ours():
 
 def test_a_shell_may():
     assert subprocess.run(["sh", "-c", "exit 0"]).returncode == 0
+
+
+def test_a_pager_or_filter_runs_no_code_of_ours():
+    out = subprocess.run(["cat"], input="x", capture_output=True, text=True)
+    assert subprocess.run(["head", "-c", "0"], input="y", text=True).returncode == 0
+    assert out.stdout == "x"
+
+
+def test_a_program_of_the_repository_named_like_a_filter_may():
+    script = Path(__file__).with_name("cat")
+    script.write_text("#!/bin/sh\\nexit 0\\n")
+    script.chmod(0o755)
+    try:
+        assert subprocess.run([str(script)]).returncode == 0
+    finally:
+        script.unlink()
 """,
     "tests/test_resource.py": """\
 import pkgutil
@@ -662,6 +679,14 @@ def test_python_source_read_as_data_is_recorded_and_read_by_machinery_is_not(
     # Any program but git may run the repository's code (a shell running python).
     assert store.SPAWN not in named["tests/test_programs.py::test_git_runs_no_code_of_ours"]
     assert store.SPAWN in named["tests/test_programs.py::test_a_shell_may"]
+    assert (
+        store.SPAWN
+        not in named["tests/test_programs.py::test_a_pager_or_filter_runs_no_code_of_ours"]
+    )
+    assert (
+        store.SPAWN
+        in named["tests/test_programs.py::test_a_program_of_the_repository_named_like_a_filter_may"]
+    )
 
 
 def test_a_function_change_selects_its_readers_not_everything(
@@ -676,6 +701,7 @@ def test_a_function_change_selects_its_readers_not_everything(
         "tests/test_calc.py::test_big[20]",
         "tests/test_cli.py::test_subprocess",
         "tests/test_programs.py::test_a_shell_may",
+        "tests/test_programs.py::test_a_program_of_the_repository_named_like_a_filter_may",
         "tests/test_source.py::test_reads_the_module_as_text",
         "tests/test_source.py::test_inspects_the_source",
     }

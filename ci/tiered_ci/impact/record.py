@@ -50,10 +50,16 @@ GLOBAL = "global"
 _SPAWN_EVENTS = frozenset(
     {"subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system"}
 )
-# The one program known never to run the repository's code (GitPython and test helpers
-# start it constantly). Any other child may: python and console scripts directly, a
-# shell, make, uv or a container through them. What runs in it cannot be measured.
-_NEVER_OURS = frozenset({"git", "git.exe"})
+# Programs known never to run the repository's code: git (GitPython and test helpers
+# start it constantly) and the text filters and pagers that tests of command-line tools
+# pipe output through (a pager test runs `less` or `cat`, an editor test `sed -i`). None
+# of them starts a program of the test's choosing. Any other child may: python and
+# console scripts directly, a shell, make, uv, an editor or a container through them.
+# What runs in it cannot be measured.
+_NEVER_OURS = frozenset(
+    {"git", "cat", "head", "tail", "less", "more", "sed", "sort", "uniq", "wc", "tr", "cut"}
+    | {"grep", "true", "false", "echo", "printf", "tee", "diff", "cmp"}
+)
 # Folders under the root that hold installed code, not the repository's own.
 _NOT_OURS = frozenset({".venv", "venv", ".nox", ".tox", "site-packages", "node_modules", ".git"})
 
@@ -337,8 +343,12 @@ class Recorder:
         else:  # os.exec, os.posix_spawn
             program = args[0]
         text = _fsname(program)
-        # An unknown shape may run our code; so may anything but git.
-        return text is None or os.path.basename(text) not in _NEVER_OURS
+        # An unknown shape may run our code; so may anything not known never to, and any
+        # program of the repository itself (a `bin/cat` script is no cat).
+        if text is None or (os.sep in text and self._relative(os.path.abspath(text))):
+            return True
+        name = os.path.basename(text)
+        return name.removesuffix(".exe").lower() not in _NEVER_OURS
 
     # --- the map -----------------------------------------------------------------
 
