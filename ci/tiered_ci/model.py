@@ -172,6 +172,9 @@ class Service:
     contexts: Mapping[str, str] = field(default_factory=dict)
     # Why the build inputs cannot be known (an unset compose variable...): watch everything.
     unresolved: str = ""
+    # Build args whose value the build machine's environment decides (compose `args: [NAME]`,
+    # or a value using an unset variable): unknown when a COPY source uses them.
+    open_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

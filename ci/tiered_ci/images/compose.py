@@ -65,6 +65,7 @@ class ComposeBuild:
     image: str | None = None
     contexts: Mapping[str, str] = field(default_factory=dict)
     unresolved: str | None = None  # why the build inputs cannot be known
+    open_args: tuple[str, ...] = ()  # build args the build machine's environment decides
 
     def overlay(self, later: ComposeBuild) -> ComposeBuild:
         """`later` (an override file, or the extending service) wins key by key."""
@@ -73,10 +74,18 @@ class ComposeBuild:
             context=later.context or self.context,
             dockerfile=later.dockerfile or self.dockerfile,
             target=later.target or self.target,
-            args={**self.args, **later.args},
+            args={
+                **{k: v for k, v in self.args.items() if k not in later.open_args},
+                **later.args,
+            },
             image=later.image or self.image,
             contexts={**self.contexts, **later.contexts},
             unresolved=later.unresolved or self.unresolved,
+            open_args=tuple(
+                dict.fromkeys(
+                    [*(n for n in self.open_args if n not in later.args), *later.open_args]
+                )
+            ),
         )
 
     def to_service(self, name: str) -> Service:
@@ -99,6 +108,7 @@ class ComposeBuild:
             depends_on=depends,
             contexts=dict(self.contexts),
             unresolved=unresolved,
+            open_args=self.open_args,
         )
 
 
@@ -341,11 +351,7 @@ def _interpolated_build(
         contexts[name] = _repo_path(base, written) if local else written
         if local and _outside(contexts[name]):
             unresolved = f"{key}.additional_contexts.{name}: {written} is outside the repository"
-    args = {
-        name: _scalar(value, lookup) or ""
-        for name, value in _pairs(raw.get("args"), f"{key}.args").items()
-        if value is not None
-    }
+    args, open_args = _args(raw.get("args"), key, lookup)
     return ComposeBuild(
         where=where,
         context=context,
@@ -355,7 +361,31 @@ def _interpolated_build(
         image=_scalar(image, lookup) or None,
         contexts=contexts,
         unresolved=unresolved,
+        open_args=open_args,
     )
+
+
+def _args(value: object, key: str, lookup: Lookup) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Build args, and the names whose value the build machine decides.
+
+    A bare `NAME` (or `NAME:` with no value) takes its value from the environment of
+    whoever runs the build, and so does a value using a variable that is set neither
+    in `.env` nor here: Compose would use an empty string at plan time, but the build
+    machine may have it. Such args are still passed as Compose reads them; only the
+    Dockerfile's sources treat them as unknown.
+    """
+    args: dict[str, str] = {}
+    open_args: list[str] = []
+    for name, raw in _pairs(value, f"{key}.args").items():
+        if raw is None:
+            open_args.append(name)
+            continue
+        try:
+            args[name] = _scalar(raw, lookup, strict=True) or ""
+        except Unresolved:
+            args[name] = _scalar(raw, lookup) or ""  # a required variable still fails here
+            open_args.append(name)
+    return args, tuple(open_args)
 
 
 def _scalar(value: object, lookup: Lookup, *, strict: bool = False) -> str | None:

@@ -129,6 +129,7 @@ def _merge(explicit: Service, found: Service | None) -> Service:
         paths=explicit.paths,
         target=explicit.target if "target" in keys else found.target,
         args=explicit.args if "args" in keys else found.args,
+        open_args=() if "args" in keys else found.open_args,
         depends_on=tuple(dict.fromkeys([*explicit.depends_on, *found.depends_on])),
         contexts=explicit.contexts if "additional-contexts" in keys else found.contexts,
         keys=keys,
@@ -226,7 +227,9 @@ def service_watch(
         return build_watch(service, shared=shared, sources=None, ignores=ignores, extra=whole_named)
     from tiered_ci.images.dockerfile import context_sources  # noqa: PLC0415 - only a Dockerfile read pays
 
-    found = context_sources(dockerfile, named=service.contexts, build_args=service.args)
+    build_args: dict[str, str | None] = {**service.args}
+    build_args.update(dict.fromkeys(service.open_args))  # None: the build machine decides
+    found = context_sources(dockerfile, named=service.contexts, build_args=build_args)
     if found.unresolved is not None:
         return build_watch(
             service,

@@ -128,15 +128,16 @@ def stage_names(parsed: Collection[Instruction]) -> frozenset[str]:
 
 
 def context_sources(
-    text: str, named: Collection[str] = (), build_args: Mapping[str, str] | None = None
+    text: str, named: Collection[str] = (), build_args: Mapping[str, str | None] | None = None
 ) -> Sources:
     """The context paths `text` (a Dockerfile) reads, or why they cannot be known.
 
     `named` are the additional build contexts the service defines, `build_args`
     the `--build-arg`s it is built with (compose `build.args`, the config's
-    `args`): variables in sources resolve from them, the ARG defaults and ENV
-    values in scope (tiered_ci.images.variables); a stretch that stays unknown
-    widens only the path segment it stands in.
+    `args`; None: a value the build machine decides): variables in sources
+    resolve from them, the ARG defaults and ENV values in scope
+    (tiered_ci.images.variables); a stretch that stays unknown widens only the
+    path segment it stands in.
     """
     lines = text.splitlines()
     parsed = instructions(text)

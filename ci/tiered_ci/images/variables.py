@@ -219,7 +219,7 @@ class Scope:
     the config's `args`).
     """
 
-    build_args: Mapping[str, str]
+    build_args: Mapping[str, str | None]  # None: given, with a value nobody knows yet
     escape: str = "\\"
     global_args: dict[str, Word | None] = field(default_factory=dict)
     stage_envs: dict[str, dict[str, Word | None]] = field(default_factory=dict)
@@ -256,7 +256,8 @@ class Scope:
             name, sep, default = item.partition("=")
             value: Word | None
             if name in self.build_args:
-                value = (self.build_args[name],)
+                given = self.build_args[name]
+                value = None if given is None else (given,)
             elif sep:
                 value = self.expand(default)
             elif self.env is not None and name in self.global_args:

@@ -63,9 +63,15 @@ def test_compose_build_sections_become_services(tmp_path: Path) -> None:
             "web",
             target="runtime",
             args={"VERSION": "2", "DEBUG": "false"},
+            open_args=("FROM_ENV",),
         ),
         "worker": Service(
-            "worker", ".", "services/worker/Dockerfile", "worker", args={"MODE": "batch"}
+            "worker",
+            ".",
+            "services/worker/Dockerfile",
+            "worker",
+            args={"MODE": "batch"},
+            open_args=("PASSED_THROUGH",),
         ),
     }
 

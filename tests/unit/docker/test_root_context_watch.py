@@ -187,3 +187,62 @@ def test_origin_names_the_dockerfile_line(tmp_path: Path) -> None:
     # a service's own folder is watched whole; the line is the COPY that reads the path
     assert origin("own", "own/app/m.py") == "own/Dockerfile:2: COPY app /app"
     assert origin("own", "own/notes.txt") is None
+
+
+@pytest.mark.critical
+def test_an_arg_the_build_machine_decides_is_unknown(tmp_path: Path) -> None:
+    # `- MIX_ENV` (bare) and `${UNSET}` take their value from the environment of whoever
+    # runs the build: the default in the Dockerfile may not be what it copies.
+    compose = """\
+    services:
+      bare:
+        build:
+          context: .
+          dockerfile: src/flags/Dockerfile
+          args: ["MIX_ENV"]
+      unset:
+        build:
+          context: .
+          dockerfile: src/flags/Dockerfile
+          args:
+            MIX_ENV: ${NOT_IN_DOTENV}
+      overridden:
+        build:
+          context: .
+          dockerfile: src/flags/Dockerfile
+          args:
+            MIX_ENV: ${NOT_IN_DOTENV}
+    """
+    override = """\
+    services:
+      overridden:
+        build:
+          args:
+            MIX_ENV: test
+    """
+    found = watches(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.tiered-ci]\nservices-from = "compose"\n',
+            "compose.yaml": compose,
+            "compose.override.yaml": override,
+            "src/flags/Dockerfile": FLAGS_DOCKERFILE,
+        },
+    )
+    every_config = ["src/flags/config/prod.exs", "src/flags/config/dev.exs"]
+    every_config += ["src/flags/config/test.exs", "src/flags/lib/a.ex"]
+    assert claimed(found["bare"], *PATHS) == every_config
+    assert claimed(found["unset"], *PATHS) == every_config
+    # a later compose file that sets the value makes it known again
+    assert claimed(found["overridden"], *PATHS) == ["src/flags/config/test.exs", PATHS[3]]
+
+
+def test_a_later_bare_arg_reopens_a_value_an_earlier_file_set() -> None:
+    from tiered_ci.images.compose import ComposeBuild  # noqa: PLC0415 - this test only
+
+    merged = ComposeBuild("a", args={"X": "1", "Y": "2"}).overlay(
+        ComposeBuild("b", open_args=("X",))
+    )
+    assert (merged.args, merged.open_args) == ({"Y": "2"}, ("X",))
+    closed = merged.overlay(ComposeBuild("c", args={"X": "3"}))
+    assert (closed.args, closed.open_args) == ({"Y": "2", "X": "3"}, ())
