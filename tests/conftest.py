@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from support import GitRepo
 
-pytest_plugins = ["planner_fixtures", "packages_fixtures"]
+pytest_plugins = ["planner_fixtures", "packages_fixtures", "lock_fixtures"]
 
 
 # What the reusable workflow (and any CI runner) sets that changes what the code under

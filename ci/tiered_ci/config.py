@@ -159,6 +159,7 @@ _TOP_KEYS = frozenset(
         "cache",
         "coverage",
         "impact",
+        "lock",
     }
 )
 _TIER_KEYS = frozenset(
@@ -288,6 +289,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
             coverage, "fail-under", f"{PREFIX}.coverage", maximum=100.0
         ),
         impact=_impact(impact, f"{PREFIX}.impact"),
+        lock=_lock(table),
         unknown_keys=tuple(unknown),
     )
 
@@ -325,6 +327,18 @@ def _impact(table: Mapping[str, object], key: str) -> Impact:
         map=_str(table, "map", key) or _DEFAULT_IMPACT.map,
         max_age_days=_number(table, "max-age-days", key, _DEFAULT_IMPACT.max_age_days),
     )
+
+
+def _lock(table: Mapping[str, object]) -> str | bool:
+    value = table.get("lock", True)
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str) or not value.strip() or value.startswith("/"):
+        raise _Invalid(
+            f"{PREFIX}.lock: expected a repository-relative file (uv.lock or a constraints "
+            f"file) or false, got {value!r}"
+        )
+    return value
 
 
 def _max_jobs(sub: Mapping[str, object], key: str) -> int | None:

@@ -239,6 +239,9 @@ class Config:
     cache: str = "none"
     coverage_fail_under: float | None = None
     impact: Impact = field(default_factory=Impact)
+    # `lock`: True installs with uv.lock's pins when there is one; a path names the lock
+    # or constraints file (tiered_ci.locks); False installs the newest versions.
+    lock: str | bool = True
     unknown_keys: tuple[str, ...] = ()
     # False when the file has no [tool.tiered-ci] table: plan then runs on defaults
     # (everything is unmapped, so everything runs) and check-config fails.

@@ -22,9 +22,12 @@ import json
 import os
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,7 @@ from typing import Any
 import nox
 
 from tiered_ci import config as config_module
-from tiered_ci import environments
+from tiered_ci import environments, locks
 from tiered_ci._toml import tomllib
 from tiered_ci.errors import ConfigError
 from tiered_ci.model import DEFAULT_INSTALL, Config, Install, Tier
@@ -204,21 +207,100 @@ def _install_spec(  # noqa: PLR0913 - keyword flags, one per caller's need
     )
     if not spec.commands:
         return
+    lock = _find_lock(session, project)
+    if lock is not None:
+        # The lock keys the environment too: a re-locked version reinstalls.
+        spec = replace(spec, inputs=(*spec.inputs, lock.path))
     location = getattr(session.virtualenv, "location", None)
     stamp = Path(location) / environments.STAMP if location else None
     contents = {path: _read_bytes(project.root / path) for path in spec.inputs}
     key = environments.stamp_key(spec, _python_of(session), contents)
-    recorded = _read_stamp(stamp)
+    recorded, warnings = _read_stamp(stamp)
     if recorded == key:
         session.log(f"environment up to date (install key {key[:12]}): no install")
+        for warning in warnings:  # what the install said (a stale lock) still holds
+            _warn(session, warning)
         return
     if recorded is not None:
         session.log(f"install inputs changed (key {recorded[:12]} -> {key[:12]}): rebuilding")
         _recreate(session)
+    constraints, warnings = (
+        _constraints(session, project, lock, location) if lock is not None else (None, [])
+    )
     for command in spec.commands:
-        session.install(*command)
+        session.install(*command, *(("-c", constraints) if constraints else ()))
     if stamp is not None and stamp.parent.is_dir():
-        stamp.write_text(json.dumps({"key": key, "commands": spec.commands}) + "\n")
+        record = {"key": key, "commands": spec.commands, "warnings": warnings}
+        stamp.write_text(json.dumps(record) + "\n")
+
+
+def _find_lock(session: nox.Session, project: _Project) -> locks.LockFile | None:
+    """The lock this session installs with (`tool.tiered-ci.lock`); a named file that
+    does not exist stops the session."""
+    python = _python_of(session) or f"{sys.version_info.major}.{sys.version_info.minor}"
+    lock, error = locks.find_lock(
+        setting=project.config.lock,
+        python=python,
+        exists=lambda path: (project.root / path).is_file(),
+    )
+    if error is not None:
+        session.error(error)
+    return lock
+
+
+def _constraints(
+    session: nox.Session, project: _Project, lock: locks.LockFile, location: str | None
+) -> tuple[str | None, list[str]]:
+    """The constraints file of `lock` (a uv.lock exported into the environment's folder;
+    None when there is no uv to read it) and the warnings said on the way."""
+    if not lock.uv:
+        session.log(f"installing with the constraints of {lock.path} (tool.tiered-ci.lock)")
+        return lock.path, []
+    uv = _uv()
+    if uv is None:
+        warning = (
+            f"{lock.path}: no uv to export it, so this session installs the newest "
+            "versions; install uv, or set lock = false in [tool.tiered-ci] to say so"
+        )
+        _warn(session, warning)
+        return None, [warning]
+    warnings = []
+    check = _run_quiet(locks.check_command(uv, lock), project.root)
+    if check.returncode != 0:
+        warnings.append(locks.stale_message(lock, check.stderr + check.stdout))
+        _warn(session, warnings[-1])
+    export = _run_quiet(locks.export_command(uv, lock), project.root)
+    if export.returncode != 0:
+        session.error(f"{lock.path}: `uv export` failed: {export.stderr.strip()}")
+    pins = locks.constraints_from_export(export.stdout)
+    target = Path(location) if location else project.root / ".nox"
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / "tiered-ci-constraints.txt"
+    path.write_text(pins, encoding="utf-8")
+    count = len(pins.splitlines())
+    session.log(
+        f"installing with the {count} pins of {lock.path} "
+        "(lock = false in [tool.tiered-ci] installs the newest versions)"
+    )
+    return str(path), warnings
+
+
+def _uv() -> str | None:
+    """The uv nox creates environments with (nox's own lookup), else uv on PATH."""
+    from nox.virtualenv import find_uv  # noqa: PLC0415 - only a uv.lock needs it
+
+    found = find_uv()
+    return str(found[1]) if found[0] else shutil.which("uv")
+
+
+def _run_quiet(command: list[str], root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+
+
+def _warn(session: nox.Session, message: str) -> None:
+    session.warn(message)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::warning title=tiered-ci lock::{message}")  # noqa: T201
 
 
 def _folder_group(session: nox.Session, project: _Project, folder: str, name: str) -> list[str]:
@@ -246,14 +328,18 @@ def _read_bytes(path: Path) -> bytes | None:
         return None
 
 
-def _read_stamp(stamp: Path | None) -> str | None:
+def _read_stamp(stamp: Path | None) -> tuple[str | None, list[str]]:
+    """(the key an environment was installed with, the warnings its install said)."""
     if stamp is None:
-        return None
+        return None, []
     try:
-        key = json.loads(stamp.read_text(encoding="utf-8")).get("key")
+        record = json.loads(stamp.read_text(encoding="utf-8"))
+        key, warnings = record.get("key"), record.get("warnings", [])
     except (OSError, ValueError, AttributeError):
-        return None
-    return key if isinstance(key, str) else None
+        return None, []
+    if not isinstance(warnings, list):
+        warnings = []
+    return (key if isinstance(key, str) else None), [w for w in warnings if isinstance(w, str)]
 
 
 def _recreate(session: nox.Session) -> None:
