@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Literal, cast
 
 from tiered_ci._toml import tomllib
+from tiered_ci.backing.model import BackingService
+from tiered_ci.backing.parse import check_needs, parse_services
 from tiered_ci.errors import ConfigError
 from tiered_ci.events import is_branch_name
 from tiered_ci.globs import GlobError, compile_glob
@@ -160,10 +162,12 @@ _TOP_KEYS = frozenset(
         "coverage",
         "impact",
         "lock",
+        "backing-services",
     }
 )
 _TIER_KEYS = frozenset(
     {
+        "needs",
         "paths",
         "markers",
         "workers",
@@ -176,7 +180,9 @@ _TIER_KEYS = frozenset(
         "max-jobs",
     }
 )
-_DOMAIN_KEYS = frozenset({"paths", "tests", "integration-tests", "install", "python", "depends-on"})
+_DOMAIN_KEYS = frozenset(
+    {"paths", "tests", "integration-tests", "install", "python", "depends-on", "needs"}
+)
 _FAMILY_KEYS = frozenset(
     {
         "folders",
@@ -190,9 +196,10 @@ _FAMILY_KEYS = frozenset(
         "dependencies",
         "depends-on",
         "members",
+        "needs",
     }
 )
-_MEMBER_KEYS = frozenset({"install", "python"})
+_MEMBER_KEYS = frozenset({"install", "python", "needs"})
 _INSTALL_KEYS = frozenset({"root", "editable", "requirements", "groups", "extras", "packages"})
 _SERVICE_KEYS = frozenset(
     {
@@ -213,11 +220,16 @@ _IMPACT_KEYS = frozenset({"enabled", "map", "max-age-days"})
 
 def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> Config:
     unknown = _unknown(table, _TOP_KEYS, PREFIX)
+    try:
+        backing, backing_unknown = parse_services(table.get("backing-services"))
+    except ConfigError as exc:
+        raise _Invalid(str(exc)) from None
+    unknown += backing_unknown
     tiers, domains, services, triggers = {}, {}, {}, dict(DEFAULT_TRIGGERS)
     for name, sub in _subtables(table, "tiers").items():
         key = f"{PREFIX}.tiers.{name}"
         unknown += _unknown(sub, _TIER_KEYS, key)
-        tiers[name] = _tier(name, sub, key, unknown)
+        tiers[name] = _tier(name, sub, key, unknown, backing)
     for name, sub in _subtables(table, "domains").items():
         key = f"{PREFIX}.domains.{name}"
         _check_name(name, "domains", "domain")
@@ -235,6 +247,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
             python=_pythons(sub, key),
             depends_on=_globs(sub, "depends-on", key, kind="a list of domain names"),
             integration_tests=_integration_tests(sub, key, tests),
+            needs=_needs(sub, key, backing),
         )
     _check_integration_owners(domains)
     families = {}
@@ -242,7 +255,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         key = f"{PREFIX}.domain-families.{name}"
         _check_name(name, key, "domain family")
         unknown += _unknown(sub, _FAMILY_KEYS, key)
-        families[name] = _family(name, sub, key, unknown)
+        families[name] = _family(name, sub, key, unknown, backing)
     for name, sub in _subtables(table, "services").items():
         key = f"{PREFIX}.services.{name}"
         _check_name(name, "services", "service")
@@ -290,11 +303,30 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         ),
         impact=_impact(impact, f"{PREFIX}.impact"),
         lock=_lock(table),
+        backing=backing,
         unknown_keys=tuple(unknown),
     )
 
 
-def _tier(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) -> Tier:
+def _needs(
+    sub: Mapping[str, object], key: str, backing: Mapping[str, BackingService]
+) -> tuple[str, ...]:
+    """`needs = ["db", "cache"]`: backing services, each declared."""
+    needs = _globs(sub, "needs", key, kind="a list of backing service names")
+    try:
+        check_needs(key, needs, backing)
+    except ConfigError as exc:
+        raise _Invalid(str(exc)) from None
+    return needs
+
+
+def _tier(
+    name: str,
+    sub: Mapping[str, object],
+    key: str,
+    unknown: list[str],
+    backing: Mapping[str, BackingService],
+) -> Tier:
     workers = sub.get("workers")
     if workers is not None and workers != "auto" and not _is_int(workers):
         raise _Invalid(f'{key}.workers: expected a whole number or "auto", got {_type(workers)}')
@@ -312,6 +344,7 @@ def _tier(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) ->
         run_pytest=_bool(sub, "run-pytest", key, default=True),
         fan_out=_bool(sub, "fan-out", key, default=True),
         max_jobs=_max_jobs(sub, key),
+        needs=_needs(sub, key, backing),
     )
 
 
@@ -359,7 +392,13 @@ def _bool(sub: Mapping[str, object], name: str, key: str, *, default: bool) -> b
     return value
 
 
-def _family(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) -> Family:
+def _family(
+    name: str,
+    sub: Mapping[str, object],
+    key: str,
+    unknown: list[str],
+    backing: Mapping[str, BackingService],
+) -> Family:
     folders = _str(sub, "folders", key)
     if folders is None:
         raise _Invalid(f'{key}.folders: missing; expected a glob of folders ("packages/*")')
@@ -391,11 +430,17 @@ def _family(name: str, sub: Mapping[str, object], key: str, unknown: list[str]) 
         exclude=_globs(sub, "exclude", key, kind="a list of folder globs"),
         dependencies=dependencies,
         depends_on=manual,
-        members=_members(sub, key, unknown),
+        members=_members(sub, key, unknown, backing),
+        needs=_needs(sub, key, backing),
     )
 
 
-def _members(sub: Mapping[str, object], key: str, unknown: list[str]) -> dict[str, Member]:
+def _members(
+    sub: Mapping[str, object],
+    key: str,
+    unknown: list[str],
+    backing: Mapping[str, BackingService],
+) -> dict[str, Member]:
     members: dict[str, Member] = {}
     for domain, table in _table(sub, "members", key).items():
         member_key = f"{key}.members.{domain}"
@@ -405,6 +450,7 @@ def _members(sub: Mapping[str, object], key: str, unknown: list[str]) -> dict[st
         members[domain] = Member(
             install=_install(table, member_key, unknown),
             python=_pythons(table, member_key) if "python" in table else None,
+            needs=_needs(table, member_key, backing) if "needs" in table else None,
         )
     return members
 

@@ -162,6 +162,7 @@ def _domain(family: Family, folder: str, tree: Tree) -> Domain:
         # Templates fit most packages, not all: one without the folder owns none, so
         # its integration tests (if any elsewhere) stay with the tier-wide session.
         integration_tests=tuple(p for p in each(family.integration_tests) if tree.kind(p)),
+        needs=member.needs if member and member.needs is not None else family.needs,
     )
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from tiered_ci.backing.model import BackingService
+
 __all__ = [
     "CACHE_MODES",
     "COMPOSE_FILES",
@@ -106,6 +108,7 @@ class Tier:
     run_pytest: bool = True  # `quick` with false: lint only
     fan_out: bool = True  # `unit`: run as every domain shard (+ the rest), each in its env
     max_jobs: int | None = None  # `unit`: pack the shards into at most this many jobs
+    needs: tuple[str, ...] = ()  # backing services its tests need (tiered_ci.backing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,7 @@ class Domain:
     # Integration tests the domain owns: `domain-integration(<name>)` runs them, with the
     # integration tier's markers, instead of the tier-wide `integration` session.
     integration_tests: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # backing services its tests need (tiered_ci.backing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,7 @@ class Family:
     # Per-domain exceptions: a package whose test requirements file is named unlike
     # its siblings keeps its generated paths and metadata edges, only its install differs.
     members: Mapping[str, Member] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()  # backing services every member's tests need
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +158,7 @@ class Member:
 
     install: Install | None = None
     python: tuple[str, ...] | None = None
+    needs: tuple[str, ...] | None = None  # None: the family's
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +248,8 @@ class Config:
     # `lock`: True installs with uv.lock's pins when there is one; a path names the lock
     # or constraints file (tiered_ci.locks); False installs the newest versions.
     lock: str | bool = True
+    # `[tool.tiered-ci.backing-services]`: what tests need running (tiered_ci.backing).
+    backing: Mapping[str, BackingService] = field(default_factory=dict)
     unknown_keys: tuple[str, ...] = ()
     # False when the file has no [tool.tiered-ci] table: plan then runs on defaults
     # (everything is unmapped, so everything runs) and check-config fails.

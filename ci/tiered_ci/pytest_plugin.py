@@ -21,6 +21,7 @@ run once per shard and per worker whatever the split, which is what
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 
 from tiered_ci import config as ci_config
+from tiered_ci.backing import render, worker
 from tiered_ci import durations as store
 from tiered_ci import shard
 from tiered_ci.errors import CIError
@@ -119,6 +121,9 @@ def pytest_load_initial_conftests(
     # Start recording before the initial conftests import: what they run counts too.
     del parser
     _reject_separate_paths(tuple(args))
+    # Before any conftest imports: a module that reads DATABASE_URL at import time
+    # sees this worker's own database (`{worker}` of a backing service's env).
+    worker.apply_environment(os.environ)
     path = getattr(early_config.known_args_namespace, "impact_record", None)
     if path:
         from tiered_ci.impact import record  # noqa: PLC0415 - coverage only when recording
@@ -132,6 +137,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _reject_separate_paths(config.invocation_params.args)
     _register_impact_selector(config)
     _register_shards(config)
+    if os.environ.get(render.WORKER_SETUP) and not _is_xdist_controller(config):
+        config.pluginmanager.register(_WorkerSetup(), "tiered-ci-worker-setup")
 
 
 def _register_shards(config: pytest.Config) -> None:
@@ -207,6 +214,24 @@ def _is_xdist_worker(config: pytest.Config) -> bool:
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
     return config.pluginmanager.has_plugin("dsession")
+
+
+class _WorkerSetup:
+    """The backing services' `worker-setup` commands, once per process, before its first
+    test; when they fail, every test of this worker errors with what failed."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.failure: str | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        del item
+        if not self.done:
+            self.done = True
+            self.failure = worker.run_setup(os.environ)
+        if self.failure is not None:
+            pytest.fail(self.failure, pytrace=False)
 
 
 # --- sharding ---------------------------------------------------------------------
