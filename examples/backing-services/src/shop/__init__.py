@@ -1,0 +1,1 @@
+"""A shop's orders (PostgreSQL) and sessions (Redis)."""
