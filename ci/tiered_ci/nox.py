@@ -18,6 +18,7 @@ wheel works with no package index.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,7 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
@@ -37,6 +38,9 @@ import nox
 from tiered_ci import config as config_module
 from tiered_ci import environments, locks
 from tiered_ci._toml import tomllib
+from tiered_ci.backing import needs, secret_env
+from tiered_ci.backing.model import ServiceError
+from tiered_ci.backing.runner import Services
 from tiered_ci.errors import ConfigError
 from tiered_ci.model import DEFAULT_INSTALL, Config, Install, Tier
 from tiered_ci.sessions import (
@@ -381,9 +385,49 @@ def _run_pytest(  # noqa: PLR0913 - keyword switches, one per caller's need
     # may match no test in this repository: exit 5 (nothing collected) is then success.
     codes = [0, 5] if none_ok or shard_index(session.posargs) else [0]
     junit = f"--junitxml={project.reports.name}/junit-{slug}.xml"
-    session.run(
-        "python", "-m", "pytest", *args, junit, *session.posargs, env=env, success_codes=codes
+    with _backing(session, project) as backing_env:
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            *args,
+            junit,
+            *session.posargs,
+            env={**env, **backing_env},
+            success_codes=codes,
+        )
+
+
+@contextlib.contextmanager
+def _backing(session: nox.Session, project: _Project) -> Iterator[dict[str, str | None]]:
+    """The secrets the workflow hands over, and the backing services this session's
+    tests need (tiered_ci.backing), running until pytest is done, failed or interrupted."""
+    secrets = secret_env.exported(os.environ, session.warn)
+    if secrets and os.environ.get("GITHUB_ACTIONS") == "true":
+        print("\n".join(secret_env.mask_lines(secrets)))  # noqa: T201 - runner commands
+    env: dict[str, str | None] = {**secrets, secret_env.CARRIER: None}
+    wanted = needs.session_needs(project.config, session.name)
+    if not wanted:
+        yield env
+        return
+    running = Services(
+        [project.config.backing[name] for name in wanted],
+        root=project.root,
+        logs=project.reports / "services",
+        say=session.log,
+        environ={**secret_env.without_carrier(os.environ), **secrets},
     )
+    try:
+        running.__enter__()
+    except ServiceError as exc:
+        session.error(str(exc))
+    try:
+        yield {**env, **running.env}
+    except BaseException:
+        running.show_logs()
+        raise
+    finally:
+        running.stop()
 
 
 def _remove_coverage_data(root: Path, prefix: str) -> None:

@@ -31,9 +31,9 @@ from typing import Any
 import pytest
 
 from tiered_ci import config as ci_config
-from tiered_ci.backing import render, worker
 from tiered_ci import durations as store
 from tiered_ci import shard
+from tiered_ci.backing import render, worker
 from tiered_ci.errors import CIError
 
 __all__ = [

@@ -3,7 +3,7 @@
 A session's needs are those of the tier and domain whose tests it runs:
 `domain-shard(d)` the unit tier's and domain d's, `domain-integration(d)` the
 integration tier's and d's, `unit` (it may run every domain's tests) and
-`full-e2e` (every test) the union of everything. A name with a Python version
+`full-e2e` and `impact-record` (every test) the union of everything. A name with a Python version
 (`unit-3.12`, `domain-shard(api-3.12)`) needs what its base session needs.
 """
 
@@ -24,7 +24,7 @@ def session_needs(config: Config, session: str) -> tuple[str, ...]:
             own = config.domains[domain].needs if domain is not None else ()
             return _ordered(config, (*config.tier(tier).needs, *own))
     base = _tier(config, session)
-    if base == "full-e2e":
+    if base in ("full-e2e", "impact-record"):
         return _ordered(config, _everything(config))
     if base == "unit":
         domains = (n for d in config.domains.values() for n in d.needs)
@@ -47,7 +47,7 @@ def _domain(config: Config, name: str) -> str | None:
 
 
 def _tier(config: Config, session: str) -> str:
-    if session in config.tiers or session in ("unit", "full-e2e"):
+    if session in config.tiers or session in ("unit", "full-e2e", "impact-record"):
         return session
     base, dash, _version = session.rpartition("-")
     return base if dash else session
