@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tiered_ci import full_validation
+from tiered_ci.backing.needs import entry_needs
 from tiered_ci.changes import ChangedFile, ChangeSet
 from tiered_ci.events import Trigger
 from tiered_ci.mapping import IMAGE_INPUT_ONLY, Reason, Selection, literal_prefix
@@ -41,11 +42,14 @@ class MatrixEntry:
     session: str
     args: str = ""
     python: str | None = None  # the version a per-version session needs (the job's setup)
+    needs: tuple[str, ...] = ()  # backing services its tests need (tiered_ci.backing)
 
     def to_json(self) -> dict[str, str]:
         data = {"session": self.session, "args": self.args}
         if self.python is not None:
             data["python"] = self.python
+        if self.needs:
+            data["needs"] = " ".join(self.needs)
         return data
 
 
@@ -166,6 +170,7 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
         seconds=domain_seconds or {},
     )
     session_reasons += [Reason("matrix", None, None, note) for note in packing]
+    matrix = tuple(replace(e, needs=entry_needs(config, e.session, e.args)) for e in matrix)
     reasons = [*session_reasons, *_selection_reasons(selection, domains, services, mode)]
     if fallback is not None and mode == "all":
         reasons.insert(0, Reason("mode:all", None, None, fallback))

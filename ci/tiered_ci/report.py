@@ -119,6 +119,12 @@ def explain_lines(plan: Plan, *, every: bool = False) -> list[str]:
     if quiet:
         counts = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in quiet.items())
         lines.append(f"  ({counts} not shown: no changed file is near them; --explain=all)")
+    needing = [e for e in plan.matrix if e.needs]
+    if needing:
+        lines.append("backing services (started by the job, for its tests):")
+        for entry in needing:
+            job = f"{entry.session} {entry.args}".strip()
+            lines.append(f"  {inline(job)}: {inline(', '.join(entry.needs))}")
     if plan.notes:
         lines.append("notes:")
         lines += [f"  {inline(note)}" for note in plan.notes]
