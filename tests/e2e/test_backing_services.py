@@ -5,9 +5,8 @@ and Ctrl-C.
 
 No container engine runs on the test machines: the services are the `command`
 kind, as the example declares them. Leftovers are found by a marker variable put
-in nox's environment: every process it starts (pytest, postgres and each of its
-children, redis) inherits it, so any process still carrying it afterwards is one
-the session left behind.
+in nox's environment and by the folders the services ran in (tests/backing_support.py):
+any process still holding either afterwards is one the session left behind.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from backing_support import leftovers, service_folders
 from support import PROJECT_ROOT, GitRepo, git_env
-
-from tiered_ci.backing.process import processes_with
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -73,20 +72,6 @@ def _env(marker: str) -> dict[str, str]:
     return env
 
 
-def leftovers(marker: str) -> list[str]:
-    """Every live process (not a zombie) that inherited `marker`, with its command line."""
-    found = []
-    for pid in processes_with(f"LEFTOVER_MARKER={marker}\0"):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        if not re.search(r"^State:\s+Z", status, re.MULTILINE):
-            found.append(f"{pid}: {command.decode(errors='replace')}")
-    return found
-
-
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Example:
     _postgres_and_redis()
@@ -107,7 +92,9 @@ def junit(root: Path, slug: str) -> ET.Element:
 def test_postgres_starts_and_the_tests_run_against_it(example: Example) -> None:
     assert example.orders.returncode == 0, example.orders.stdout + example.orders.stderr
     log = example.orders.stderr
-    assert re.search(r"backing service db: command ready on 127\.0\.0\.1:\d+ in [\d.]+ s", log)
+    assert re.search(
+        r"backing service db: command ready on 127\.0\.0\.1:\d+ in /\S+ after [\d.]+ s", log
+    )
     # The orders tests need only the database: redis is not started for them.
     assert "backing service cache" not in log
     suite = junit(example.root, "domain-integration-orders")
@@ -135,7 +122,9 @@ def test_two_workers_get_two_databases(example: Example) -> None:
 
 def test_nothing_is_left_running_after_a_session(example: Example) -> None:
     assert example.orders.returncode == 0
-    assert leftovers(example.marker) == []
+    folders = service_folders(example.orders.stderr)
+    assert len(folders) == 1
+    assert leftovers(example.marker, folders) == []
 
 
 def test_a_session_starts_only_what_its_tests_need(example: Example) -> None:
@@ -144,7 +133,7 @@ def test_a_session_starts_only_what_its_tests_need(example: Example) -> None:
     assert re.search(r"backing service cache: command ready on 127\.0\.0\.1:\d+", ran.stderr)
     assert "backing service db" not in ran.stderr
     assert "2 passed" in ran.stdout
-    assert leftovers(example.marker) == []
+    assert leftovers(example.marker, service_folders(ran.stderr)) == []
 
 
 @pytest.fixture
@@ -171,7 +160,10 @@ def test_a_service_that_never_gets_ready_fails_the_session_naming_it(
     assert "127.0.0.1:9 - no response" in ran.stderr  # the check's last output
     assert "database system is ready to accept connections" in ran.stderr  # the service's
     assert "python -m pytest" not in ran.stderr  # the tests never started
-    assert leftovers(example.marker) == []
+    # Not announced (never ready): its folder is the postgres command line's -D.
+    folders = re.findall(r"-D (/\S+)/data", ran.stderr)
+    assert folders
+    assert leftovers(example.marker, folders) == []
 
 
 def test_ctrl_c_stops_the_services(example: Example) -> None:
@@ -187,6 +179,7 @@ def test_ctrl_c_stops_the_services(example: Example) -> None:
         "    time.sleep(120)\n",
         encoding="utf-8",
     )
+    lines: list[str] = []
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "nox", "-s", ORDERS, "--", "-k", "test_waits"],
@@ -196,16 +189,23 @@ def test_ctrl_c_stops_the_services(example: Example) -> None:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        assert process.stdout is not None
+        reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()))
+        reader.start()
         for _ in range(1200):  # the test has started: postgres is up, pytest runs
             if started.exists() or process.poll() is not None:
                 break
             time.sleep(0.1)
-        assert started.exists(), process.communicate()[0]
-        assert leftovers(example.marker), "postgres should be running now"
+        assert started.exists(), "".join(lines)
+        folders = service_folders("".join(lines))
+        running = leftovers(example.marker, folders)
+        assert any("postgres" in line for line in running), running
         process.send_signal(signal.SIGINT)
-        output = process.communicate(timeout=120)[0]
+        process.wait(timeout=120)
+        reader.join(timeout=60)
     finally:
         waiting.unlink()
+    output = "".join(lines)
     assert process.returncode != 0
     assert "interrupted" in output.lower(), output
-    assert leftovers(example.marker) == []
+    assert leftovers(example.marker, folders) == []

@@ -38,6 +38,7 @@ __all__ = [
     "free_port",
     "processes_with",
     "search_path",
+    "session_members",
     "start",
 ]
 
@@ -125,9 +126,9 @@ class LocalProcess:
                     _signal_group(self.popen.pid, signal.SIGKILL)
                     self.popen.wait(timeout=STOP_TIMEOUT)
             # Its group may outlive it (a child that ignores the signal), or a child
-            # may have left the group: nothing of it stays behind.
+            # may have left the group: nothing of its session or its token stays behind.
             _signal_group(self.popen.pid, signal.SIGKILL)
-            _sweep(self.token)
+            _sweep(self.token, self.popen.pid)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -184,8 +185,8 @@ def _prepare(  # noqa: PLR0913 - one command's whole context
             group=user.gid if user else None,
             extra_groups=[] if user else None,
         )
-    except FileNotFoundError:
-        raise ServiceError(_not_found(service, argv[0], "prepare")) from None
+    except (FileNotFoundError, PermissionError):
+        raise ServiceError(_not_found(service, argv[0], "prepare", user)) from None
     except subprocess.TimeoutExpired:
         raise ServiceError(
             f"backing service {service.name!r}: prepare command {command} took longer than "
@@ -225,14 +226,17 @@ def _spawn(  # noqa: PLR0913 - one command's whole context
             group=user.gid if user else None,
             extra_groups=[] if user else None,
         )
-    except FileNotFoundError:
-        raise ServiceError(_not_found(service, argv[0], "command")) from None
+    except (FileNotFoundError, PermissionError):
+        raise ServiceError(_not_found(service, argv[0], "command", user)) from None
 
 
-def _not_found(service: BackingService, program: str, key: str) -> str:
+def _not_found(service: BackingService, program: str, key: str, user: _User | None) -> str:
     where = f"tool.tiered-ci.backing-services.{service.name}"
+    # As another user, a program in a folder that user cannot read is as good as missing.
+    runs_as = f" (as run-as user {user.name!r})" if user is not None else ""
     return (
-        f"backing service {service.name!r}: {key}: program {program!r} not found on PATH; "
+        f"backing service {service.name!r}: {key}: program {program!r} not found on PATH"
+        f"{runs_as}; "
         f"install it (e.g. apt-get install postgresql redis-server) or list its folder in "
         f'{where}.path (e.g. path = ["/usr/lib/postgresql/*/bin"])'
     )
@@ -259,12 +263,33 @@ def processes_with(needle: str) -> list[int]:
     return found
 
 
-def _sweep(token: str) -> None:
-    """SIGKILL every process that still carries this run's token, then wait for them."""
+def session_members(sid: int) -> list[int]:
+    """Live processes of session `sid` (Linux /proc; [] elsewhere). A service starts its
+    own session, and its children (postgres's backends) stay in it: unlike the
+    environment, which postgres and redis overwrite with their process titles."""
+    proc = Path("/proc")
+    found = []
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            if fields[0] != "Z" and int(fields[3]) == sid:
+                found.append(int(entry.name))
+    return found
+
+
+def _sweep(token: str, sid: int) -> None:
+    """SIGKILL every process of the service's session or carrying its run token, then
+    wait for them to go."""
     needle = f"{RUN_VARIABLE}={token}\0"
-    for pid in processes_with(needle):
+
+    def remaining() -> list[int]:
+        return sorted({*processes_with(needle), *session_members(sid)})
+
+    for pid in remaining():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + STOP_TIMEOUT
-    while processes_with(needle) and time.monotonic() < deadline:
+    while remaining() and time.monotonic() < deadline:
         time.sleep(0.05)

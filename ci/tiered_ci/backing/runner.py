@@ -100,9 +100,11 @@ class Services:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if error is not None and self.started and not isinstance(error, ServiceError):
-            self.show_logs()
-        self.stop()
+        try:
+            if error is not None and self.started and not isinstance(error, ServiceError):
+                self.show_logs()
+        finally:
+            self.stop()
 
     # --- starting -------------------------------------------------------------------
 
@@ -132,13 +134,14 @@ class Services:
         else:
             values, check = self._start_container(service, how, log)
         where = f"{values['host']}:{values['port']}"
+        folder = f" in {values['dir']}" if values.get("dir") else ""
         took = time.monotonic() - began
         if self.started and self.started[-1].how == "reused":
             self.say(f"backing service {service.name}: already reachable on {where}: used as is")
         else:
             self.say(
-                f"backing service {service.name}: {how} ready on {where} in {took:.1f} s "
-                f"({check}); log: {log}"
+                f"backing service {service.name}: {how} ready on {where}{folder} after "
+                f"{took:.1f} s ({check}); log: {log}"
             )
         return values
 
@@ -217,10 +220,12 @@ class Services:
         """The last lines of every started service's log (a failed run wants them)."""
         for started in self.started:
             tail = log_tail(started.log)
-            self.say(
-                f"--- backing service {started.service.name}: last lines of {started.log} ---\n"
-                f"{tail or '(empty)'}"
-            )
+            # Showing is best effort: a closed stdout must not keep a service running.
+            with contextlib.suppress(OSError):
+                self.say(
+                    f"--- backing service {started.service.name}: last lines of "
+                    f"{started.log} ---\n{tail or '(empty)'}"
+                )
 
     # --- SIGTERM is an interrupt while services run ---------------------------------
 
