@@ -36,7 +36,7 @@ from typing import Any
 import nox
 
 from tiered_ci import config as config_module
-from tiered_ci import environments, locks
+from tiered_ci import environments, escape, locks
 from tiered_ci._toml import tomllib
 from tiered_ci.backing import needs, secret_env
 from tiered_ci.backing.model import ServiceError
@@ -77,6 +77,7 @@ TIER_SESSIONS = (
     "gate",
     "impact-record",
     "domain-pack",
+    "service-logs",
 )
 # Variables through which coverage follows subprocesses (see _run_pytest).
 _COVERAGE_VARIABLES = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE")
@@ -766,6 +767,28 @@ def _impact_record(project: _Project) -> None:
         )
 
 
+def _service_logs(project: _Project) -> None:
+    if not project.config.backing:
+        return
+
+    @nox.session(name="service-logs", venv_backend="none")
+    def service_logs(session: nox.Session) -> None:
+        """Print the backing services' logs (reports/services/*.log) of the last session."""
+        logs = sorted((project.reports / "services").glob("*.log"))
+        if not logs:
+            session.skip("no backing service logs under reports/services/")
+        actions = os.environ.get("GITHUB_ACTIONS") == "true"
+        for log in logs:
+            text = log.read_text(encoding="utf-8", errors="replace")
+            # A log line must not become a workflow command (tiered_ci.escape guards ours).
+            lines = text.splitlines()
+            body = "\n".join(escape.log_line(line) for line in lines) if actions else text
+            print(f"::group::{log.name}" if actions else f"--- {log} ---")  # noqa: T201
+            print(body.rstrip())  # noqa: T201
+            if actions:
+                print("::endgroup::")  # noqa: T201
+
+
 _SESSIONS: dict[str, Callable[[_Project], None]] = {
     "quick": _quick,
     "unit": _unit_session,
@@ -782,4 +805,5 @@ _SESSIONS: dict[str, Callable[[_Project], None]] = {
     "gate": _gate,
     "impact-record": _impact_record,
     "domain-pack": _domain_pack,
+    "service-logs": _service_logs,
 }

@@ -132,16 +132,17 @@ def test_two_workers_get_two_databases(services_running: Services) -> None:
     assert psql(urls["gw1"], "SELECT to_regclass('marks') IS NULL") == "t"
 
 
-def service(name: str = "slow", **keys: Any) -> BackingService:
-    table = {"backing-services": {name: {"command": SLEEPER, **keys}}}
-    return config.parse(table, root=Path()).backing[name]
+def service(extra: dict[str, Any] | None = None, **keys: Any) -> BackingService:
+    """A `slow` service: the sleeper, with these keys (`extra` for hyphenated ones)."""
+    table = {"backing-services": {"slow": {"command": SLEEPER, **keys, **(extra or {})}}}
+    return config.parse(table, root=Path()).backing["slow"]
 
 
 def test_a_service_that_never_gets_ready_fails_naming_the_check_and_output(
     tmp_path: Path, marker: str
 ) -> None:
     running = Services(
-        [service(**{"timeout-seconds": 1})],
+        [service({"timeout-seconds": 1})],
         root=tmp_path,
         logs=tmp_path / "logs",
         say=lambda _: None,
@@ -164,7 +165,7 @@ def test_a_service_that_never_gets_ready_fails_naming_the_check_and_output(
 def test_a_service_that_exits_fails_at_once_with_its_output(tmp_path: Path, marker: str) -> None:
     quitter = ["sh", "-c", "echo bad config line 3; exit 3"]
     running = Services(
-        [service(command=quitter, **{"timeout-seconds": 300})],
+        [service({"timeout-seconds": 300}, command=quitter)],
         root=tmp_path,
         logs=tmp_path / "logs",
         say=lambda _: None,

@@ -139,12 +139,19 @@ def test_zizmor_pedantic_finds_nothing(folder: Path) -> None:
     assert "No findings to report" in result.stdout
 
 
-def test_zizmor_ignores_only_the_caller_granted_permissions() -> None:
-    """The two ignores say why: `images` inherits what the caller grants (docs/workflows.md)."""
+def test_zizmor_ignores_only_the_caller_granted_permissions_and_named_secrets() -> None:
+    """Each ignore says why: `images` inherits what the caller grants, and the session
+    steps get the secrets JSON only when the caller lists names, which alone reach the
+    tests (docs/workflows.md)."""
     text = REUSABLE.read_text(encoding="utf-8")
     ignores = re.findall(r"^(.*)# zizmor: ignore\[([\w-]+)\]$", text, re.MULTILINE)
+    secrets_json = (
+        "TIERED_CI_SECRETS_JSON: ${{ inputs.secrets-env != '' && toJSON(secrets) || '' }}"
+    )
     assert [(code.strip(), audit) for code, audit in ignores] == [
         ("name: tiered-ci", "excessive-permissions"),
+        (secrets_json, "overprovisioned-secrets"),
+        (secrets_json, "overprovisioned-secrets"),
         ("images:", "excessive-permissions"),
     ]
 
@@ -270,7 +277,17 @@ def test_reusable_workflow_shape() -> None:
     assert jobs["run"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     run_session = next(s for s in jobs["run"]["steps"] if s.get("run", "").startswith("nox -s"))
     assert run_session["run"] == 'nox -s "$SESSION" -- $ARGS'
-    assert run_session["env"] == {"SESSION": "${{ matrix.session }}", "ARGS": "${{ matrix.args }}"}
+    assert run_session["env"] == {
+        "SESSION": "${{ matrix.session }}",
+        "ARGS": "${{ matrix.args }}",
+        "TIERED_CI_SECRETS": "${{ inputs.secrets-env }}",
+        "TIERED_CI_SECRETS_JSON": "${{ inputs.secrets-env != '' && toJSON(secrets) || '' }}",
+    }
+    # Backing services: the session starts them (no `services:` block); a failed job
+    # shows their logs.
+    assert all("services" not in job for job in jobs.values())
+    logs = next(s for s in jobs["run"]["steps"] if s.get("run") == "nox -s service-logs")
+    assert logs["if"] == "failure() && matrix.needs != ''"
     # Per-domain Python versions: a matrix entry's `python` wins over the input.
     setup_uv = next(s for s in jobs["run"]["steps"] if "setup-uv" in s.get("uses", ""))
     assert setup_uv["with"]["python-version"] == "${{ matrix.python || inputs.python-version }}"

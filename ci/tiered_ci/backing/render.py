@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 __all__ = [
     "MAIN_WORKER",
@@ -59,7 +59,7 @@ def worker_id(environ: Mapping[str, str]) -> str:
 
 
 def session_environment(
-    env: Mapping[str, str], setup: list[tuple[str, tuple[str, ...]]]
+    env: Mapping[str, str], setup: Sequence[tuple[str, tuple[str, ...]]]
 ) -> dict[str, str]:
     """The variables a session exports for its tests, from the services' rendered `env`
     and their `worker-setup` commands (both after `render`).
