@@ -768,9 +768,6 @@ def _impact_record(project: _Project) -> None:
 
 
 def _service_logs(project: _Project) -> None:
-    if not project.config.backing:
-        return
-
     @nox.session(name="service-logs", venv_backend="none")
     def service_logs(session: nox.Session) -> None:
         """Print the backing services' logs (reports/services/*.log) of the last session."""

@@ -46,6 +46,7 @@ def _postgres_and_redis() -> None:
 class Example:
     repo: GitRepo
     orders: subprocess.CompletedProcess[str]  # the first run of domain-integration(orders)
+    junit: ET.Element  # its junit report (a later run of the session writes over the file)
     marker: str
 
     @property
@@ -82,11 +83,10 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Example:
     repo.git.add("-A")
     repo.commit("the example")
     marker = uuid.uuid4().hex
-    return Example(repo, nox(repo.path, marker, "-s", ORDERS), marker)
-
-
-def junit(root: Path, slug: str) -> ET.Element:
-    return ET.parse(root / "reports" / f"junit-{slug}.xml").getroot()  # noqa: S314 - ours
+    orders = nox(repo.path, marker, "-s", ORDERS)
+    report = repo.path / "reports" / "junit-domain-integration-orders.xml"
+    suite = ET.parse(report).getroot() if report.is_file() else ET.Element("none")  # noqa: S314
+    return Example(repo, orders, suite, marker)
 
 
 def test_postgres_starts_and_the_tests_run_against_it(example: Example) -> None:
@@ -97,8 +97,7 @@ def test_postgres_starts_and_the_tests_run_against_it(example: Example) -> None:
     )
     # The orders tests need only the database: redis is not started for them.
     assert "backing service cache" not in log
-    suite = junit(example.root, "domain-integration-orders")
-    cases = list(suite.iter("testcase"))
+    cases = list(example.junit.iter("testcase"))
     assert len(cases) == 10
     assert [c for c in cases if c.find("failure") is not None or c.find("error") is not None] == []
     db_log = (example.root / "reports" / "services" / "db.log").read_text(encoding="utf-8")
@@ -108,16 +107,17 @@ def test_postgres_starts_and_the_tests_run_against_it(example: Example) -> None:
 def test_two_workers_get_two_databases(example: Example) -> None:
     """Each worker wrote marks in its own database and found none of them in the other's
     (the test asserts that inside each worker); here: both workers ran it, each on its own."""
-    suite = junit(example.root, "domain-integration-orders")
     seen: dict[str, set[str]] = {}
-    for case in suite.iter("testcase"):
+    for case in example.junit.iter("testcase"):
         props = {p.get("name"): p.get("value") for p in case.iter("property")}
         if "database" in props:
             seen.setdefault(str(props["database"]), set()).add(str(props["other_databases"]))
     assert set(seen) == {"shop_gw0", "shop_gw1"}
-    # Each saw the other's database exist (so it looked there), and no third one.
-    assert seen["shop_gw0"] == {"shop_gw1"}
-    assert seen["shop_gw1"] == {"shop_gw0"}
+    # No third database; a test that ran before the other worker made its own saw none
+    # (""), and at least one looked into the other worker's database and found no mark.
+    assert seen["shop_gw0"] <= {"shop_gw1", ""}
+    assert seen["shop_gw1"] <= {"shop_gw0", ""}
+    assert "shop_gw1" in seen["shop_gw0"] or "shop_gw0" in seen["shop_gw1"]
 
 
 def test_nothing_is_left_running_after_a_session(example: Example) -> None:
@@ -180,29 +180,29 @@ def test_ctrl_c_stops_the_services(example: Example) -> None:
         encoding="utf-8",
     )
     lines: list[str] = []
+    command = [sys.executable, "-m", "nox", "-s", ORDERS, "--", "-k", "test_waits"]
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nox", "-s", ORDERS, "--", "-k", "test_waits"],
+        with subprocess.Popen(
+            command,
             cwd=example.root,
             env=_env(example.marker),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-        )
-        assert process.stdout is not None
-        reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()))
-        reader.start()
-        for _ in range(1200):  # the test has started: postgres is up, pytest runs
-            if started.exists() or process.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert started.exists(), "".join(lines)
-        folders = service_folders("".join(lines))
-        running = leftovers(example.marker, folders)
-        assert any("postgres" in line for line in running), running
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=120)
-        reader.join(timeout=60)
+        ) as process:
+            reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()))
+            reader.start()
+            for _ in range(1200):  # the test has started: postgres is up, pytest runs
+                if started.exists() or process.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert started.exists(), "".join(lines)
+            folders = service_folders("".join(lines))
+            running = leftovers(example.marker, folders)
+            assert any("postgres" in line for line in running), running
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=120)
+            reader.join(timeout=60)
     finally:
         waiting.unlink()
     output = "".join(lines)
