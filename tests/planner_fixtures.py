@@ -19,6 +19,10 @@ CONFIG = """\
 [project]
 name = "sample"
 
+[dependency-groups]
+test = ["pytest"]
+lint = ["ruff"]
+
 [tool.tiered-ci]
 default-branch = "main"
 ignore = ["**/*.md", "docs/**"]

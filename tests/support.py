@@ -19,6 +19,11 @@ IDENTITY = {
 }
 
 
+# The dependency groups the default sessions install (`test` for the tests, `lint` for
+# quick): a fixture's pyproject without them reads as a config that fails in CI.
+TOOL_GROUPS = '[dependency-groups]\ntest = ["pytest"]\nlint = ["ruff"]\n\n'
+
+
 class GitRepo:
     """A real repository under `path`; every helper runs git through GitPython."""
 

@@ -16,14 +16,16 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tiered_ci.model import Install
+from tiered_ci.model import DEFAULT_INSTALL, Config, Install, Tier
 
 __all__ = [
     "STAMP",
     "EnvSpec",
     "GroupResolver",
     "env_spec",
+    "full_e2e_install",
     "group_source",
+    "quick_install",
     "stamp_key",
 ]
 
@@ -40,6 +42,27 @@ class EnvSpec:
 
     commands: tuple[tuple[str, ...], ...]  # each: the arguments of one `session.install`
     inputs: tuple[str, ...]  # repository paths whose content keys the environment
+
+
+def quick_install(tier: Tier) -> Install:
+    """`quick`'s environment: its own install table (which states everything, lint tools
+    included), else the root's `lint` group, with the project and `test` group when it
+    runs pytest."""
+    if tier.install is not None:
+        return tier.install
+    groups = ("test", "lint") if tier.run_pytest else ("lint",)
+    return Install(root=tier.run_pytest, groups=groups)
+
+
+def full_e2e_install(config: Config) -> tuple[str, Install]:
+    """`full-e2e`'s environment, the root's test environment, and the tier that states
+    it: the unit tier's install, else the integration tier's (`tiered-ci init` writes
+    these when the root has no `test` group), else the default (root + `test` group)."""
+    for name in ("unit", "integration"):
+        install = config.tier(name).install
+        if install is not None:
+            return name, install
+    return "unit", DEFAULT_INSTALL
 
 
 def group_source(group: str) -> tuple[str, str]:

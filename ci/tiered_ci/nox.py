@@ -493,13 +493,10 @@ def _quick(project: _Project) -> None:
     def quick(session: nox.Session) -> None:
         """Lint and the critical/smoke tests: the under-a-minute tier; warns when over."""
         tier = project.tier("quick", markers="critical or smoke")
-        if tier.install is not None:
-            # A table states the whole environment, lint tools included (init writes
-            # one for a repository with no `test` or `lint` group).
-            _install_spec(session, project, tier.install)
-        else:
-            groups = ("test", "lint") if tier.run_pytest else ("lint",)
-            _install(session, project, *groups, install_project=tier.run_pytest)
+        # A table states the whole environment, lint tools included (init writes one
+        # for a repository with no `test` or `lint` group); the default groups are checked.
+        install = environments.quick_install(tier)
+        _install_spec(session, project, install, check_groups=tier.install is None)
         started = time.perf_counter()
         try:
             session.run("ruff", "check", ".")
@@ -623,7 +620,9 @@ def _full_e2e(project: _Project) -> None:
         if not session.posargs:
             _remove_coverage_data(project.root, ".coverage")
         workers = _unit(project).workers
-        _run_tests(session, project, ["-n", str(workers)] if workers is not None else [])
+        args = ["-n", str(workers)] if workers is not None else []
+        _, install = environments.full_e2e_install(project.config)
+        _run_tests(session, project, args, install)
         if not any(project.root.glob(".coverage.full-e2e*")):
             session.error(
                 "the tests recorded no coverage data: set `parallel = true` in "

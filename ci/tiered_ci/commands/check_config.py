@@ -7,14 +7,16 @@ keys, globs that match no tracked file, a folder name without `/**` (it
 matches only the folder's own path), a pattern list made only of negations,
 test paths and Dockerfiles that do not exist, and test files pytest would
 collect (by the repository's own pytest settings) that no tier, domain or
-family runs, grouped by folder with the key that should take each, and service
-images named for another registry than the one a workflow that pushes them logs
-in to.
+family runs, grouped by folder with the key that should take each, dependency
+groups, extras and project folders a session's install names that do not
+exist, and service images named for another registry than the one a workflow
+that pushes them logs in to.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiered_ci.commands._common import add_repo_arguments
@@ -24,13 +26,19 @@ if TYPE_CHECKING:
     from tiered_ci.model import Config
     from tiered_ci.tree import Tree
 
-__all__ = ["HELP", "add_arguments", "orphan_tests", "run"]
+__all__ = ["HELP", "add_arguments", "missing_installs", "orphan_tests", "run"]
 
 HELP = __doc__ or ""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_repo_arguments(parser)
+    parser.add_argument(
+        "--resolve",
+        action="store_true",
+        help="also resolve every session's install with uv (`uv pip compile`, with the "
+        "session's Python version; nothing is installed) and report what cannot resolve",
+    )
 
 
 def orphan_tests(loaded: Config, tracked: list[str], tree: Tree) -> list[Finding]:
@@ -41,12 +49,53 @@ def orphan_tests(loaded: Config, tracked: list[str], tree: Tree) -> list[Finding
     return list(orphans.orphan_findings(loaded, found, frozenset(tracked)))
 
 
+def missing_installs(loaded: Config, tracked: list[str], tree: Tree) -> list[Finding]:
+    """Dependency groups, extras and project folders a session's install names that
+    do not exist (tiered_ci.installs)."""
+    from tiered_ci import installs  # noqa: PLC0415
+    from tiered_ci.orphans import collected_tests  # noqa: PLC0415
+
+    entries = installs.session_installs(loaded, collected_tests(loaded, tracked, tree))
+    return installs.install_findings(entries, tree.read_text, frozenset(tracked))
+
+
+def _resolve(
+    loaded: Config, tracked: list[str], tree: Tree, uv: str, source: Path
+) -> list[Finding]:
+    """Print uv's verdict on each distinct session install; a finding per failure."""
+    from tiered_ci import installs, resolve  # noqa: PLC0415
+    from tiered_ci.lint import Finding  # noqa: PLC0415
+    from tiered_ci.orphans import collected_tests  # noqa: PLC0415
+
+    entries = installs.session_installs(loaded, collected_tests(loaded, tracked, tree))
+    failed = []
+    for result in resolve.resolve(entries, loaded.root, tree.read_text, uv):
+        sessions = ", ".join(result.sessions)
+        if result.ok:
+            print(f"{source}: resolve: {sessions} (Python {result.python}): OK")
+            continue
+        print(f"{source}: resolve: {sessions} (Python {result.python}): cannot resolve:")
+        for line in result.detail.splitlines():
+            print(f"    {line}")
+        failed.append(
+            Finding(
+                f"resolve {sessions}", f"uv cannot resolve its install on Python {result.python}"
+            )
+        )
+    return failed
+
+
 def run(args: argparse.Namespace) -> int:
     from tiered_ci import changes, config, lint  # noqa: PLC0415
     from tiered_ci.images import discover  # noqa: PLC0415
     from tiered_ci.tree import WorkTree  # noqa: PLC0415
 
     root = changes.find_root(args.repo)
+    uv = None
+    if args.resolve:
+        from tiered_ci.resolve import find_uv  # noqa: PLC0415
+
+        uv = find_uv()  # before any work: no uv is exit 2, with nothing printed
     # Lint what plan and build will use: configured plus compose-discovered services.
     tree = WorkTree(root)
     loaded = discover.resolve(config.load(root, args.config, tree), tree)
@@ -63,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     tracked = changes.tracked_files(root, untracked=True)
     findings = lint.lint(loaded, tracked)
     findings += orphan_tests(loaded, tracked, tree)
+    findings += missing_installs(loaded, tracked, tree)
     if loaded.services:
         from tiered_ci.images.registries import registry_findings  # noqa: PLC0415
 
@@ -71,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{source}: {finding}")
     for line in discover.describe(loaded, tree):
         print(f"{source}: note: {line}")
+    if uv is not None:
+        findings += _resolve(loaded, tracked, tree, uv, source)
     summary = (
         f"{len(loaded.domains)} domains, {len(loaded.services)} services, {len(loaded.tiers)} tiers"
     )

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import GitRepo
+from support import TOOL_GROUPS, GitRepo
 
 from tiered_ci import config
 from tiered_ci.cli import main
@@ -287,7 +287,7 @@ def demo(tmp_path: Path) -> GitRepo:
     files = {
         "compose.yaml": DEMO_COMPOSE,
         ".env": DEMO_ENV,
-        "pyproject.toml": '[tool.tiered-ci]\nservices-from = "compose"\n',
+        "pyproject.toml": TOOL_GROUPS + '[tool.tiered-ci]\nservices-from = "compose"\n',
         "README.md": "# demo\n",
     }
     for name in ("frontend", "cart", "email"):

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import GitRepo
+from support import TOOL_GROUPS, GitRepo
 
 from tiered_ci.cli import main
 
@@ -146,7 +146,7 @@ def test_w5_additional_contexts_are_watched_and_check_config_says_so(
                 "        unused: ./libs/unused\n"
             ),
             "pyproject.toml": (
-                '[tool.tiered-ci]\nservices-from = "compose"\n'
+                TOOL_GROUPS + '[tool.tiered-ci]\nservices-from = "compose"\n'
                 '[tool.tiered-ci.domains.all]\npaths = ["**"]\ntests = ["tests"]\n'
             ),
         }

@@ -25,6 +25,10 @@ jobs:
     steps: [{{run: "true"}}]
 """
 CONFIG = """\
+[dependency-groups]
+test = ["pytest"]
+lint = ["ruff"]
+
 [tool.tiered-ci]
 [tool.tiered-ci.domains.app]
 paths = ["app/**"]

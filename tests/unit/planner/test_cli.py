@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from planner_fixtures import PlanRunner
-from support import GitRepo, cli_env, read_github_output
+from support import TOOL_GROUPS, GitRepo, cli_env, read_github_output
 
 from tiered_ci import __version__
 from tiered_ci.cli import main
@@ -277,7 +277,8 @@ def test_check_config_clean(project: GitRepo, capsys: pytest.CaptureFixture[str]
 def test_check_config_findings(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
     project.write(
         "pyproject.toml",
-        """\
+        TOOL_GROUPS
+        + """\
 [tool.tiered-ci]
 ignore = ["docs"]
 run-all = ["setup.cfg"]

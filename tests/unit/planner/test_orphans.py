@@ -55,22 +55,41 @@ def test_the_web_app_backend_tests_are_orphans(
             "api/routes/test_users.py, and 2 more); add a domain for the package 'backend': "
             'paths = ["backend/**"], tests = ["backend/tests"] (`tiered-ci init` proposes one)'
         ),
-        f"1 finding(s) in {web_app.path / 'pyproject.toml'} (0 domains, 2 services, 0 tiers)",
+        # Its sessions would not install either: the root has a `dev` group only.
+        "tool.tiered-ci.tiers.quick: quick installs the root's 'test' dependency group (no tiers.quick.install table), but pyproject.toml has no [dependency-groups] 'test' group (it has 'dev'); add the group (pytest and your test tools) or write tiers.quick.install",
+        "tool.tiered-ci.tiers.quick: quick installs the root's 'lint' dependency group (no tiers.quick.install table), but pyproject.toml has no [dependency-groups] 'lint' group (it has 'dev'); add the group (ruff) or write tiers.quick.install",
+        "tool.tiered-ci.tiers.unit.install: not set, so unit, full-e2e install the root project and its 'test' dependency group, but pyproject.toml has no [dependency-groups] 'test' group (it has 'dev'); add the group (pytest and your test tools) or write this install table",
+        f"4 finding(s) in {web_app.path / 'pyproject.toml'} (0 domains, 2 services, 0 tiers)",
     ]
+
+
+BACKEND_DOMAIN = """
+[tool.tiered-ci.tiers.quick]
+run-pytest = false
+
+[tool.tiered-ci.tiers.quick.install]
+root = false
+packages = ["ruff"]
+
+[tool.tiered-ci.domains.backend]
+paths = ["backend/**"]
+tests = ["backend/tests"]
+
+[tool.tiered-ci.domains.backend.install]
+root = false
+editable = ["backend"]
+groups = ["backend:dev"]
+"""
 
 
 def test_the_suggested_domain_clears_the_finding(
     web_app: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    web_app.write(
-        "pyproject.toml",
-        WEB_APP_CONFIG
-        + '\n[tool.tiered-ci.domains.backend]\npaths = ["backend/**"]\ntests = ["backend/tests"]\n',
-    )
+    web_app.write("pyproject.toml", WEB_APP_CONFIG + BACKEND_DOMAIN)
 
     code, lines = check(web_app, capsys)
 
-    assert (code, lines[-1]) == (0, "OK (1 domains, 2 services, 0 tiers)")
+    assert (code, lines[-1]) == (0, "OK (1 domains, 2 services, 1 tiers)")
 
 
 def test_a_markers_only_tier_claims_no_file(repo: GitRepo) -> None:

@@ -1,0 +1,162 @@
+"""`check-config --resolve`: each session's install, resolved by the real uv, offline.
+
+uv resolves against a local wheel folder (`UV_FIND_LINKS`, `UV_NO_INDEX`, `UV_OFFLINE`)
+and in-repo path requirements, so these tests need no package index.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from support import TOOL_GROUPS, GitRepo, cli_env
+
+pytestmark = pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv on PATH")
+
+CONFIG = """\
+[tool.tiered-ci]
+
+[tool.tiered-ci.tiers.quick]
+run-pytest = false
+
+[tool.tiered-ci.tiers.quick.install]
+root = false
+packages = ["localdep"]
+
+[tool.tiered-ci.domain-families.pkgs]
+folders = "pkgs/*"
+python = ["3.11"]
+
+[tool.tiered-ci.domain-families.pkgs.install]
+root = false
+editable = ["{folder}"]
+
+[tool.tiered-ci.domain-families.pkgs.members.old.install]
+root = false
+editable = ["{folder}"]
+
+[tool.tiered-ci.domain-families.pkgs.members.old]
+python = ["3.10"]
+"""
+
+
+def wheel(folder: Path, name: str, version: str) -> None:
+    """A minimal pure-Python wheel: what a `--find-links` folder holds."""
+    dist = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as archive:
+        archive.writestr(f"{name}/__init__.py", "")
+        archive.writestr(
+            f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        )
+        archive.writestr(
+            f"{dist}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        archive.writestr(f"{dist}/RECORD", "")
+
+
+def package(name: str, *, requires: str = "", python: str = ">=3.9") -> dict[str, str]:
+    return {
+        f"pkgs/{name}/pyproject.toml": (
+            f'[project]\nname = "{name}"\nversion = "1"\nrequires-python = "{python}"\n'
+            f"dependencies = [{requires}]\n"
+        ),
+        f"pkgs/{name}/src/{name}/__init__.py": "",
+        f"pkgs/{name}/tests/test_{name}.py": "def test(): pass\n",
+    }
+
+
+@pytest.fixture
+def wheels(tmp_path: Path) -> Path:
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    wheel(folder, "localdep", "1.0")
+    return folder
+
+
+def check(repo: GitRepo, wheels: Path, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": str(wheels)}
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, "-m", "tiered_ci", "check-config", "--resolve", "--repo", str(repo.path)],
+        capture_output=True,
+        text=True,
+        env=cli_env(env),
+        check=False,
+    )
+
+
+def test_every_session_resolves(repo: GitRepo, wheels: Path) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": TOOL_GROUPS + CONFIG,
+            **package("a", requires='"localdep>=1"'),
+            **package("old", requires='"a"'),
+        }
+    )
+    # `old` needs `a`, which no index serves: it resolves as an in-repo path requirement.
+    repo.write(
+        "pkgs/old/pyproject.toml",
+        (repo.path / "pkgs/old/pyproject.toml")
+        .read_text()
+        .replace('["a"]', f'["a @ file://{repo.path}/pkgs/a"]'),
+    )
+    repo.commit("packages")
+
+    done = check(repo, wheels)
+
+    source = repo.path / "pyproject.toml"
+    assert done.stdout.splitlines() == [
+        f"{source}: resolve: quick (Python {sys.version_info.major}.{sys.version_info.minor}): OK",
+        f"{source}: resolve: domain-shard(a-3.11) (Python 3.11): OK",
+        f"{source}: resolve: domain-shard(old-3.10) (Python 3.10): OK",
+        f"{source}: OK (2 domains, 0 services, 1 tiers)",
+    ], done.stderr
+    assert done.returncode == 0
+
+
+def test_what_cannot_resolve_is_reported_per_session(repo: GitRepo, wheels: Path) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": TOOL_GROUPS + CONFIG,
+            **package("a", requires='"localdep>=2"'),  # the folder holds 1.0 only
+            **package("old", python=">=3.12"),  # its session runs on 3.10
+        }
+    )
+    repo.commit("packages")
+
+    done = check(repo, wheels)
+
+    source = repo.path / "pyproject.toml"
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1
+    assert lines[1] == f"{source}: resolve: domain-shard(a-3.11) (Python 3.11): cannot resolve:"
+    assert "localdep>=2" in "\n".join(lines[2:])
+    at = next(i for i, line in enumerate(lines) if "domain-shard(old-3.10)" in line)
+    assert lines[at] == f"{source}: resolve: domain-shard(old-3.10) (Python 3.10): cannot resolve:"
+    assert "3.12" in lines[at + 1] or "3.12" in "\n".join(lines[at + 1 : at + 6])
+    assert lines[-1] == f"2 finding(s) in {source} (2 domains, 0 services, 1 tiers)"
+
+
+def test_no_uv_is_exit_2_before_any_output(repo: GitRepo, wheels: Path, tmp_path: Path) -> None:
+    repo.write_many({"pyproject.toml": TOOL_GROUPS + CONFIG, **package("a")})
+    repo.commit("packages")
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    (bare / "git").symlink_to(git)
+
+    done = check(repo, wheels, path=str(bare))
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        "tiered-ci check-config: error: check-config --resolve: uv is not on PATH; install it "
+        "(`pip install uv`, or see its documentation) or run check-config without --resolve\n"
+    )
