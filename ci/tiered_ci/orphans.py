@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from tiered_ci import collection
@@ -33,6 +33,7 @@ __all__ = [
     "Group",
     "collected_tests",
     "groups",
+    "holds_tests",
     "orphan_findings",
     "orphans",
     "runners",
@@ -41,6 +42,9 @@ __all__ = [
 ]
 
 _SHOWN = 3
+_TEST_DEFINITION = re.compile(
+    r"^[ \t]*(?:async[ \t]+)?def[ \t]+test|^[ \t]*class[ \t]+Test", re.MULTILINE
+)
 _TEST_SESSIONS = frozenset(
     {"domain-shard", "domain-integration", "domain-pack", "full-e2e"}
 )  # file names a finding lists before "and N more"
@@ -108,11 +112,26 @@ def groups(orphaned: Sequence[str], collected: Sequence[str], files: frozenset[s
     ]
 
 
+def holds_tests(text: str | None) -> bool:
+    """Does a module define a test pytest would collect (a `test*` function or a `Test*`
+    class, pytest's default `python_functions`/`python_classes`)? A source module that is
+    merely named `test_*.py` (a `test_state` feature, say) does not."""
+    return text is None or _TEST_DEFINITION.search(text) is not None
+
+
 def orphan_findings(
-    config: Config, collected: Sequence[str], files: frozenset[str]
+    config: Config,
+    collected: Sequence[str],
+    files: frozenset[str],
+    read: Callable[[str], str | None] | None = None,
 ) -> Iterator[Finding]:
     """One finding per group of orphan test files, naming the key that should take it."""
     lost = orphans(config, collected)
+    if read is not None:
+        # Only the orphans are read: a handful of files, not the whole collection.
+        dropped = {path for path in lost if not holds_tests(read(path))}
+        lost = [path for path in lost if path not in dropped]
+        collected = [path for path in collected if path not in dropped]
     for group in groups(lost, collected, files):
         yield _finding(group, config, files)
 

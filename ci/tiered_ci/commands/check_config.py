@@ -46,7 +46,7 @@ def orphan_tests(loaded: Config, tracked: list[str], tree: Tree) -> list[Finding
     from tiered_ci import orphans  # noqa: PLC0415
 
     found = orphans.collected_tests(loaded, tracked, tree)
-    return list(orphans.orphan_findings(loaded, found, frozenset(tracked)))
+    return list(orphans.orphan_findings(loaded, found, frozenset(tracked), tree.read_text))
 
 
 def missing_installs(loaded: Config, tracked: list[str], tree: Tree) -> list[Finding]:

@@ -37,6 +37,8 @@ def lines_for(repo: GitRepo) -> list[str]:
 
 
 def project(repo: GitRepo, config: str, files: dict[str, str]) -> GitRepo:
+    """`files` committed with `config`; an empty test module gets a test to hold."""
+    files = {p: t or ("def test(): pass\n" if "/test_" in f"/{p}" else t) for p, t in files.items()}
     repo.write_many({"pyproject.toml": config, **files})
     repo.commit("project")
     return repo
@@ -383,3 +385,19 @@ def test_tiered_ci_itself_has_no_orphan_tests() -> None:
     assert Path(__file__).relative_to(PROJECT_ROOT).as_posix() in collection.collected(
         tracked, tree.read_text
     )
+
+
+def test_a_module_named_like_a_test_but_holding_none_is_no_orphan(repo: GitRepo) -> None:
+    project(
+        repo,
+        '[tool.tiered-ci]\n\n[tool.tiered-ci.tiers.unit]\npaths = ["tests"]\n',
+        {
+            "tests/test_a.py": "def test_a(): pass\n",
+            "src/pkg/test_state/test_state_program.py": "def run(): pass\n",  # a feature, not a test
+            "src/pkg/checks/test_real.py": "class TestReal:\n    async def test_it(self): pass\n",
+        },
+    )
+
+    assert lines_for(repo) == [
+        "tool.tiered-ci.tiers.unit.paths: 'src' holds 1 test file that no tier, domain or family runs (pkg/checks/test_real.py); add 'src' to it",
+    ]
