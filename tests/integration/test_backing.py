@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,9 +112,10 @@ def test_as_root_the_server_runs_as_the_run_as_user(services_running: Services) 
     """postgres refuses root: run as root, the service drops to `nobody`; as a normal user
     it runs as that user."""
     server = services_running.env["DATABASE_URL"].rpartition("/")[0] + "/postgres"
-    backend = int(psql(server, "SELECT pg_backend_pid()"))
+    data = Path(psql(server, "SHOW data_directory"))
+    postmaster = int((data / "postmaster.pid").read_text(encoding="utf-8").split()[0])
     expected = pwd.getpwnam("nobody").pw_uid if os.geteuid() == 0 else os.geteuid()
-    assert uid_of(backend) == expected
+    assert uid_of(postmaster) == expected
 
 
 def test_two_workers_get_two_databases(services_running: Services) -> None:
@@ -255,6 +257,33 @@ def test_an_interrupted_run_stops_every_service(
     assert holder.returncode != 0
     assert "KeyboardInterrupt" in err
     assert leftovers(marker, folders) == []
+
+
+def test_a_killed_run_takes_its_services_along(tmp_path: Path, marker: str) -> None:
+    """SIGKILL gives tiered-ci no chance to stop anything: the services get their stop
+    signal from the kernel (Linux's parent-death signal) and end on their own."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(EXAMPLE.parent), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ(marker),
+    )
+    with holder:
+        assert holder.stdout is not None
+        announced = [holder.stdout.readline() for _ in range(3)]
+        assert announced[-1] == "up\n", announced
+        folders = service_folders("".join(announced))
+        assert len(folders) == 2
+        holder.kill()
+        holder.communicate(timeout=60)
+    for _ in range(300):  # postgres's fast shutdown, redis's exit: well under a second
+        if not leftovers(marker, folders):
+            break
+        time.sleep(0.1)
+    assert leftovers(marker, folders) == []
+    for folder in folders:  # nobody removed the folders: the kernel only sent the signal
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- containers: the commands, their environment, and no engine ----------------------

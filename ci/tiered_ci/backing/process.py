@@ -15,15 +15,17 @@ that user; the readiness check and `worker-setup` run as the caller.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import glob
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +45,7 @@ __all__ = [
 ]
 
 RUN_VARIABLE = "TIERED_CI_BACKING_RUN"
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 STOP_TIMEOUT = 10.0  # seconds a service has to stop on its stop signal before SIGKILL
 
 
@@ -225,9 +228,28 @@ def _spawn(  # noqa: PLR0913 - one command's whole context
             user=user.uid if user else None,
             group=user.gid if user else None,
             extra_groups=[] if user else None,
+            preexec_fn=_parent_death_signal(getattr(signal, service.stop_signal)),  # noqa: PLW1509 - one prctl call, no locks
         )
     except (FileNotFoundError, PermissionError):
         raise ServiceError(_not_found(service, argv[0], "command", user)) from None
+
+
+def _parent_death_signal(sig: int) -> Callable[[], None] | None:
+    """Linux: the service gets its stop signal when tiered-ci dies without stopping it
+    (SIGKILL, a crash), so even then it does not outlive the session. The call runs in
+    the child after it changed user (CPython sets the ids first), so it stays in force."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    prctl = libc.prctl
+
+    def set_signal() -> None:
+        prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
+
+    return set_signal
 
 
 def _not_found(service: BackingService, program: str, key: str, user: _User | None) -> str:
