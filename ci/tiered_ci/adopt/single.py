@@ -22,14 +22,7 @@ def tiers_and_domains(
     lines: list[str] = []
     if unit:
         lines += _unit_tier(unit, files - _under(files, owned), folders, read, proposal)
-    if "tests/integration" in folders:
-        lines += [
-            "",
-            "[tool.tiered-ci.tiers.integration]",
-            'paths = ["tests/integration"]',
-            'markers = "integration"',
-        ]
-        proposal.why.append("tiers.integration: tests/integration")
+    lines += _other_tiers(unit, folders, files, proposal)
     if unit is None:
         return lines
     sources = _sources(files, unit)
@@ -69,6 +62,30 @@ def tiers_and_domains(
 _NOT_LIBRARY = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks"})
 
 
+def _other_tiers(
+    unit: str | None, folders: set[str], files: set[str], proposal: Proposal
+) -> list[str]:
+    """`tests/integration` as the integration tier, `tests/e2e` as the e2e tier."""
+    lines: list[str] = []
+    if "tests/integration" in folders:
+        lines += [
+            "",
+            "[tool.tiered-ci.tiers.integration]",
+            'paths = ["tests/integration"]',
+            'markers = "integration"',
+        ]
+        proposal.why.append("tiers.integration: tests/integration")
+    if unit == "tests/unit" and _holds_tests("tests/e2e", files):
+        # Whole-flow tests: the e2e tier (the full validation runs it), no marker filter.
+        lines += ["", "[tool.tiered-ci.tiers.e2e]", 'paths = ["tests/e2e"]']
+        proposal.why.append("tiers.e2e: tests/e2e")
+    return lines
+
+
+def _holds_tests(folder: str, files: set[str]) -> bool:
+    return any(f.startswith(f"{folder}/") and is_test_file(f) for f in files)
+
+
 def _under(files: set[str], folders: tuple[str, ...]) -> set[str]:
     return {f for f in files if any(f.startswith(f"{o}/") for o in folders)}
 
@@ -81,8 +98,22 @@ def _unit_tier(
     testpaths = _testpaths(read)
     listed = [p for p in testpaths if p in files or p in folders] if unit == "tests" else []
     paths = listed if unit in listed else [unit]
+    if unit == "tests/unit":
+        # The other test folders beside tests/unit run with it: no test is left unrun.
+        taken = {"tests/unit", "tests/integration", "tests/e2e"}
+        paths += sorted(
+            {
+                f"tests/{f.split('/')[1]}"
+                for f in files
+                if f.startswith("tests/") and f.count("/") >= 2 and is_test_file(f)
+            }
+            - taken
+        )
+        paths += sorted(
+            f for f in files if f.count("/") == 1 and f.startswith("tests/") and is_test_file(f)
+        )
     proposal.why.append(
-        f"tiers.unit: {', '.join(paths)}" + (" (pytest's testpaths)" if len(paths) > 1 else "")
+        f"tiers.unit: {', '.join(paths)}" + (" (pytest's testpaths)" if listed[1:] else "")
     )
     outside = sorted(
         f

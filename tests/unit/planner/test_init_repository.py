@@ -358,3 +358,35 @@ def test_the_unit_tier_runs_pytests_testpaths_and_test_named_code_is_noted(
         'the root collects them; if they are no tests, set testpaths = ["tests"] in the pytest '
         "config, else give their folder to a tier\n"
     ) in capsys.readouterr().out
+
+
+def test_test_folders_beside_tests_unit_get_a_tier(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tests/e2e is the e2e tier; any other folder of tests beside tests/unit runs
+    with the unit tier, so check-config finds no test left unrun."""
+    repo.write_many(
+        {
+            "pyproject.toml": (
+                '[project]\nname = "shop"\n\n[dependency-groups]\ntest = ["pytest"]\n'
+                'lint = ["ruff"]\n'
+            ),
+            "src/shop/__init__.py": "",
+            "tests/unit/test_a.py": "def test_a(): pass\n",
+            "tests/integration/test_i.py": "def test_i(): pass\n",
+            "tests/e2e/test_flow.py": "def test_flow(): pass\n",
+            "tests/contract/test_api.py": "def test_api(): pass\n",
+            "tests/test_smoke.py": "def test_smoke(): pass\n",
+            "tests/conftest.py": "",
+        }
+    )
+    repo.commit("tests in five places")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "why: tiers.unit: tests/unit, tests/contract, tests/test_smoke.py\n" in out
+    assert "why: tiers.e2e: tests/e2e\n" in out
+    loaded = config.load(repo.path)
+    assert loaded.tiers["e2e"].paths == ("tests/e2e",)
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+    assert "OK (0 domains, 0 services, 3 tiers)" in capsys.readouterr().out
