@@ -558,8 +558,9 @@ class Bench:
             if not k.startswith(("COVERAGE_", "GITHUB_", "PYTEST_", "TESTMON"))
         }
         env.update(IDENTITY)
+        # This checkout's tiered_ci records, as it selects (not whatever the env holds).
         env["PYTHONPATH"] = os.pathsep.join(
-            (str(self.root / self.library.pythonpath), str(self.tmp / "plugins"))
+            (str(self.root / self.library.pythonpath), str(self.tmp / "plugins"), str(ROOT / "ci"))
         )
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["TESTMON_DATAFILE"] = str(self.tmp / f"{self.library.name}.testmondata")
