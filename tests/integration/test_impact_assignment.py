@@ -199,3 +199,18 @@ def test_every_test_a_changed_constant_breaks_is_selected(
     assert failing, run.stdout  # each change breaks something
     tests, _ = _select(capsys, project)
     assert failing <= tests
+
+
+def test_a_committed_change_is_judged_from_the_commit_not_the_work_tree(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 11")
+    project.commit("limit")
+    # The work tree differs again; with --head the commit is what is judged (and grepped).
+    _edit(project, "src/sample/calc.py", "LIMIT = 11", "LIMIT = int(11)")
+    result = select(capsys, project, project.path / ".impact/map.json.gz", "--head", "HEAD")
+    tests = result["tests"]
+    assert isinstance(tests, list)
+    assert "tests/test_calc.py::test_big[1]" in tests
+    assert "tests/test_shapes.py::test_perimeter" not in tests
+    assert "(rule: assignment)" in str(result["reasons"])
