@@ -24,6 +24,16 @@ where it holds every failing test. A synthetic 60,000-test map measures map
 size and select latency (read + judge).
 
 Run: `python benchmarks/bench_impact.py [--mutants N] [--seed S]` (or `nox -s bench`).
+
+Real libraries beside pytest-testmon: `--library NAME=PATH[@COMMIT]` (repeatable;
+NAME one of LIBRARIES below, PATH a local clone, never committed here) with
+`--python ENV/bin/python`, an environment holding pytest, coverage, pytest-testmon,
+the libraries' test dependencies and the libraries. Per library it seeds faults
+(the kinds above plus module-level and class-body constants), keeps those some test
+of the whole suite catches, and prints per fault and per library the tests and test
+files each tool runs, whether it caught the fault, and the ratio tiered-ci/testmon.
+`--cache DIR` keeps what does not depend on tiered-ci (each fault's failing tests,
+testmon's selection) to compare two tiered-ci versions on the same faults.
 """
 
 from __future__ import annotations
