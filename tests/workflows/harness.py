@@ -32,7 +32,19 @@ from typing import Any
 
 import pytest
 
-__all__ = ["ACTIONS", "MARKS", "ActRun", "Job", "Scenario", "Shared", "act_binary", "tool_cache"]
+__all__ = [
+    "ACTIONS",
+    "MARKS",
+    "STAND_INS",
+    "ActRun",
+    "Job",
+    "Scenario",
+    "Shared",
+    "act_binary",
+    "git",
+    "pinned_actions",
+    "tool_cache",
+]
 
 # Every scenario is a whole-flow test: `make test` (full-e2e) runs them, `make quick` not.
 MARKS = (pytest.mark.e2e, pytest.mark.slow)
