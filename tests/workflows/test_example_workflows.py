@@ -107,20 +107,15 @@ def test_push_to_main_of_a_run_all_file_builds_and_pushes_to_the_login_registry(
     # The run job leaves building to the images job on a push that publishes.
     assert "docker-changed-services" not in run.sessions()["run"]
     assert run.sessions()["images"] == ["docker-changed-services"]
-    logins = [r for r in run.records if r["action"] == "login"]
+    logins = [r["registry"] for r in run.records if r["action"] == "login"]
     pushes = [r["args"] for r in run.records if r["action"] == "buildah push"]
-    assert logins == [
-        {
-            "action": "login",
-            "registry": "ghcr.io",
-            "username": logins[0]["username"],
-            "password": True,
-        }
-    ]
+    # (No password under act: a called workflow gets no secrets.GITHUB_TOKEN there.)
+    assert logins == ["ghcr.io"]
     # Issue 18's red row: the images were named localhost/..., pushed where no login was.
-    assert sorted(p.split(":")[0] for p in pushes) == [
+    assert sorted({p.split(":")[0] for p in pushes}) == [
         f"ghcr.io/your-org/monorepo-{name}" for name in ("api", "reports-worker", "web")
     ]
+    assert {p.split("/")[0] for p in pushes} == set(logins)
 
 
 def test_ready_for_review_runs_the_whole_suite(shop: Scenario) -> None:
