@@ -62,15 +62,19 @@ def resolve(
         for index, ((lines, python), sessions) in enumerate(groups.items()):
             spec = Path(scratch) / f"session-{index}.in"
             spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            ok, detail = _compile(uv, spec, python, root)
+            ok, detail = _compile(uv, spec, python, root, Path(scratch))
             results.append(Resolution(tuple(sessions), python, ok, detail))
     return results
 
 
-def _compile(uv: str, spec: Path, python: str, root: Path) -> tuple[bool, str]:
-    argv = (uv, "pip", "compile", "--quiet", "--no-header", "--python-version", python, str(spec))
+def _compile(uv: str, spec: Path, python: str, root: Path, scratch: Path) -> tuple[bool, str]:
+    # `--directory` makes uv read the repository's own settings (uv.toml, [tool.uv]);
+    # started from elsewhere, so a version-manager shim in front of uv does not pick a
+    # Python from the repository's `.python-version` (the session's is given here).
+    argv = [uv, "--directory", str(root), "pip", "compile", "--quiet", "--no-header"]
+    argv += ["--python-version", python, str(spec)]
     done = subprocess.run(
-        argv, cwd=root, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+        argv, cwd=scratch, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
     )
     if done.returncode == 0:
         return True, ""
