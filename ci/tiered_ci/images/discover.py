@@ -240,6 +240,7 @@ def service_watch(
             extra=whole_named,
         )
     rules, extra, unsure, lines = _source_rules(service, found.sources, tree)
+    widened = _widened(found.sources)
     if (bad := _first_invalid([*rules, *extra])) is not None:
         # A source pattern no glob can express (`[z-a]`): watch the whole context instead.
         unsure, extra, lines = f"COPY source glob {bad!r} cannot match anything", whole_named, []
@@ -251,7 +252,19 @@ def service_watch(
         ignores=ignores,
         extra=extra,
         lines=lines,
+        widened=widened,
     )
+
+
+def _widened(sources: Sequence[Source]) -> list[str]:
+    """`line N: SOURCE as GLOB, GLOB` for each source a variable left partly unknown."""
+    grouped: dict[tuple[int, str], list[str]] = {}
+    for source in sources:
+        if source.widened:
+            grouped.setdefault((source.line, source.widened), []).append(source.pattern)
+    return [
+        f"line {line}: {raw} as {', '.join(patterns)}" for (line, raw), patterns in grouped.items()
+    ]
 
 
 def _first_invalid(rules: Sequence[Rule]) -> str | None:

@@ -55,6 +55,7 @@ class Source:
     line: int
     context: str | None = None  # None: the build context; else a named (additional) context
     instruction: str = ""  # the instruction, on one line (what `plan --explain` quotes)
+    widened: str = ""  # the source as written, when a variable in it stayed unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +221,13 @@ def _path_sources(
         patterns, why = _context_patterns(raw, scope)
         if why is not None:
             return [], why
-        sources += [Source("copy", p, inst.line, context, shown) for p in patterns]
+        widened = _widened_from(raw, scope)
+        sources += [Source("copy", p, inst.line, context, shown, widened) for p in patterns]
     return sources, None
+
+
+def _widened_from(raw: str, scope: Scope) -> str:
+    return raw if "$" in raw and known(scope.expand(raw)) is None else ""
 
 
 def _shown(inst: Instruction) -> str:
@@ -255,7 +261,8 @@ def _mount_sources(
         patterns, why = _context_patterns(raw, scope)
         if why is not None:
             return [], f"--mount {why}"
-        sources += [Source("mount", p, inst.line, context, _shown(inst)) for p in patterns]
+        widened = _widened_from(raw, scope)
+        sources += [Source("mount", p, inst.line, context, _shown(inst), widened) for p in patterns]
     return sources, None
 
 

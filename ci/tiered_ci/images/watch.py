@@ -87,6 +87,7 @@ def build_watch(  # noqa: PLR0913 - the pieces the I/O edge read, each plain dat
     ignores: Sequence[IgnoreFile] = (),
     extra: Sequence[Rule] = (),
     lines: Sequence[tuple[str, str, str]] = (),
+    widened: Sequence[str] = (),
 ) -> Watch:
     """Pure: a service's Watch.
 
@@ -102,6 +103,9 @@ def build_watch(  # noqa: PLR0913 - the pieces the I/O edge read, each plain dat
         kind = "containerignore" if rel.endswith(".containerignore") else "dockerignore"
         rules.append((f"{key}.{kind}", escape_glob(rel)))
     context_rules, note = _context_rules(service, shared=shared, sources=sources, unsure=unsure)
+    if widened and shared and sources is not None and unsure is None:
+        # the variables' values are not known: say which sources were read wider
+        note += f" ({'; '.join(widened)}: a variable's value is not known)"
     rules += context_rules
     rules += extra
     rules += [(f"{key}.paths[{i}]", glob) for i, glob in enumerate(service.paths)]

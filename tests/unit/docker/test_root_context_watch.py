@@ -246,3 +246,20 @@ def test_a_later_bare_arg_reopens_a_value_an_earlier_file_set() -> None:
     assert (merged.args, merged.open_args) == ({"Y": "2"}, ("X",))
     closed = merged.overlay(ComposeBuild("c", args={"X": "3"}))
     assert (closed.args, closed.open_args) == ({"Y": "2", "X": "3"}, ())
+
+
+def test_check_config_notes_a_source_read_wider(tmp_path: Path) -> None:
+    pyproject = """\
+    [tool.tiered-ci.services.flags]
+    context = "."
+    dockerfile = "src/flags/Dockerfile"
+    """
+    dockerfile = FLAGS_DOCKERFILE.replace("ARG MIX_ENV=prod", "ARG MIX_ENV")
+    write(tmp_path, {"pyproject.toml": pyproject, "src/flags/Dockerfile": dockerfile})
+    cfg = config.load(tmp_path)
+    note = (
+        "services.flags: watches 4 COPY/ADD/mount sources in src/flags/Dockerfile (line 5: "
+        "src/flags/config/${MIX_ENV}.exs as src/flags/config/*.exs, "
+        "src/flags/config/*/**/*.exs: a variable's value is not known)"
+    )
+    assert discover.describe(cfg, WorkTree(tmp_path)) == [note]
