@@ -7,12 +7,20 @@ arguments, the Python asked for and the content of every file they read
 key in the environment; the same key reuses it without running an installer,
 another key rebuilds it, so a changed requirement file never leaves stale
 packages behind.
+
+The in-repo packages those folders depend on (`[tool.uv.sources]` paths and
+workspace members, transitively) key it too: an editable one by its metadata
+files, one installed as a copy by the state of its files (a folder input, written
+with a trailing `/`), so a reused environment never tests an old copy of a
+package the repository changed since.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,11 +30,14 @@ __all__ = [
     "STAMP",
     "EnvSpec",
     "GroupResolver",
+    "SourceResolver",
     "env_spec",
     "full_e2e_install",
     "group_source",
+    "in_repo_inputs",
     "quick_install",
     "stamp_key",
+    "uv_sources",
 ]
 
 STAMP = ".tiered-ci-install.json"  # inside the environment's folder
@@ -34,6 +45,8 @@ STAMP = ".tiered-ci-install.json"  # inside the environment's folder
 _METADATA = ("pyproject.toml", "setup.py", "setup.cfg")
 
 GroupResolver = Callable[[str, str], list[str]]  # (folder, group) -> requirements
+# folder -> the in-repo packages it depends on: (repository-relative folder, editable?, name)
+SourceResolver = Callable[[str], list[tuple[str, bool, str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +55,9 @@ class EnvSpec:
 
     commands: tuple[tuple[str, ...], ...]  # each: the arguments of one `session.install`
     inputs: tuple[str, ...]  # repository paths whose content keys the environment
+    # In-repo packages installed as a copy: uv must rebuild them (its cache keys a local
+    # package's build by its metadata files only), see tiered_ci.nox.
+    copies: tuple[str, ...] = ()
 
 
 def quick_install(tier: Tier) -> Install:
@@ -71,19 +87,21 @@ def group_source(group: str) -> tuple[str, str]:
     return (folder.rstrip("/") or ".", name) if sep else (".", group)
 
 
-def env_spec(
+def env_spec(  # noqa: PLR0913 - keyword-only inputs, one per source of the spec
     install: Install,
     *,
     has_project: bool,
     groups: GroupResolver,
     tiered_ci: Sequence[str] = (),
     isolated: bool = False,
+    sources: SourceResolver | None = None,
 ) -> EnvSpec:
     """Commands installing `install` (plus tiered-ci's `tiered_ci` spec, when given).
 
     `isolated` (a test environment that leaves the root project out) holds only
     what the domain declares, so tiered-ci (the pytest plugin) goes in with
     `--no-deps`: its own dependencies must not hide a package's missing one.
+    `sources` names each installed folder's in-repo dependencies (`in_repo_inputs`).
     """
     suffix = f"[{','.join(install.extras)}]" if install.extras else ""
     main: list[str] = []
@@ -111,7 +129,72 @@ def env_spec(
     if tiered_ci and isolated:
         commands.append(("--no-deps", *tiered_ci))
         commands.append(("tomli>=2.0; python_version < '3.11'",))
-    return EnvSpec(tuple(commands), tuple(dict.fromkeys(inputs)))
+    copies: list[str] = []
+    if sources is not None:
+        installed = ["."] if install.root and has_project else []
+        installed += [_norm(folder) for folder in install.editable]
+        found, copies = in_repo_inputs(installed, sources)
+        inputs += found
+    return EnvSpec(tuple(commands), tuple(dict.fromkeys(inputs)), tuple(copies))
+
+
+def in_repo_inputs(
+    installed: Sequence[str], sources: SourceResolver
+) -> tuple[list[str], list[str]]:
+    """Key inputs of the in-repo packages `installed` folders depend on, transitively (an
+    editable one's metadata files; one installed as a copy, its folder `folder/` too),
+    and the names of those installed as a copy."""
+    seen = set(installed)
+    todo = list(installed)
+    out: list[str] = []
+    copies: list[str] = []
+    while todo:
+        for folder, editable, name in sources(todo.pop(0)):
+            if folder in seen:
+                continue
+            seen.add(folder)
+            todo.append(folder)
+            out += [name if folder == "." else f"{folder}/{name}" for name in _METADATA]
+            if not editable:
+                out.append(f"{folder}/" if folder != "." else "./")
+                copies.append(name)
+    return out, copies
+
+
+def uv_sources(
+    folder: str, document: Mapping[str, object], workspace: Mapping[str, str]
+) -> list[tuple[str, bool, str]]:
+    """The in-repo packages a pyproject's `[tool.uv.sources]` points at: (folder relative
+    to the repository, editable?). `workspace`: a workspace member's folder by normalized
+    project name. Paths leaving the repository, and archives, are not packages of it."""
+    tool = document.get("tool")
+    uv = tool.get("uv") if isinstance(tool, Mapping) else None
+    table = uv.get("sources") if isinstance(uv, Mapping) else None
+    out: list[tuple[str, bool, str]] = []
+    for name, value in table.items() if isinstance(table, Mapping) else ():
+        for source in value if isinstance(value, list) else [value]:
+            if not isinstance(source, Mapping):
+                continue
+            # uv installs a path source as a copy unless it says editable.
+            editable = source.get("editable") is True
+            if isinstance(path := source.get("path"), str):
+                target = _norm(posixpath.normpath(posixpath.join(folder, path)))
+                if not target.startswith("..") and not target.endswith(_ARCHIVES):
+                    out.append((target, editable, str(name)))
+            elif source.get("workspace") is True and (member := workspace.get(_name(name))):
+                out.append((member, editable, str(name)))
+    return out
+
+
+_ARCHIVES = (".whl", ".tar.gz", ".zip")
+
+
+def _norm(folder: str) -> str:
+    return folder.removeprefix("./").rstrip("/") or "."
+
+
+def _name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def stamp_key(spec: EnvSpec, python: str | None, contents: Mapping[str, bytes | None]) -> str:

@@ -209,6 +209,7 @@ def _install_spec(  # noqa: PLR0913 - keyword flags, one per caller's need
         groups=lambda folder, name: _folder_group(session, project, folder, name),
         tiered_ci=_tiered_ci_spec(project) if tools else (),
         isolated=isolated,
+        sources=_SourceReader(project.root),
     )
     if not spec.commands:
         return
@@ -218,7 +219,12 @@ def _install_spec(  # noqa: PLR0913 - keyword flags, one per caller's need
         spec = replace(spec, inputs=(*spec.inputs, lock.path))
     location = getattr(session.virtualenv, "location", None)
     stamp = Path(location) / environments.STAMP if location else None
-    contents = {path: _read_bytes(project.root / path) for path in spec.inputs}
+    contents = {
+        path: _fingerprint(project.root, path)
+        if path.endswith("/")
+        else _read_bytes(project.root / path)
+        for path in spec.inputs
+    }
     key = environments.stamp_key(spec, _python_of(session), contents)
     recorded, warnings = _read_stamp(stamp)
     if recorded == key:
@@ -232,11 +238,80 @@ def _install_spec(  # noqa: PLR0913 - keyword flags, one per caller's need
     constraints, warnings = (
         _constraints(session, project, lock, location) if lock is not None else (None, [])
     )
+    _forget_copies(session, spec.copies)
     for command in spec.commands:
         session.install(*command, *(("-c", constraints) if constraints else ()))
     if stamp is not None and stamp.parent.is_dir():
         record = {"key": key, "commands": spec.commands, "warnings": warnings}
         stamp.write_text(json.dumps(record) + "\n")
+
+
+class _SourceReader:
+    """`environments.SourceResolver` over the files: a folder's `[tool.uv.sources]`, with
+    the workspace's members (`[tool.uv.workspace] members` of the root) read once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._members: dict[str, str] | None = None
+
+    def __call__(self, folder: str) -> list[tuple[str, bool, str]]:
+        document = _toml_document(self.root / folder / "pyproject.toml")
+        if not document:
+            return []
+        return environments.uv_sources(folder, document, self._workspace())
+
+    def _workspace(self) -> dict[str, str]:
+        if self._members is None:
+            self._members = {}
+            tool = _toml_document(self.root / "pyproject.toml").get("tool", {})
+            uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
+            workspace = uv.get("workspace", {}) if isinstance(uv, dict) else {}
+            globs = workspace.get("members", []) if isinstance(workspace, dict) else []
+            for glob in globs if isinstance(globs, list) else []:
+                for member in sorted(self.root.glob(str(glob))):
+                    project = _toml_document(member / "pyproject.toml").get("project", {})
+                    name = project.get("name") if isinstance(project, dict) else None
+                    if isinstance(name, str):
+                        key = re.sub(r"[-_.]+", "-", name).lower()
+                        self._members[key] = member.relative_to(self.root).as_posix()
+        return self._members
+
+
+def _toml_document(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _fingerprint(root: Path, folder: str) -> bytes | None:
+    """The state of an in-repo package installed as a copy: each of its files (tracked or
+    untracked, not ignored) with size and modification time; a stat per file, no read."""
+    from tiered_ci import _git  # noqa: PLC0415 - only a copied in-repo dependency needs it
+
+    where = folder.rstrip("/") or "."
+    args = ("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", where)
+    try:
+        names = sorted(n for n in _git.call(root, *args).split("\0") if n)
+    except (_git.GitFailed, OSError):
+        return None  # not a git work tree: the metadata files still key the environment
+    lines = []
+    for name in names:
+        try:
+            info = (root / name).stat()
+        except OSError:
+            continue  # deleted in the work tree: its absence is the state
+        lines.append(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n")
+    return "".join(lines).encode("utf-8", "surrogateescape")
+
+
+def _forget_copies(session: nox.Session, names: tuple[str, ...]) -> None:
+    """Drop uv's built wheels of the in-repo packages installed as a copy: uv keys a local
+    package's build by its metadata files, so a changed module would come back from the
+    cache unchanged. (`--refresh-package` would do it too, but not offline.)"""
+    uv = _uv() if names and getattr(session.virtualenv, "venv_backend", "") == "uv" else None
+    if uv is not None:
+        session.run(uv, "cache", "clean", *names, external=True, silent=True)
 
 
 def _find_lock(session: nox.Session, project: _Project) -> locks.LockFile | None:
