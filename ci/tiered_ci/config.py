@@ -181,7 +181,17 @@ _TIER_KEYS = frozenset(
     }
 )
 _DOMAIN_KEYS = frozenset(
-    {"paths", "tests", "integration-tests", "install", "python", "depends-on", "needs"}
+    {
+        "paths",
+        "tests",
+        "integration-tests",
+        "install",
+        "python",
+        "depends-on",
+        "needs",
+        "pytest-args",
+        "workers",
+    }
 )
 _FAMILY_KEYS = frozenset(
     {
@@ -197,9 +207,11 @@ _FAMILY_KEYS = frozenset(
         "depends-on",
         "members",
         "needs",
+        "pytest-args",
+        "workers",
     }
 )
-_MEMBER_KEYS = frozenset({"install", "python", "needs"})
+_MEMBER_KEYS = frozenset({"install", "python", "needs", "pytest-args", "workers"})
 _INSTALL_KEYS = frozenset({"root", "editable", "requirements", "groups", "extras", "packages"})
 _SERVICE_KEYS = frozenset(
     {
@@ -248,6 +260,8 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
             depends_on=_globs(sub, "depends-on", key, kind="a list of domain names"),
             integration_tests=_integration_tests(sub, key, tests),
             needs=_needs(sub, key, backing),
+            pytest_args=_pytest_args(sub, key) or (),
+            workers=_workers(sub, key),
         )
     _check_integration_owners(domains)
     families = {}
@@ -327,16 +341,12 @@ def _tier(
     unknown: list[str],
     backing: Mapping[str, BackingService],
 ) -> Tier:
-    workers = sub.get("workers")
-    if workers is not None and workers != "auto" and not _is_int(workers):
-        raise _Invalid(f'{key}.workers: expected a whole number or "auto", got {_type(workers)}')
-    if _is_int(workers) and cast("int", workers) < 1:
-        raise _Invalid(f"{key}.workers: expected at least 1, got {workers}")
+    workers = _workers(sub, key)
     return Tier(
         name=name,
         paths=_globs(sub, "paths", key, kind="a list of test paths"),
         markers=_str(sub, "markers", key),
-        workers=cast("int | Literal['auto'] | None", workers),
+        workers=workers,
         budget_seconds=_optional_number(sub, "budget-seconds", key),
         target_seconds=_optional_number(sub, "target-seconds", key),
         install=_install(sub, key, unknown),
@@ -360,6 +370,28 @@ def _impact(table: Mapping[str, object], key: str) -> Impact:
         map=_str(table, "map", key) or _DEFAULT_IMPACT.map,
         max_age_days=_number(table, "max-age-days", key, _DEFAULT_IMPACT.max_age_days),
     )
+
+
+def _workers(sub: Mapping[str, object], key: str) -> int | Literal["auto"] | None:
+    workers = sub.get("workers")
+    if workers is not None and workers != "auto" and not _is_int(workers):
+        raise _Invalid(f'{key}.workers: expected a whole number or "auto", got {_type(workers)}')
+    if _is_int(workers) and cast("int", workers) < 1:
+        raise _Invalid(f"{key}.workers: expected at least 1, got {workers}")
+    return cast("int | Literal['auto'] | None", workers)
+
+
+def _pytest_args(sub: Mapping[str, object], key: str) -> tuple[str, ...] | None:
+    """`pytest-args`: a list of strings, one argument each; None when not set."""
+    value = sub.get("pytest-args")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _Invalid(
+            f"{key}.pytest-args: expected a list of pytest arguments (strings, one argument "
+            f'each, e.g. ["-p", "no:randomly"]), got {value!r}'
+        )
+    return tuple(value)
 
 
 def _lock(table: Mapping[str, object]) -> str | bool:
@@ -432,6 +464,8 @@ def _family(
         depends_on=manual,
         members=_members(sub, key, unknown, backing),
         needs=_needs(sub, key, backing),
+        pytest_args=_pytest_args(sub, key) or (),
+        workers=_workers(sub, key),
     )
 
 
@@ -451,6 +485,8 @@ def _members(
             install=_install(table, member_key, unknown),
             python=_pythons(table, member_key) if "python" in table else None,
             needs=_needs(table, member_key, backing) if "needs" in table else None,
+            pytest_args=_pytest_args(table, member_key),
+            workers=_workers(table, member_key),
         )
     return members
 

@@ -163,6 +163,10 @@ def _domain(family: Family, folder: str, tree: Tree) -> Domain:
         # its integration tests (if any elsewhere) stay with the tier-wide session.
         integration_tests=tuple(p for p in each(family.integration_tests) if tree.kind(p)),
         needs=member.needs if member and member.needs is not None else family.needs,
+        pytest_args=(
+            member.pytest_args if member and member.pytest_args is not None else family.pytest_args
+        ),
+        workers=member.workers if member and member.workers is not None else family.workers,
     )
 
 

@@ -124,6 +124,8 @@ class Domain:
     # integration tier's markers, instead of the tier-wide `integration` session.
     integration_tests: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()  # backing services its tests need (tiered_ci.backing)
+    pytest_args: tuple[str, ...] = ()  # added to its sessions' pytest arguments
+    workers: int | Literal["auto"] | None = None  # None: the tier's
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,8 @@ class Family:
     # its siblings keeps its generated paths and metadata edges, only its install differs.
     members: Mapping[str, Member] = field(default_factory=dict)
     needs: tuple[str, ...] = ()  # backing services every member's tests need
+    pytest_args: tuple[str, ...] = ()
+    workers: int | Literal["auto"] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,8 @@ class Member:
     install: Install | None = None
     python: tuple[str, ...] | None = None
     needs: tuple[str, ...] | None = None  # None: the family's
+    pytest_args: tuple[str, ...] | None = None  # None: the family's
+    workers: int | Literal["auto"] | None = None  # None: the family's
 
 
 @dataclass(frozen=True, slots=True)

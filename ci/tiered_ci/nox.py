@@ -47,6 +47,7 @@ from tiered_ci.sessions import (
     budget_verdict,
     coverage_enforced,
     data_slug,
+    domain_args,
     gate_problems,
     impact_fallback_line,
     impact_summary_line,
@@ -647,7 +648,7 @@ def _domain_shard(project: _Project) -> None:
             session.skip(f"domain {domain} has no tests (tool.tiered-ci): nothing to run")
         # Its integration tests may sit inside its tests folder: domain-integration runs them.
         ignores = inside_ignores(tests, config.domains[domain].integration_tests)
-        args = [*tier_args(_unit(project), paths=tests), *ignores]
+        args = [*domain_args(_unit(project), config.domains[domain], tests), *ignores]
         _run_tests(session, project, args, config.domain_install(domain), impact=True)
 
 
@@ -670,7 +671,7 @@ def _domain_integration(project: _Project) -> None:
     def domain_integration(session: nox.Session, domain: str) -> None:
         """The integration tests one domain owns, in the domain's own environment."""
         tests = list(config.domains[domain].integration_tests)
-        args = tier_args(tier, paths=tests)
+        args = domain_args(tier, config.domains[domain], tests)
         install = config.integration_install(domain)
         # A marker filter may leave nothing in a folder: exit 5 then says "none marked".
         _run_tests(session, project, args, install, none_ok=tier.markers is not None, impact=True)

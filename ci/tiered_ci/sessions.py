@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from tiered_ci.model import Config, Tier
+from tiered_ci.model import Config, Domain, Tier
 
 __all__ = [
     "ACCEPTED_RESULTS",
     "budget_verdict",
     "coverage_enforced",
     "data_slug",
+    "domain_args",
     "gate_problems",
     "impact_fallback_line",
     "impact_summary_line",
@@ -41,6 +43,13 @@ def tier_args(tier: Tier, *, paths: Sequence[str] | None = None) -> list[str]:
     if tier.workers is not None:
         args += ["-n", str(tier.workers)]
     return args
+
+
+def domain_args(tier: Tier, domain: Domain, paths: Sequence[str]) -> list[str]:
+    """pytest arguments of a domain's session: the tier's (markers, workers) over the
+    domain's `paths`, its own `workers` in place of the tier's, then its `pytest-args`."""
+    workers = domain.workers if domain.workers is not None else tier.workers
+    return [*tier_args(replace(tier, workers=workers), paths=paths), *domain.pytest_args]
 
 
 def inside_ignores(paths: Sequence[str], owned: Sequence[str]) -> list[str]:
