@@ -39,6 +39,7 @@ from tiered_ci.model import (
     Family,
     Impact,
     Install,
+    Labels,
     Member,
     Service,
     Tier,
@@ -317,6 +318,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
         ),
         impact=_impact(impact, f"{PREFIX}.impact"),
         lock=_lock(table),
+        labels=_labels(table),
         backing=backing,
         unknown_keys=tuple(unknown),
     )
@@ -392,6 +394,27 @@ def _pytest_args(sub: Mapping[str, object], key: str) -> tuple[str, ...] | None:
             f'each, e.g. ["-p", "no:randomly"]), got {value!r}'
         )
     return tuple(value)
+
+
+def _labels(table: Mapping[str, object]) -> Labels:
+    key = f"{PREFIX}.labels"
+    sub = _table(table, "labels", PREFIX)
+    unknown = sorted(set(sub) - {"run-all", "domains"})
+    if unknown:
+        raise _Invalid(f"{key}.{unknown[0]}: unknown key; expected run-all or domains")
+    run_all = sub.get("run-all", [])
+    if not isinstance(run_all, list) or not all(isinstance(v, str) and v for v in run_all):
+        raise _Invalid(f"{key}.run-all: expected a list of label names, got {run_all!r}")
+    domains = sub.get("domains", {})
+    if not isinstance(domains, dict):
+        raise _Invalid(
+            f"{key}.domains: expected a table of label = [domain, ...] "
+            f'(e.g. {{ "test-billing" = ["billing"] }}), got {_type(domains)}'
+        )
+    for label, names in domains.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise _Invalid(f"{key}.domains.{label}: expected a list of domain names, got {names!r}")
+    return Labels(tuple(run_all), {label: tuple(names) for label, names in domains.items()})
 
 
 def _lock(table: Mapping[str, object]) -> str | bool:

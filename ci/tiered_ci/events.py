@@ -65,6 +65,7 @@ class Trigger:
     before: str | None = None  # push: the previous tip (40 zeros for a new branch)
     forced: bool = False
     default_branch: str | None = None  # from the payload's repository, when present
+    labels: tuple[str, ...] = ()  # pull_request: the names of its labels
 
 
 def is_sha(value: str) -> bool:
@@ -212,6 +213,7 @@ def _trigger(name: str, payload: Mapping[str, object], *, default_branch: str) -
             base_sha=_str(base, "sha"),
             head_sha=_str(head, "sha"),
             default_branch=repo_default,
+            labels=_labels(pr),
         )
     if name == "push":
         return _push(payload, branch, repo_default)
@@ -252,6 +254,17 @@ def _push(payload: Mapping[str, object], branch: str, repo_default: str | None) 
         forced=payload.get("forced") is True,
         default_branch=repo_default,
     )
+
+
+def _labels(pr: Mapping[str, object]) -> tuple[str, ...]:
+    """`pull_request.labels[].name`; anything else in the list is no label."""
+    found = pr.get("labels")
+    names = (
+        [_str(item, "name") for item in found if isinstance(item, Mapping)]
+        if isinstance(found, list)
+        else []
+    )
+    return tuple(n for n in names if n)
 
 
 def _obj(payload: Mapping[str, object], key: str) -> Mapping[str, object]:

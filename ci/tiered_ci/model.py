@@ -30,6 +30,7 @@ __all__ = [
     "Family",
     "Impact",
     "Install",
+    "Labels",
     "Member",
     "Service",
     "Tier",
@@ -228,6 +229,14 @@ class Impact:
 
 
 @dataclass(frozen=True, slots=True)
+class Labels:
+    """`[tool.tiered-ci.labels]`: pull-request labels that force what runs (tiered_ci.labels)."""
+
+    run_all: tuple[str, ...] = ()  # any of these labels: everything runs
+    domains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # label -> domains
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     root: Path  # the repository the config describes
     source: Path | None  # the file it was read from (None: defaults only)
@@ -254,6 +263,7 @@ class Config:
     # `lock`: True installs with uv.lock's pins when there is one; a path names the lock
     # or constraints file (tiered_ci.locks); False installs the newest versions.
     lock: str | bool = True
+    labels: Labels = field(default_factory=Labels)
     # `[tool.tiered-ci.backing-services]`: what tests need running (tiered_ci.backing).
     backing: Mapping[str, BackingService] = field(default_factory=dict)
     unknown_keys: tuple[str, ...] = ()

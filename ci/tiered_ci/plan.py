@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from tiered_ci import full_validation
+from tiered_ci import full_validation, labels
 from tiered_ci.backing.needs import entry_needs
 from tiered_ci.changes import ChangedFile, ChangeSet
 from tiered_ci.events import Trigger
@@ -123,7 +123,10 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
     """
     policy = config.triggers[trigger.kind]
     policy_key = f"triggers.{trigger.kind}"
+    selection, label_warnings = labels.with_label_domains(trigger.labels, config, selection)
     mode, fallback = _mode(trigger, changes, selection, policy, policy_key)
+    if mode != "all" and (forced := labels.forced_all(trigger.labels, config)) is not None:
+        mode, fallback = "all", forced
     images_exact = mode == "all" and _tests_only(changes, selection, policy)
     if mode == "all" and not images_exact:
         domains, services = tuple(config.domains), tuple(config.services)
@@ -195,11 +198,14 @@ def build_plan(  # noqa: PLR0913 - plain data in, keyword-only extras
             ),
             *session_decisions,
         ),
-        warnings=tuple(
-            f"{r.path}: no rule claims it (unmapped = {config.unmapped!r}); "
-            "add it to a domain, a service, ignore or run-all"
-            for r in selection.unmapped
-            if config.unmapped == "warn"
+        warnings=(
+            *label_warnings,
+            *(
+                f"{r.path}: no rule claims it (unmapped = {config.unmapped!r}); "
+                "add it to a domain, a service, ignore or run-all"
+                for r in selection.unmapped
+                if config.unmapped == "warn"
+            ),
         ),
         notes=(*changes.notes, *_gone_domains(selection, config)),
         ignored=frozenset(selection.ignored),
@@ -661,7 +667,11 @@ def _target_decisions(  # noqa: PLR0913, PLR0917 - plain data in, one call per k
         reasons = selected.get(name, ())
         if reasons:
             first = reasons[0]
-            why = f"{first.path} ({first.status}) matches {first.rule}"
+            why = (
+                f"{first.path} ({first.status}) matches {first.rule}"
+                if first.path is not None
+                else first.rule
+            )
             if first.origin:
                 why += f", read by {first.origin}"
             if len(reasons) > 1:
