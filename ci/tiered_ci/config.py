@@ -192,6 +192,7 @@ _DOMAIN_KEYS = frozenset(
         "needs",
         "pytest-args",
         "workers",
+        "matrix",
     }
 )
 _FAMILY_KEYS = frozenset(
@@ -210,9 +211,10 @@ _FAMILY_KEYS = frozenset(
         "needs",
         "pytest-args",
         "workers",
+        "matrix",
     }
 )
-_MEMBER_KEYS = frozenset({"install", "python", "needs", "pytest-args", "workers"})
+_MEMBER_KEYS = frozenset({"install", "python", "needs", "pytest-args", "workers", "matrix"})
 _INSTALL_KEYS = frozenset({"root", "editable", "requirements", "groups", "extras", "packages"})
 _SERVICE_KEYS = frozenset(
     {
@@ -263,6 +265,7 @@ def _parse(table: Mapping[str, object], *, root: Path, source: Path | None) -> C
             needs=_needs(sub, key, backing),
             pytest_args=_pytest_args(sub, key) or (),
             workers=_workers(sub, key),
+            matrix=_matrix(sub, key) or {},
         )
     _check_integration_owners(domains)
     families = {}
@@ -417,6 +420,38 @@ def _labels(table: Mapping[str, object]) -> Labels:
     return Labels(tuple(run_all), {label: tuple(names) for label, names in domains.items()})
 
 
+_PACKAGE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+_VERSION_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
+
+
+def _matrix(sub: Mapping[str, object], key: str) -> dict[str, tuple[str, ...]] | None:
+    """`matrix = { "dbt-core" = ["1.7.0", "1.8.0"] }`: package -> versions; None: unset."""
+    value = sub.get("matrix")
+    if value is None:
+        return None
+    example = '{ "dbt-core" = ["1.7.0", "1.8.0"] }'
+    if not isinstance(value, dict):
+        raise _Invalid(
+            f"{key}.matrix: expected a table of package = [version, ...] ({example}), "
+            f"got {_type(value)}"
+        )
+    out: dict[str, tuple[str, ...]] = {}
+    for package, versions in value.items():
+        if not _PACKAGE.fullmatch(package):
+            raise _Invalid(f"{key}.matrix: {package!r} is not a package name")
+        if (
+            not isinstance(versions, list)
+            or not versions
+            or not all(isinstance(v, str) and _VERSION_TEXT.fullmatch(v) for v in versions)
+        ):
+            raise _Invalid(
+                f"{key}.matrix.{package}: expected a non-empty list of versions (strings such "
+                f'as "1.7.0"), got {versions!r}'
+            )
+        out[package] = tuple(dict.fromkeys(versions))
+    return out
+
+
 def _lock(table: Mapping[str, object]) -> str | bool:
     value = table.get("lock", True)
     if isinstance(value, bool):
@@ -489,6 +524,7 @@ def _family(
         needs=_needs(sub, key, backing),
         pytest_args=_pytest_args(sub, key) or (),
         workers=_workers(sub, key),
+        matrix=_matrix(sub, key) or {},
     )
 
 
@@ -510,6 +546,7 @@ def _members(
             needs=_needs(table, member_key, backing) if "needs" in table else None,
             pytest_args=_pytest_args(table, member_key),
             workers=_workers(table, member_key),
+            matrix=_matrix(table, member_key),
         )
     return members
 

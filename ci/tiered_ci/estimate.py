@@ -113,6 +113,8 @@ def _entry_seconds(entry: MatrixEntry, costs: Costs) -> float:
 def _test_seconds(session: str, args: list[str], costs: Costs) -> float:
     if session.startswith("domain-shard(") and session.endswith(")"):
         name = session[len("domain-shard(") : -1]
+        if "@" in name:  # a version-axis variant: `core@dbt-core==1.7.0-3.12`
+            name = name.split("@", 1)[0]
         if name not in costs.domains:
             name = _VERSION.sub("", name)  # `core-3.12`: the version suffix
         return costs.domains.get(name, 0.0)

@@ -167,6 +167,7 @@ def _domain(family: Family, folder: str, tree: Tree) -> Domain:
             member.pytest_args if member and member.pytest_args is not None else family.pytest_args
         ),
         workers=member.workers if member and member.workers is not None else family.workers,
+        matrix=member.matrix if member and member.matrix is not None else family.matrix,
     )
 
 

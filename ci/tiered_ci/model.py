@@ -127,6 +127,13 @@ class Domain:
     needs: tuple[str, ...] = ()  # backing services its tests need (tiered_ci.backing)
     pytest_args: tuple[str, ...] = ()  # added to its sessions' pytest arguments
     workers: int | Literal["auto"] | None = None  # None: the tier's
+    # A dependency-version axis: package -> versions; each version is one more shard
+    # session with that pin (`domain-shard(<name>@<package>==<version>)`).
+    matrix: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def pins(self) -> tuple[str, ...]:
+        """`package==version` for each entry of its version axis."""
+        return tuple(f"{p}=={v}" for p, versions in self.matrix.items() for v in versions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,7 @@ class Family:
     needs: tuple[str, ...] = ()  # backing services every member's tests need
     pytest_args: tuple[str, ...] = ()
     workers: int | Literal["auto"] | None = None
+    matrix: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +174,7 @@ class Member:
     needs: tuple[str, ...] | None = None  # None: the family's
     pytest_args: tuple[str, ...] | None = None  # None: the family's
     workers: int | Literal["auto"] | None = None  # None: the family's
+    matrix: Mapping[str, tuple[str, ...]] | None = None  # None: the family's
 
 
 @dataclass(frozen=True, slots=True)

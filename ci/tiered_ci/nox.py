@@ -521,11 +521,16 @@ def _run_tests(  # noqa: PLR0913 - keyword switches, one per caller's need
     *,
     none_ok: bool = False,
     impact: bool = False,
+    pin: str | None = None,
 ) -> None:
     """Install the tier's or domain's environment (default: root + `test`), then pytest;
-    with `impact`, only the tests the change can break (tiered_ci.impact)."""
+    with `impact`, only the tests the change can break (tiered_ci.impact); with `pin`
+    (a version-axis variant, `dbt-core==1.7.0`), that version over the environment."""
     install = install or DEFAULT_INSTALL
     _install_spec(session, project, install, tools=True, isolated=not install.root)
+    if pin is not None:
+        # Not under the lock's constraints: the pin is the point of this variant.
+        session.install(pin)
     _run_pytest(session, project, args, none_ok=none_ok, impact=impact)
 
 
@@ -630,15 +635,17 @@ def _domain_shard(project: _Project) -> None:
         return
     # One session per domain and Python version: `domain-shard(api)`, or
     # `domain-shard(api-3.12)` for a domain (or unit tier) that lists versions.
+    # A domain's version axis (`matrix`) adds one session per pin: `domain-shard(api@x==1)`.
     params = [
-        nox.param(python, name, id=shard_id(name, python))
+        nox.param(python, name, pin, id=shard_id(name, python, pin))
         for name in config.domains
+        for pin in (None, *config.domains[name].pins())
         for python in config.domain_python(name) or (None,)
     ]
 
     @nox.session(name="domain-shard")
-    @nox.parametrize(("python", "domain"), params)
-    def domain_shard(session: nox.Session, domain: str) -> None:
+    @nox.parametrize(("python", "domain", "pin"), params)
+    def domain_shard(session: nox.Session, domain: str, pin: str | None) -> None:
         """The unit tests of one domain, in the domain's own environment."""
         tests = list(config.domains[domain].tests)
         if config.domains[domain].family is not None:
@@ -649,7 +656,7 @@ def _domain_shard(project: _Project) -> None:
         # Its integration tests may sit inside its tests folder: domain-integration runs them.
         ignores = inside_ignores(tests, config.domains[domain].integration_tests)
         args = [*domain_args(_unit(project), config.domains[domain], tests), *ignores]
-        _run_tests(session, project, args, config.domain_install(domain), impact=True)
+        _run_tests(session, project, args, config.domain_install(domain), impact=True, pin=pin)
 
 
 def _domain_integration(project: _Project) -> None:

@@ -700,13 +700,22 @@ def versioned_sessions(
     out: list[tuple[str, str | None]] = []
     for session in sessions:
         versions = config.versions(session)
-        if not versions:
-            out.append((session, None))
-        elif session.endswith(")"):
-            out.extend((f"{session[:-1]}-{python})", python) for python in versions)
-        else:
-            out.extend((f"{session}-{python}", python) for python in versions)
+        for name in (session, *_pinned(session, config)):
+            if not versions:
+                out.append((name, None))
+            elif name.endswith(")"):
+                out.extend((f"{name[:-1]}-{python})", python) for python in versions)
+            else:
+                out.extend((f"{name}-{python}", python) for python in versions)
     return tuple(out)
+
+
+def _pinned(session: str, config: Config) -> list[str]:
+    """A domain shard's version-axis variants: `domain-shard(api@dbt-core==1.7.0)`."""
+    if not (session.startswith("domain-shard(") and session.endswith(")")):
+        return []
+    domain = config.domains.get(session[len("domain-shard(") : -1])
+    return [f"{session[:-1]}@{pin})" for pin in domain.pins()] if domain else []
 
 
 def _base_session(name: str, python: str | None) -> str:
@@ -852,7 +861,8 @@ def _cost_key(entry: MatrixEntry) -> str:
     and `domain-shard(core-3.12)` -> `core`), else the session without its version."""
     base = _base_session(entry.session, entry.python)
     if base.startswith("domain-shard("):
-        return base.removeprefix("domain-shard(").removesuffix(")")
+        # A version-axis variant (`api@dbt-core==1.7.0`) costs what its domain does.
+        return base.removeprefix("domain-shard(").removesuffix(")").split("@", 1)[0]
     return base
 
 

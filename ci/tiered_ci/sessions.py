@@ -63,9 +63,11 @@ def inside_ignores(paths: Sequence[str], owned: Sequence[str]) -> list[str]:
     ]
 
 
-def shard_id(domain: str, python: str | None) -> str:
-    """The parametrize id of a domain's shard: `api`, or `api-3.12` for one version."""
-    return f"{domain}-{python}" if python else domain
+def shard_id(domain: str, python: str | None, pin: str | None = None) -> str:
+    """The parametrize id of a domain's shard: `api`, or `api-3.12` for one version;
+    a version-axis variant `api@dbt-core==1.7.0` (`api@dbt-core==1.7.0-3.12`)."""
+    name = f"{domain}@{pin}" if pin else domain
+    return f"{name}-{python}" if python else name
 
 
 def shard_index(posargs: Sequence[str]) -> str | None:

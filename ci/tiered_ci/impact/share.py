@@ -50,7 +50,8 @@ def session_tests(config: Config, session: str, args: Sequence[str] = ()) -> Ses
     ignored = tuple(a.removeprefix("--ignore=") for a in args if a.startswith("--ignore="))
     if kind in ("unit", "integration") and not inner:
         return SessionTests(config.tier(kind).paths or ("",), ignored)
-    domain = _domain(config, inner.removesuffix(")"))
+    # A version-axis variant (`api@dbt-core==1.7.0`) runs its domain's tests.
+    domain = _domain(config, inner.removesuffix(")").split("@", 1)[0])
     if domain is None:
         return None
     if kind == "domain-shard":  # its integration tests are domain-integration's
