@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from planner_fixtures import PlanRunner
-from support import GitRepo, run_nox
+from support import GitRepo
 
 from tiered_ci.config import parse
 from tiered_ci.errors import ConfigError
@@ -60,19 +59,6 @@ def test_the_python_axis_crosses_the_version_axis(axis_repo: GitRepo, plan: Plan
         "python": "3.12",
     } in entries
     assert len([e for e in entries if e["session"].startswith("domain-shard(core")]) == 6
-
-
-@pytest.mark.e2e
-def test_nox_lists_a_session_per_pin(axis_repo: GitRepo) -> None:
-    listed = run_nox(axis_repo.path, "-l", extra={"UV_OFFLINE": "1"})
-
-    assert listed.returncode == 0, listed.stderr
-    names = re.findall(r"^[*-] (domain-shard\(core\S*\))", listed.stdout, re.MULTILINE)
-    assert names == [
-        "domain-shard(core)",
-        "domain-shard(core@click==8.0.4)",
-        "domain-shard(core@click==8.1.7)",
-    ]
 
 
 @pytest.mark.parametrize(
