@@ -2,7 +2,10 @@
 
 Each distinct install (the requirements `tiered_ci.installs.requirement_lines` gives,
 with the session's Python version) becomes one `uv pip compile` of a temporary
-requirements file; every session that uses it shares the answer. uv reads its own
+requirements file; every session that uses it shares the answer. The sessions install
+with the repository's lock as constraints (`tool.tiered-ci.lock`, `tiered_ci.locks`),
+so each compile gets the same `-c`: a requirement the lock's pins cannot meet does
+not resolve here either, and a lock uv cannot export is a failure. uv reads its own
 settings (`UV_INDEX_URL`, `UV_FIND_LINKS`, `UV_OFFLINE`, `uv.toml`), so an index
 mirror or a wheel folder is configured as for any uv run. tiered-ci itself is left
 out: it is the tool, not the project's dependency.
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tiered_ci import locks
 from tiered_ci.errors import InputError
 from tiered_ci.installs import Reader, SessionInstall, requirement_lines
 
@@ -48,9 +52,15 @@ def find_uv() -> str:
 
 
 def resolve(
-    installs: Sequence[SessionInstall], root: Path, read: Reader, uv: str
+    installs: Sequence[SessionInstall],
+    root: Path,
+    read: Reader,
+    uv: str,
+    *,
+    lock: str | bool = False,
 ) -> list[Resolution]:
-    """Resolve every distinct install once, in the sessions' order."""
+    """Resolve every distinct install once, in the sessions' order, with the constraints
+    of `lock` (the `tool.tiered-ci.lock` setting) as the sessions install them."""
     default_python = f"{sys.version_info.major}.{sys.version_info.minor}"
     groups: dict[tuple[tuple[str, ...], str], list[str]] = {}
     for entry in installs:
@@ -59,27 +69,72 @@ def resolve(
             groups.setdefault((lines, entry.python or default_python), []).append(entry.session)
     results = []
     with tempfile.TemporaryDirectory(prefix="tiered-ci-resolve-") as scratch:
+        constraints = _Constraints(uv, root, Path(scratch), lock)
         for index, ((lines, python), sessions) in enumerate(groups.items()):
             spec = Path(scratch) / f"session-{index}.in"
             spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            ok, detail = _compile(uv, spec, python, root, Path(scratch))
+            pins, error = constraints(python)
+            ok, detail = (False, error) if error else _compile(uv, spec, python, root, pins)
             results.append(Resolution(tuple(sessions), python, ok, detail))
     return results
 
 
-def _compile(uv: str, spec: Path, python: str, root: Path, scratch: Path) -> tuple[bool, str]:
+class _Constraints:
+    """The constraints file each Python's sessions install with: (path or None, error).
+    A uv.lock is exported once; a named constraints file is used as written."""
+
+    def __init__(self, uv: str, root: Path, scratch: Path, setting: str | bool) -> None:
+        self.uv, self.root, self.scratch, self.setting = uv, root, scratch, setting
+        self._exported: dict[str, tuple[Path | None, str]] = {}
+
+    def __call__(self, python: str) -> tuple[Path | None, str]:
+        lock, error = locks.find_lock(
+            setting=self.setting, python=python, exists=lambda p: (self.root / p).is_file()
+        )
+        if error is not None:
+            return None, error
+        if lock is None:
+            return None, ""
+        if not lock.uv:
+            return self.root / lock.path, ""
+        if lock.path not in self._exported:
+            self._exported[lock.path] = self._export(lock)
+        return self._exported[lock.path]
+
+    def _export(self, lock: locks.LockFile) -> tuple[Path | None, str]:
+        done = _uv(locks.export_command(self.uv, lock), self.root)
+        if done.returncode != 0:
+            return None, f"{lock.path}: `uv export` failed:\n{_trim(done.stderr)}"
+        path = self.scratch / f"constraints-{len(self._exported)}.txt"
+        path.write_text(locks.constraints_from_export(done.stdout), encoding="utf-8")
+        return path, ""
+
+
+def _uv(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+
+
+def _compile(
+    uv: str, spec: Path, python: str, root: Path, constraints: Path | None
+) -> tuple[bool, str]:
     # `--directory` makes uv read the repository's own settings (uv.toml, [tool.uv]);
     # started from elsewhere, so a version-manager shim in front of uv does not pick a
     # Python from the repository's `.python-version` (the session's is given here).
     argv = [uv, "--directory", str(root), "pip", "compile", "--quiet", "--no-header"]
     argv += ["--python-version", python, str(spec)]
-    done = subprocess.run(
-        argv, cwd=scratch, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
-    )
+    argv += ["-c", str(constraints)] if constraints is not None else []
+    done = _uv(argv, spec.parent)
     if done.returncode == 0:
         return True, ""
-    lines = [line.rstrip() for line in done.stderr.splitlines() if line.strip()]
+    return False, _trim(done.stderr) or f"uv exited {done.returncode}"
+
+
+def _trim(stderr: str) -> str:
+    """uv's message, cut to what a report line holds."""
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
     shown = lines[:_ERROR_LINES]
     if len(lines) > len(shown):
         shown.append(f"... ({len(lines) - len(shown)} more lines from uv)")
-    return False, "\n".join(shown) or f"uv exited {done.returncode}"
+    return "\n".join(shown)

@@ -69,7 +69,7 @@ def _resolve(
 
     entries = installs.session_installs(loaded, collected_tests(loaded, tracked, tree))
     failed = []
-    for result in resolve.resolve(entries, loaded.root, tree.read_text, uv):
+    for result in resolve.resolve(entries, loaded.root, tree.read_text, uv, lock=loaded.lock):
         sessions = ", ".join(result.sessions)
         if result.ok:
             print(f"{source}: resolve: {sessions} (Python {result.python}): OK")

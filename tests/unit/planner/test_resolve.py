@@ -160,3 +160,72 @@ def test_no_uv_is_exit_2_before_any_output(repo: GitRepo, wheels: Path, tmp_path
         "tiered-ci check-config: error: check-config --resolve: uv is not on PATH; install it "
         "(`pip install uv`, or see its documentation) or run check-config without --resolve\n"
     )
+
+
+LOCKED = """\
+[project]
+name = "app"
+version = "1"
+requires-python = ">=3.10"
+dependencies = ["localdep"]
+
+[tool.tiered-ci]
+
+[tool.tiered-ci.tiers.quick]
+run-pytest = false
+
+[tool.tiered-ci.tiers.quick.install]
+root = false
+packages = ["localdep>=2"]
+
+[tool.tiered-ci.tiers.unit.install]
+root = false
+packages = ["localdep"]
+"""
+
+
+def test_sessions_resolve_under_the_lock_they_install_with(repo: GitRepo, wheels: Path) -> None:
+    # The lock pins localdep 1.0 (locked while the folder held only 1.0). The sessions
+    # install with its pins as constraints, so `localdep>=2` fails in CI although 2.0
+    # is available: --resolve must say so, and must pass once the lock is switched off.
+    repo.write("pyproject.toml", LOCKED)
+    env = cli_env({"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": str(wheels)})
+    subprocess.run(["uv", "lock", "--directory", str(repo.path)], env=env, check=True)
+    wheel(wheels, "localdep", "2.0")
+    repo.commit("locked")
+
+    done = check(repo, wheels)
+
+    source = repo.path / "pyproject.toml"
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert lines[0] == f"{source}: resolve: quick (Python {python}): cannot resolve:"
+    assert "localdep" in "\n".join(lines[1:-1])
+
+    repo.write(
+        "pyproject.toml", LOCKED.replace("[tool.tiered-ci]\n", "[tool.tiered-ci]\nlock = false\n")
+    )
+    repo.commit("no lock")
+
+    done = check(repo, wheels)
+
+    assert done.stdout.splitlines()[0] == f"{source}: resolve: quick (Python {python}): OK"
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_lock_uv_cannot_export_is_a_resolve_failure(repo: GitRepo, wheels: Path) -> None:
+    repo.write_many({"pyproject.toml": LOCKED, "uv.lock": "this is no lock\n"})
+    repo.commit("broken lock")
+    wheel(wheels, "localdep", "2.0")  # without the lock, every session would resolve
+
+    done = check(repo, wheels)
+
+    source = repo.path / "pyproject.toml"
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    lines = done.stdout.splitlines()
+    assert lines[:2] == [
+        f"{source}: resolve: quick (Python {python}): cannot resolve:",
+        "    uv.lock: `uv export` failed:",
+    ]
+    assert done.returncode == 1
