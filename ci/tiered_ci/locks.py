@@ -22,15 +22,19 @@ from __future__ import annotations
 
 import posixpath
 import re
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
     "DEFAULT_LOCK",
+    "EXPORT_SCOPES",
     "LockFile",
     "check_command",
+    "clashing_pins",
     "constraints_from_export",
     "export_command",
+    "export_pins",
     "find_lock",
     "stale_message",
 ]
@@ -69,7 +73,24 @@ def find_lock(
     return LockFile(path, uv=posixpath.basename(path) == DEFAULT_LOCK), None
 
 
-def export_command(uv: str, lock: LockFile) -> list[str]:
+# What an export covers, widest first. A lock whose project declares conflicting
+# groups or extras (`[tool.uv] conflicts`, e.g. a `dev` group and an extra that
+# cannot be installed together) cannot export them all at once; uv refuses. The
+# next scope that exports still pins everything it covers.
+EXPORT_SCOPES: tuple[tuple[str, ...], ...] = (
+    ("--all-groups", "--all-extras"),
+    ("--all-groups",),
+    ("--all-extras",),
+    (),
+)
+_SCOPE_WORDS = {
+    ("--all-groups",): "the dependencies and every group, not the extras",
+    ("--all-extras",): "the dependencies and every extra, not the groups",
+    (): "the dependencies only, not the groups and extras",
+}
+
+
+def export_command(uv: str, lock: LockFile, scope: tuple[str, ...] = EXPORT_SCOPES[0]) -> list[str]:
     """The `uv export` that turns `lock` into requirements (run in the repository)."""
     folder = posixpath.dirname(lock.path)
     where = ["--directory", folder] if folder else []
@@ -82,10 +103,42 @@ def export_command(uv: str, lock: LockFile) -> list[str]:
         "--no-header",
         "--no-annotate",
         "--all-packages",
-        "--all-groups",
-        "--all-extras",
+        *scope,
         "--no-emit-workspace",
     ]
+
+
+def export_pins(
+    uv: str, lock: LockFile, run: Callable[[list[str]], subprocess.CompletedProcess[str]]
+) -> tuple[str | None, str]:
+    """(the lock's pins as a constraints file, a warning) from the widest export uv
+    accepts; (None, uv's first error) when it accepts none. The warning says what the
+    pins leave out (installed unpinned), or is "" when they cover the whole lock."""
+    first_error = ""
+    for scope in EXPORT_SCOPES:
+        done = run(export_command(uv, lock, scope))
+        if done.returncode == 0:
+            return constraints_from_export(done.stdout), _export_warning(
+                lock, scope, first_error, clashing_pins(done.stdout)
+            )
+        first_error = first_error or done.stderr.strip() or f"uv exited {done.returncode}"
+    return None, first_error
+
+
+def _export_warning(lock: LockFile, scope: tuple[str, ...], error: str, clashing: list[str]) -> str:
+    said = []
+    if scope != EXPORT_SCOPES[0]:
+        reason = error.splitlines()[-1] if error else "uv refused"
+        said.append(
+            f"{lock.path}: uv cannot export every group and extra together ({reason}); "
+            f"the pins cover {_SCOPE_WORDS[scope]}, and the rest installs unpinned"
+        )
+    if clashing:
+        said.append(
+            f"{lock.path}: pinned at two versions across declared conflicts, so installed "
+            f"unpinned: {', '.join(clashing)}"
+        )
+    return "\n".join(said)
 
 
 def check_command(uv: str, lock: LockFile) -> list[str]:
@@ -96,13 +149,37 @@ def check_command(uv: str, lock: LockFile) -> list[str]:
 
 def constraints_from_export(text: str) -> str:
     """The pins of a `uv export` as a constraints file: `name==version[; marker]` lines
-    only (editable, local and URL requirements cannot be constraints)."""
-    lines = []
-    for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if _PIN.match(line):
-            lines.append(line)
-    return "".join(f"{line}\n" for line in lines)
+    only (editable, local and URL requirements cannot be constraints), without the
+    packages `clashing_pins` names."""
+    lines = _pins(text)
+    clashing = set(clashing_pins(text))
+    return "".join(f"{line}\n" for line in lines if _name(line) not in clashing)
+
+
+def clashing_pins(text: str) -> list[str]:
+    """Packages a `uv export` pins at two versions where a pin has no marker to tell
+    them apart: an export across declared conflicts writes both forks' pins bare, and
+    no install can meet both. They are left out of the constraints (installed
+    unpinned) rather than failing every session. A Python-version fork (each pin with
+    its `python_version` marker) is no clash."""
+    versions: dict[str, set[str]] = {}
+    bare: set[str] = set()
+    for line in _pins(text):
+        name = _name(line)
+        versions.setdefault(name, set()).add(line.split(";", 1)[0].split("=")[-1].strip())
+        if ";" not in line:
+            bare.add(name)
+    return sorted(name for name, found in versions.items() if len(found) > 1 and name in bare)
+
+
+def _pins(text: str) -> list[str]:
+    stripped = (raw.split(" #", 1)[0].strip() for raw in text.splitlines())
+    return [line for line in stripped if _PIN.match(line)]
+
+
+def _name(pin: str) -> str:
+    """A pin's project name, normalised (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", re.split(r"[\[=\s;]", pin, maxsplit=1)[0]).lower()
 
 
 def stale_message(lock: LockFile, output: str) -> str:

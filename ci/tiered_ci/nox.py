@@ -350,10 +350,12 @@ def _constraints(
     if check.returncode != 0:
         warnings.append(locks.stale_message(lock, check.stderr + check.stdout))
         _warn(session, warnings[-1])
-    export = _run_quiet(locks.export_command(uv, lock), project.root)
-    if export.returncode != 0:
-        session.error(f"{lock.path}: `uv export` failed: {export.stderr.strip()}")
-    pins = locks.constraints_from_export(export.stdout)
+    pins, said = locks.export_pins(uv, lock, lambda argv: _run_quiet(argv, project.root))
+    if pins is None:
+        session.error(f"{lock.path}: `uv export` failed: {said}")
+    if said:
+        warnings.append(said)
+        _warn(session, said)
     target = Path(location) if location else project.root / ".nox"
     target.mkdir(parents=True, exist_ok=True)
     path = target / "tiered-ci-constraints.txt"

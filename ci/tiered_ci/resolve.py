@@ -102,11 +102,11 @@ class _Constraints:
         return self._exported[lock.path]
 
     def _export(self, lock: locks.LockFile) -> tuple[Path | None, str]:
-        done = _uv(locks.export_command(self.uv, lock), self.root)
-        if done.returncode != 0:
-            return None, f"{lock.path}: `uv export` failed:\n{_trim(done.stderr)}"
+        pins, said = locks.export_pins(self.uv, lock, lambda argv: _uv(argv, self.root))
+        if pins is None:
+            return None, f"{lock.path}: `uv export` failed:\n{_trim(said)}"
         path = self.scratch / f"constraints-{len(self._exported)}.txt"
-        path.write_text(locks.constraints_from_export(done.stdout), encoding="utf-8")
+        path.write_text(pins, encoding="utf-8")
         return path, ""
 
 

@@ -229,3 +229,73 @@ def test_a_lock_uv_cannot_export_is_a_resolve_failure(repo: GitRepo, wheels: Pat
         "    uv.lock: `uv export` failed:",
     ]
     assert done.returncode == 1
+
+
+CONFLICTING = """\
+[project]
+name = "app"
+version = "1"
+requires-python = ">=3.10"
+dependencies = ["lib"]
+
+[dependency-groups]
+dev = ["localdep==1.0"]
+
+[tool.uv.sources]
+lib = { workspace = true }
+
+[tool.uv.workspace]
+members = ["lib"]
+
+[tool.uv]
+conflicts = [[{ package = "lib", extra = "new" }, { package = "app", group = "dev" }]]
+
+[tool.tiered-ci]
+
+[tool.tiered-ci.tiers.quick]
+run-pytest = false
+
+[tool.tiered-ci.tiers.quick.install]
+root = false
+packages = ["localdep"]
+
+[tool.tiered-ci.tiers.unit.install]
+root = false
+packages = ["localdep>=2"]
+"""
+
+LIB = """\
+[project]
+name = "lib"
+version = "1"
+requires-python = ">=3.10"
+dependencies = []
+
+[project.optional-dependencies]
+new = ["localdep==2.0"]
+"""
+
+
+def test_a_lock_with_conflicting_extras_pins_what_uv_can_export(
+    repo: GitRepo, wheels: Path
+) -> None:
+    # The shape of a real uv workspace: the root's `dev` group and a member's extra are
+    # declared conflicting, so uv refuses to export every group and extra at once. The
+    # sessions then install with the pins of the widest export uv accepts (here: the
+    # groups, so localdep 1.0), instead of failing on `uv export`.
+    wheel(wheels, "localdep", "2.0")
+    repo.write_many({"pyproject.toml": CONFLICTING, "lib/pyproject.toml": LIB})
+    env = cli_env({"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": str(wheels)})
+    subprocess.run(["uv", "lock", "--directory", str(repo.path)], env=env, check=True)
+    repo.commit("locked with conflicts")
+
+    done = check(repo, wheels)
+
+    source = repo.path / "pyproject.toml"
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{source}: resolve: quick (Python {python}): OK", done.stdout
+    # unit asks localdep>=2, which the groups' pin (1.0) rules out, as it would in CI.
+    assert lines[1] == f"{source}: resolve: unit, full-e2e (Python {python}): cannot resolve:"
+    assert "localdep" in "\n".join(lines[2:-1])
+    assert done.returncode == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from tiered_ci.errors import ConfigError
 from tiered_ci.locks import (
     LockFile,
     check_command,
+    clashing_pins,
     constraints_from_export,
     export_command,
+    export_pins,
     find_lock,
     stale_message,
 )
@@ -106,4 +109,55 @@ def test_a_bad_lock_key_is_an_error_naming_it(value: object) -> None:
     assert str(caught.value) == (
         "tool.tiered-ci.lock: expected a repository-relative file (uv.lock or a constraints "
         f"file) or false, got {value!r}"
+    )
+
+
+def test_an_export_uv_refuses_narrows_to_the_widest_scope_it_accepts() -> None:
+    lock = LockFile("uv.lock", uv=True)
+    asked: list[list[str]] = []
+
+    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        asked.append(argv)
+        if "--all-extras" in argv:  # as uv answers for conflicting groups and extras
+            return subprocess.CompletedProcess(
+                argv, 2, "", "error: Group `dev` and extra `x` conflict"
+            )
+        return subprocess.CompletedProcess(argv, 0, "a==1.0\n-e ./member\n", "")
+
+    pins, said = export_pins("uv", lock, run)
+
+    assert pins == "a==1.0\n"
+    assert said == (
+        "uv.lock: uv cannot export every group and extra together (error: Group `dev` and "
+        "extra `x` conflict); the pins cover the dependencies and every group, not the "
+        "extras, and the rest installs unpinned"
+    )
+    assert [argv[-3:-1] for argv in asked] == [
+        ["--all-groups", "--all-extras"],
+        ["--all-packages", "--all-groups"],
+    ]
+
+
+def test_an_export_uv_refuses_in_every_scope_is_its_first_error() -> None:
+    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(argv, 2, "", f"error {len(argv)}")
+
+    assert export_pins("uv", LockFile("uv.lock", uv=True), run) == (None, "error 10")
+
+
+def test_two_bare_pins_of_one_package_are_a_clash_left_unpinned() -> None:
+    # What uv exports across a conflict declared within one project: both forks' pins,
+    # bare. A Python-version fork keeps its markers and stays pinned.
+    export = (
+        "localdep==1.0\nlocaldep==2.0\n"
+        "numpy==1.26.4 ; python_full_version < '3.12'\n"
+        "numpy==2.1.0 ; python_full_version >= '3.12'\n"
+        "Other_Pkg==3\nother-pkg==3\n"
+    )
+
+    assert clashing_pins(export) == ["localdep"]
+    assert constraints_from_export(export) == (
+        "numpy==1.26.4 ; python_full_version < '3.12'\n"
+        "numpy==2.1.0 ; python_full_version >= '3.12'\n"
+        "Other_Pkg==3\nother-pkg==3\n"
     )
