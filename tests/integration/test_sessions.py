@@ -87,6 +87,15 @@ def test_example_tooling_is_a_copy_of_this_repositorys() -> None:
     ]
 
 
+def test_every_example_names_the_same_tiered_ci() -> None:
+    """An example copied into its own repository resolves its noxfile's tiered-ci
+    with no edit (issue 18): every example ships the worked example's noxfile."""
+    shipped = (EXAMPLE / "noxfile.py").read_bytes()
+    others = sorted((PROJECT_ROOT / "examples").glob("*/noxfile.py"))
+    assert len(others) >= 3
+    assert [path for path in others if path.read_bytes() != shipped] == []
+
+
 # --- nox runs in a small repository -------------------------------------------------------
 
 PYPROJECT = """\
