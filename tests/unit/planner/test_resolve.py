@@ -162,6 +162,21 @@ def test_no_uv_is_exit_2_before_any_output(repo: GitRepo, wheels: Path, tmp_path
     )
 
 
+def tiers(*, quick: str, unit: str) -> str:
+    """A table whose quick and unit sessions install one requirement each, no root."""
+    return (
+        "[tool.tiered-ci]\n\n[tool.tiered-ci.tiers.quick]\nrun-pytest = false\n\n"
+        f'[tool.tiered-ci.tiers.quick.install]\nroot = false\npackages = ["{quick}"]\n\n'
+        f'[tool.tiered-ci.tiers.unit.install]\nroot = false\npackages = ["{unit}"]\n'
+    )
+
+
+def lock(repo: GitRepo, wheels: Path) -> None:
+    """`uv lock` offline, against the wheel folder as it is now."""
+    env = cli_env({"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": str(wheels)})
+    subprocess.run(["uv", "lock", "--directory", str(repo.path)], env=env, check=True)
+
+
 LOCKED = """\
 [project]
 name = "app"
@@ -169,19 +184,7 @@ version = "1"
 requires-python = ">=3.10"
 dependencies = ["localdep"]
 
-[tool.tiered-ci]
-
-[tool.tiered-ci.tiers.quick]
-run-pytest = false
-
-[tool.tiered-ci.tiers.quick.install]
-root = false
-packages = ["localdep>=2"]
-
-[tool.tiered-ci.tiers.unit.install]
-root = false
-packages = ["localdep"]
-"""
+""" + tiers(quick="localdep>=2", unit="localdep")
 
 
 def test_sessions_resolve_under_the_lock_they_install_with(repo: GitRepo, wheels: Path) -> None:
@@ -189,8 +192,7 @@ def test_sessions_resolve_under_the_lock_they_install_with(repo: GitRepo, wheels
     # install with its pins as constraints, so `localdep>=2` fails in CI although 2.0
     # is available: --resolve must say so, and must pass once the lock is switched off.
     repo.write("pyproject.toml", LOCKED)
-    env = cli_env({"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": str(wheels)})
-    subprocess.run(["uv", "lock", "--directory", str(repo.path)], env=env, check=True)
+    lock(repo, wheels)
     wheel(wheels, "localdep", "2.0")
     repo.commit("locked")
 
@@ -250,19 +252,7 @@ members = ["lib"]
 [tool.uv]
 conflicts = [[{ package = "lib", extra = "new" }, { package = "app", group = "dev" }]]
 
-[tool.tiered-ci]
-
-[tool.tiered-ci.tiers.quick]
-run-pytest = false
-
-[tool.tiered-ci.tiers.quick.install]
-root = false
-packages = ["localdep"]
-
-[tool.tiered-ci.tiers.unit.install]
-root = false
-packages = ["localdep>=2"]
-"""
+""" + tiers(quick="localdep", unit="localdep>=2")
 
 LIB = """\
 [project]
@@ -285,8 +275,7 @@ def test_a_lock_with_conflicting_extras_pins_what_uv_can_export(
     # groups, so localdep 1.0), instead of failing on `uv export`.
     wheel(wheels, "localdep", "2.0")
     repo.write_many({"pyproject.toml": CONFLICTING, "lib/pyproject.toml": LIB})
-    env = cli_env({"UV_OFFLINE": "1", "UV_NO_INDEX": "1", "UV_FIND_LINKS": str(wheels)})
-    subprocess.run(["uv", "lock", "--directory", str(repo.path)], env=env, check=True)
+    lock(repo, wheels)
     repo.commit("locked with conflicts")
 
     done = check(repo, wheels)
