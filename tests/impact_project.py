@@ -1,4 +1,4 @@
-"""A small real project for impact tests: a package, tests, data, a subprocess test.
+"""A small real project for impact tests: a package, tests, data, a Python child process.
 
 `record(repo)` runs pytest with `--impact-record` in a real subprocess, the way
 CI records a map; `select(...)` runs `tiered-ci impact select` in-process.
@@ -140,8 +140,11 @@ import sys
 
 
 def test_subprocess():
-    out = subprocess.run([sys.executable, "-c", "print(1)"], capture_output=True, text=True)
-    assert out.stdout.strip() == "1"
+    code = "from sample.calc import add; print(add(1, 2))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd="src", capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "3"
 """,
 }
 

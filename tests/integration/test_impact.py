@@ -61,7 +61,9 @@ def test_map_records_each_test_with_its_functions_fixtures_and_data(recorded: Gi
     # The module-scoped fixture ran once, inside test_rows; both users get what it ran.
     assert "file:src/sample/data/table.csv" in named["tests/loading/test_loader.py::test_rows"]
     assert "fn:src/sample/loader.py::table@9" in named["tests/loading/test_loader.py::test_rows"]
-    assert store.SPAWN in named["tests/test_cli.py::test_subprocess"]
+    # The Python child the test starts is measured: what it ran is the test's.
+    assert "fn:src/sample/calc.py::add@5" in named["tests/test_cli.py::test_subprocess"]
+    assert store.SPAWN not in named["tests/test_cli.py::test_subprocess"]
     assert store.SPAWN not in named["tests/test_calc.py::test_add"]
     assert "src/sample/unused.py" not in impact_map.spans
     assert "sample.calc" in impact_map.imports["src/sample/shapes.py"]
@@ -125,12 +127,8 @@ def test_function_change_selects_the_tests_that_ran_it(
     _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
     result = select(capsys, project, _map(project))
     assert result["mode"] == "partial"
-    # The subprocess test runs for any Python change: the map cannot see into the child.
-    assert _tests(result) == {
-        "tests/test_calc.py::test_big[1]",
-        "tests/test_calc.py::test_big[20]",
-        "tests/test_cli.py::test_subprocess",
-    }
+    # The subprocess test's child ran add(), not big(): it does not run.
+    assert _tests(result) == {"tests/test_calc.py::test_big[1]", "tests/test_calc.py::test_big[20]"}
     assert "big() changed: 2 tests executed it (rule: function)" in _whys(result)
     assert result["map_commit"] == project.head()
     assert result["total_tests"] == 8
@@ -153,8 +151,7 @@ def test_class_body_change_is_module_level(
 ) -> None:
     _edit(project, "src/sample/shapes.py", "sides = 4", "sides = 5")
     assert _tests(select(capsys, project, _map(project))) == {
-        "tests/test_shapes.py::test_perimeter",
-        "tests/test_cli.py::test_subprocess",
+        "tests/test_shapes.py::test_perimeter"
     }
 
 
@@ -180,11 +177,16 @@ def test_new_test_file_is_listed_and_new_module_selects_its_importers(
     assert "new module" in _whys(result)
 
 
-def test_subprocess_tests_run_for_any_python_change(
+def test_a_measured_child_selects_its_test_by_what_it_ran(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
     assert "tests/test_cli.py::test_subprocess" in _tests(select(capsys, project, _map(project)))
+    _edit(project, "src/sample/calc.py", "return b + a", "return a + b")
+    _edit(project, "src/sample/shapes.py", "* 2", "* 2 + 0")
+    # The child never ran Square.perimeter: that change leaves the test out.
+    result = select(capsys, project, _map(project))
+    assert _tests(result) == {"tests/test_shapes.py::test_perimeter"}
 
 
 def test_empty_diff_selects_nothing(project: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,10 +248,7 @@ def test_data_file_selects_the_tests_that_read_it(
 ) -> None:
     project.write("src/sample/data/table.csv", "x,b,c\n")
     result = select(capsys, project, _map(project))
-    assert _tests(result) == {
-        "tests/loading/test_loader.py::test_rows",
-        "tests/test_cli.py::test_subprocess",
-    }
+    assert _tests(result) == {"tests/loading/test_loader.py::test_rows"}
     assert "read by 1 tests (rule: data)" in _whys(result)
 
 
@@ -456,7 +455,6 @@ def test_a_data_file_a_domain_claims_selects_the_domains_tests(
     assert _tests(result) == {
         "tests/loading/test_loader.py::test_rows",
         "tests/loading/test_loader.py::test_settings",
-        "tests/test_cli.py::test_subprocess",
     }
     assert "added file: the tests of domain data (rule: data-domain)" in _whys(result)
 
@@ -465,7 +463,7 @@ def test_a_data_file_a_domain_claims_selects_the_domains_tests(
     ("table", "mode", "why"),
     [
         ("", "all", "NOTES.txt (added file) is claimed by no rule and unmapped is 'run-all'"),
-        ('unmapped = "ignore"\n', "partial", "added file: claimed by no rule; unmapped = 'ignore'"),
+        ('unmapped = "ignore"\n', "none", "added file: claimed by no rule; unmapped = 'ignore'"),
         ('ignore = ["*.txt"]\n', "none", "ignored (tool.tiered-ci.ignore)"),
         (
             'run-all = ["NOTES.txt"]\n',
@@ -482,8 +480,8 @@ def test_a_file_no_folder_explains_follows_the_configured_policy(
     result = select(capsys, project, _map(project))
     assert result["mode"] == mode
     assert why in (str(result["fallback_reason"]) if mode == "all" else _whys(result))
-    if mode != "all":  # at most the subprocess test: the map cannot see into it
-        assert _tests(result) <= {"tests/test_cli.py::test_subprocess"}
+    if mode != "all":  # no test read it, none started an unmeasured process
+        assert _tests(result) == set()
 
 
 def test_a_lock_file_change_selects_importers_of_the_distribution(
@@ -699,7 +697,6 @@ def test_a_function_change_selects_its_readers_not_everything(
     assert _tests(result) == {
         "tests/test_calc.py::test_big[1]",
         "tests/test_calc.py::test_big[20]",
-        "tests/test_cli.py::test_subprocess",
         "tests/test_programs.py::test_a_shell_may",
         "tests/test_programs.py::test_a_program_of_the_repository_named_like_a_filter_may",
         "tests/test_source.py::test_reads_the_module_as_text",
@@ -765,7 +762,7 @@ def test_impact_select_runs_the_selection_and_never_seen_tests(
     select(capsys, project, _map(project), "--output", str(project.path / "select.json"))
     result = run_pytest(project, "--impact-select=select.json", "-rA")
     assert result.returncode == 0, result.stdout
-    assert "impact: ran 4 of 9 tests" in result.stdout  # big[1], big[20], subprocess, test_new
+    assert "impact: ran 3 of 9 tests" in result.stdout  # big[1], big[20], test_new
     assert "PASSED tests/test_new.py::test_new" in result.stdout
     assert "test_add" not in result.stdout
 
@@ -780,7 +777,7 @@ def test_impact_select_composes_with_k_xdist_and_shards(
     assert "impact: ran 2 of 2 tests" in result.stdout  # -k big: two tests, both selected
     shard = run_pytest(project, "--impact-select=select.json", "--shard=1/2")
     assert shard.returncode == 0, shard.stdout
-    assert "impact: ran 3 of 8 tests" in shard.stdout
+    assert "impact: ran 2 of 8 tests" in shard.stdout
     assert "shard 1/2:" in shard.stdout
 
 
@@ -834,7 +831,7 @@ def test_plan_notes_the_selection_and_runs_tests_outside_the_planned_domains(
         for r in plan["reasons"]
     )
     assert "tiered-ci plan: impact: 3 of 8 tests, because " in captured.err
-    assert "add() changed: 2 tests executed it (rule: function)" in captured.err
+    assert "add() changed: 3 tests executed it (rule: function)" in captured.err
 
 
 def test_plan_without_a_map_says_it_falls_back(
@@ -871,13 +868,13 @@ def test_plan_summary_counts_each_test_session_over_its_own_tests(
     assert main(["plan", "--repo", str(project.path), "--format", "github"]) == 0
     capsys.readouterr()
     text = summary.read_text()
-    # The whole map: 3 of 8 (add ran in test_add and test_perimeter, plus the subprocess).
+    # The whole map: 3 of 8 (add ran in test_add, test_perimeter and the subprocess).
     assert "`impact: 3 of 8 tests, because " in text
     # The calc shard runs tests/test_calc.py: of its 4 tests only test_add ran add().
     assert "- **domain-shard(calc)**: impact: 1 of 4 tests, because " in text
     # Widened by impact (test_perimeter is no planned domain's), unit runs all its paths.
     assert "- **unit**: impact: 3 of 8 tests, because " in text
-    assert "`add() changed: 2 tests executed it (rule: function)`" in text
+    assert "`add() changed: 3 tests executed it (rule: function)`" in text
 
 
 # --- end to end through the shipped nox sessions ---------------------------------------------

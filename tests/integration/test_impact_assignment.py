@@ -114,9 +114,6 @@ def _select(capsys: pytest.CaptureFixture[str], repo: GitRepo) -> tuple[set[str]
     return set(tests), "\n".join(r["why"] for r in reasons)
 
 
-SUBPROCESS = "tests/test_cli.py::test_subprocess"  # runs for any Python change
-
-
 def test_one_assignment_selects_only_the_tests_that_read_it(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -128,7 +125,6 @@ def test_one_assignment_selects_only_the_tests_that_read_it(
         "tests/test_calc.py::test_big[1]",
         "tests/test_calc.py::test_big[20]",
         "tests/test_readers.py::test_any_name_by_getattr",
-        SUBPROCESS,
     }
     assert "LIMIT assigned: 2 recorded functions may read it, 3 tests ran them" in why
     assert "(rule: assignment)" in why

@@ -14,9 +14,11 @@ fixtures wider than a function and collection get contexts of their own:
   inside whichever test came first);
 * `test:<node id>`: setup, call and teardown of one test.
 
-An audit hook adds two things coverage cannot see: repository files opened
-as data (`file:` units), and subprocesses started (`spawn`; any but git), whose
-execution happens where this process cannot measure it.
+An audit hook (`tiered_ci.impact.audit`) adds two things coverage cannot see:
+repository files opened as data (`file:` units), and processes started. A Python
+child is measured itself (`tiered_ci.impact.children`): its lines and data files
+join the context that started it. Any other start that may run the repository's
+code (a shell, make, a fork, a Python child that could not report) is `spawn`.
 
 Lines become units (`tiered_ci.impact.store`): a line in a function body is
 that function, any other line is the module-level code of its file.
@@ -30,13 +32,12 @@ import sys
 from collections.abc import Generator, Iterable
 from importlib import metadata
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tiered_ci import __version__
-from tiered_ci.impact import source, store
+from tiered_ci.impact import audit, children, source, store
 from tiered_ci.impact.deps import NAME as _NAME
 from tiered_ci.impact.deps import normalize
 
@@ -47,44 +48,6 @@ __all__ = ["WORKER_OUTPUT", "Recorder", "start"]
 
 WORKER_OUTPUT = "tiered_ci_impact"
 GLOBAL = "global"
-_SPAWN_EVENTS = frozenset(
-    {"subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system"}
-)
-# Programs known never to run the repository's code: git (GitPython and test helpers
-# start it constantly) and the text filters and pagers that tests of command-line tools
-# pipe output through (a pager test runs `less` or `cat`, an editor test `sed -i`). None
-# of them starts a program of the test's choosing. Any other child may: python and
-# console scripts directly, a shell, make, uv, an editor or a container through them.
-# What runs in it cannot be measured.
-_NEVER_OURS = frozenset(
-    {"git", "cat", "head", "tail", "less", "more", "sed", "sort", "uniq", "wc", "tr", "cut"}
-    | {"grep", "true", "false", "echo", "printf", "tee", "diff", "cmp"}
-)
-# Folders under the root that hold installed code, not the repository's own.
-_NOT_OURS = frozenset({".venv", "venv", ".nox", ".tox", "site-packages", "node_modules", ".git"})
-
-# Python source is what the import system executes and coverage measures. Other readers
-# of it are machinery, not a test reading data: tracebacks and warnings (linecache),
-# inspect, pytest's assertion rewriting and doctest collection, coverage's own stack
-# checks, and hypothesis, which mines every local module's constants at collection
-# (that made every .py file a data input of every test: select-all for any change).
-_SOURCE_SUFFIXES = (".py", ".pyw")
-# The import system and runpy execute the source they read: coverage measures that.
-_EXECUTES = frozenset({"importlib._bootstrap", "importlib._bootstrap_external", "zipimport"})
-_EXECUTES_DIRECTLY = frozenset({"runpy"})
-# Modules that only show source (tracebacks, warnings, introspection): data when the
-# repository's own code asked them, machinery when anything else did.
-_SOURCE_READERS = frozenset({"linecache", "tokenize", "inspect", "traceback", "doctest"})
-# Test-run tools whose reading of source never decides a test's outcome. Any other
-# reader (a type checker run by a test, a copy into a fixture) reads data: a read
-# recorded too many selects a test too many, never one too few.
-_TOOLS = frozenset(
-    {"_pytest", "pytest", "pluggy", "coverage", "hypothesis", "_hypothesis_pytestplugin"}
-    | {"xdist", "execnet"}
-)
-_WRAPPERS = frozenset({"pathlib", "io", "_pyio", "codecs"})
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-
 # The type of functools.lru_cache and functools.cache wrappers (private in functools).
 _CACHED = type(functools.lru_cache(maxsize=None)(lambda: None))
 
@@ -129,13 +92,9 @@ class Recorder:
         self.root = root
         self.prefix = f"{root}{os.sep}"
         self.path = path
-        self.cov: coverage.Coverage = coverage_module.Coverage(
-            data_file=None,
-            config_file=False,
-            branch=False,
-            include=[f"{root}{os.sep}*"],
-            omit=[f"*{os.sep}{name}{os.sep}*" for name in _NOT_OURS],
-        )
+        self.repo = audit.Repository(str(root))
+        self.cov: coverage.Coverage = coverage_module.Coverage(**self.repo.coverage_options())
+        self.children: children.Children | None = None  # measures the child processes
         self.rootdir = ""  # pytest's rootdir, repository-relative
         self.stack: list[str] = [GLOBAL]
         self.extra: dict[str, set[str]] = {}  # context -> file:/spawn units (audit hook)
@@ -157,17 +116,21 @@ class Recorder:
             sys.addaudithook(_audit)
             _hooked.append(True)
         _active = self
+        self.children = children.Children(self.repo)
         self.recording = True
         self.cov.start()
         self.cov.switch_context(GLOBAL)
+        self.children.enter(GLOBAL)
 
     def push(self, context: str) -> None:
         self.stack.append(context)
         self.cov.switch_context(context)
+        self._enter(context)
 
     def pop(self) -> None:
         self.stack.pop()
         self.cov.switch_context(self.stack[-1])
+        self._enter(self.stack[-1])
 
     def abandon(self) -> None:
         """The xdist controller runs no tests: it only merges what the workers record."""
@@ -175,6 +138,8 @@ class Recorder:
         self.recording = False
         _active = None
         self.cov.stop()
+        if self.children is not None:  # its workers start without this run's variables
+            self.children.close()
 
     # --- pytest hooks ------------------------------------------------------------
 
@@ -280,75 +245,33 @@ class Recorder:
 
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
-            if _reads(args):
-                self._opened(args[0])
-        elif event in _SPAWN_EVENTS and self._may_run_our_code(event, args):
+            # audit, _audit, then the frame that called open()
+            rel = self.repo.data_read(args, sys._getframe(2))  # noqa: SLF001
+            if rel is not None:
+                self.extra.setdefault(self.stack[-1], set()).add(f"file:{rel}")
+        elif event in audit.SPAWN_EVENTS:
+            self._spawned(event, args)
+
+    # --- child processes (tiered_ci.impact.children) -------------------------------
+
+    def _enter(self, context: str) -> None:
+        if self.children is not None:
+            self.children.enter(context)
+
+    def _spawned(self, event: str, args: tuple[Any, ...]) -> None:
+        """A process start: measured if it is Python and reports, else `spawn`."""
+        if self.children is None or self.children.started(event, args, self.stack[-1]):
             self.extra.setdefault(self.stack[-1], set()).add(store.SPAWN)
 
-    def _opened(self, target: object) -> None:
-        name = _fsname(target)
-        if name is None:
+    def _fold_children(self) -> None:
+        """What the measured children ran joins the coverage data of the contexts that
+        started them; their data files and unmeasurable starts join `extra`."""
+        if self.children is None:
             return
-        if not os.path.isabs(name):
-            name = os.path.join(os.getcwd(), name)
-        name = os.path.normpath(name)
-        if not name.startswith(self.prefix) or "__pycache__" in name:
-            return
-        rel = name[len(self.prefix) :].replace(os.sep, "/")
-        if _NOT_OURS.intersection(rel.split("/")):
-            return
-        # _opened, audit, _audit, then the frame that called open()
-        if rel.endswith(_SOURCE_SUFFIXES) and not self.reads_source(sys._getframe(3)):  # noqa: SLF001
-            return
-        self.extra.setdefault(self.stack[-1], set()).add(f"file:{rel}")
-
-    def reads_source(self, frame: FrameType | None) -> bool:
-        """Whether this read of a Python source file is the test reading it as data.
-
-        The caller decides, below the file wrappers (pathlib, io): the import system
-        executes what it reads; a source reader (linecache, inspect) reads for whoever
-        called it; a test-run tool (pytest, coverage, hypothesis) reads for itself.
-        Anything else, the repository's own code first, reads data.
-        """
-        frame = _skip(frame, _WRAPPERS)
-        if frame is None:
-            return True  # opened from C code: assume data
-        module = _module(frame)
-        if module in _EXECUTES_DIRECTLY or (module in _EXECUTES and _importing(frame)):
-            return False
-        if module.partition(".")[0] in _SOURCE_READERS:
-            caller = _skip(frame, _WRAPPERS | _SOURCE_READERS)
-            return caller is not None and self.is_ours(caller)
-        return not _is_tool(module)
-
-    def is_ours(self, frame: FrameType) -> bool:
-        """Code of the repository (tests, conftests, the project), not installed code."""
-        name = os.path.normpath(frame.f_code.co_filename)
-        if not name.startswith(self.prefix):
-            return False
-        return not _NOT_OURS.intersection(name[len(self.prefix) :].split(os.sep))
-
-    def _may_run_our_code(self, event: str, args: tuple[Any, ...]) -> bool:
-        program: object
-        if event == "os.system":
-            program = str(args[0]).split(maxsplit=1)[0] if str(args[0]).strip() else ""
-        elif event == "subprocess.Popen":
-            executable, argv = args[0], args[1]
-            if executable is None:
-                argv = argv.split(maxsplit=1) if isinstance(argv, str | bytes) else list(argv)
-                executable = argv[0] if argv else ""
-            program = executable
-        elif event == "os.spawn":
-            program = args[1]
-        else:  # os.exec, os.posix_spawn
-            program = args[0]
-        text = _fsname(program)
-        # An unknown shape may run our code; so may anything not known never to, and any
-        # program of the repository itself (a `bin/cat` script is no cat).
-        if text is None or (os.sep in text and self._relative(os.path.abspath(text))):
-            return True
-        name = os.path.basename(text)
-        return name.removesuffix(".exe").lower() not in _NEVER_OURS
+        found = self.children.close()
+        children.add_lines(self.cov.get_data(), found.lines)
+        for context, units in found.units.items():
+            self.extra.setdefault(context, set()).update(units)
 
     # --- the map -----------------------------------------------------------------
 
@@ -357,6 +280,7 @@ class Recorder:
         self.recording = False
         _active = None
         self.cov.stop()
+        self._fold_children()
         data = self.cov.get_data()
         ours = self._own_files()
         context_units: dict[str, set[str]] = {
@@ -384,23 +308,17 @@ class Recorder:
         return frozenset(changes.repo_files(self.root))
 
     def _relative(self, filename: str) -> str | None:
-        name = os.path.normpath(filename)
-        if not name.startswith(self.prefix):
-            return None
-        rel = name[len(self.prefix) :].replace(os.sep, "/")
-        return None if _NOT_OURS.intersection(rel.split("/")) else rel
+        return self.repo.relative(filename)
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     recorder = _active
-    if recorder is not None and recorder.recording and (event == "open" or event in _SPAWN_EVENTS):
+    if (
+        recorder is not None
+        and recorder.recording
+        and (event == "open" or event in audit.SPAWN_EVENTS)
+    ):
         recorder.audit(event, args)
-
-
-def _fsname(target: object) -> str | None:
-    if isinstance(target, str | bytes | os.PathLike):
-        return os.fsdecode(os.fspath(target))
-    return None  # a file descriptor
 
 
 def _cached_functions(prefix: str, modules: list[Any]) -> list[Any]:
@@ -408,7 +326,9 @@ def _cached_functions(prefix: str, modules: list[Any]) -> list[Any]:
     found: dict[int, Any] = {}
     for module in modules:
         name = os.path.normpath(str(getattr(module, "__file__", None) or ""))
-        if not name.startswith(prefix) or _NOT_OURS.intersection(name[len(prefix) :].split(os.sep)):
+        if not name.startswith(prefix) or audit.NOT_OURS.intersection(
+            name[len(prefix) :].split(os.sep)
+        ):
             continue
         try:
             values = list(vars(module).values())
@@ -425,40 +345,6 @@ def _cached_functions(prefix: str, modules: list[Any]) -> list[Any]:
                 if isinstance(target, _CACHED):
                     found[id(target)] = target
     return list(found.values())
-
-
-def _module(frame: FrameType) -> str:
-    """The module a frame runs in: "importlib._bootstrap" even for frozen code."""
-    name = frame.f_globals.get("__name__")
-    return name if isinstance(name, str) else ""
-
-
-def _skip(frame: FrameType | None, modules: frozenset[str]) -> FrameType | None:
-    """The first frame, outward, whose top-level module is not one of `modules`."""
-    while frame is not None and _module(frame).partition(".")[0] in modules:
-        frame = frame.f_back
-    return frame
-
-
-def _is_tool(module: str) -> bool:
-    return module.partition(".")[0] in _TOOLS
-
-
-def _importing(frame: FrameType) -> bool:
-    """Whether a loader's get_data serves an import (get_code) rather than a caller
-    asking for a resource (pkgutil.get_data), which is data."""
-    caller = frame.f_back
-    return frame.f_code.co_name != "get_data" or (
-        caller is not None and _module(caller) in _EXECUTES
-    )
-
-
-def _reads(args: tuple[Any, ...]) -> bool:
-    """Whether an `open` audit event reads: open() passes a mode, os.open() flags."""
-    mode, flags = args[1], args[2]
-    if isinstance(mode, str):
-        return "r" in mode or "+" in mode
-    return isinstance(flags, int) and not flags & _WRITE_FLAGS
 
 
 def _file_spans(path: Path, rel: str) -> list[tuple[int, int, str]]:

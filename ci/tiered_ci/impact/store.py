@@ -18,8 +18,9 @@ Format (version 1), a JSON object, gzip-compressed when written by tiered-ci
 
 A *unit* is what a footprint is made of: a function body (`fn:`), the
 module-level code of a file (`mod:`), a non-Python file opened (`file:`), or
-`spawn` (the test started a Python subprocess, whose execution the map cannot
-see). Footprints are deduplicated (parametrized tests share one) and stored
+`spawn` (the test started a process that may run the repository's code where
+nothing measured it: a shell, a fork, a Python child that sent no report).
+Footprints are deduplicated (parametrized tests share one) and stored
 as sorted deltas, which keeps a 60,000-test map small (see bench_impact).
 `global` is what ran outside any test and any collector: a change there can
 affect every test. `import_time` is what ran while pytest collected (imported
