@@ -50,13 +50,14 @@ SPAWN_EVENTS = (
     | FORK_EVENTS
 )
 # Programs known never to run the repository's code: git (GitPython and test helpers
-# start it constantly) and the text filters and pagers that tests of command-line tools
-# pipe output through (a pager test runs `less` or `cat`, an editor test `sed -i`). None
-# of them starts a program of the test's choosing. Any other child may: python and
+# start it constantly), the text filters and pagers that tests of command-line tools
+# pipe output through (a pager test runs `less` or `cat`, an editor test `sed -i`), and
+# `which` (tests look for a program before they run it). None of them starts a program
+# of the test's choosing. Any other child may: python and
 # console scripts directly, a shell, make, uv, an editor or a container through them.
 _NEVER_OURS = frozenset(
     {"git", "cat", "head", "tail", "less", "more", "sed", "sort", "uniq", "wc", "tr", "cut"}
-    | {"grep", "true", "false", "echo", "printf", "tee", "diff", "cmp"}
+    | {"grep", "true", "false", "echo", "printf", "tee", "diff", "cmp", "which"}
 )
 # Folders under the root that hold installed code, not the repository's own.
 NOT_OURS = frozenset({".venv", "venv", ".nox", ".tox", "site-packages", "node_modules", ".git"})
@@ -238,29 +239,27 @@ def started_by(expected: tuple[str, ...] | list[str], argv: list[str]) -> bool:
 
 
 def is_python(program: str, path: str | None, cwd: str | None) -> bool:
-    """Whether a program is a Python interpreter, by its name or its `#!` line."""
-    if _PYTHON.fullmatch(os.path.basename(program).lower()):
-        return True
+    """Whether a program is a Python interpreter: a binary named like one, or a script
+    whose `#!` line names one. A script named `python` (a version manager's shim) is
+    judged by its own first line: a shell that may read the repository's files."""
     if os.sep in program:
         found: str | None = os.path.join(cwd or os.getcwd(), program)
     else:
         found = shutil.which(program, path=path)
-    if found is None:
-        return False
-    try:
-        with open(found, "rb") as script:
-            first = script.readline(256)
-    except OSError:
-        return False
-    if not first.startswith(b"#!"):
-        return False
+    first = b""
+    if found is not None:
+        try:
+            with open(found, "rb") as script:
+                first = script.readline(256)
+        except OSError:
+            return False
+    if not first.startswith(b"#!"):  # a binary (or not found): by its name
+        return _PYTHON.fullmatch(os.path.basename(program).lower()) is not None
     words = first[2:].split()
     if words and os.path.basename(words[0]) == b"env":
         words = words[1:]  # `env -S ...` and other options: not plainly python
-    return (
-        bool(words)
-        and _PYTHON.fullmatch(os.fsdecode(os.path.basename(words[0])).lower()) is not None
-    )
+    interpreter = os.fsdecode(os.path.basename(words[0])).lower() if words else ""
+    return _PYTHON.fullmatch(interpreter) is not None
 
 
 def fsname(target: object) -> str | None:

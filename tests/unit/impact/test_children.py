@@ -119,11 +119,13 @@ def test_a_report_is_the_start_when_it_ran_its_arguments(
 
 
 def test_python_is_known_by_name_or_by_its_shebang(tmp_path: Path) -> None:
-    for name in ("python", "python3", "python3.12", "python3.13t", "pypy3", "/x/bin/python3"):
-        assert audit.is_python(name, None, None), name
+    for name in ("python", "python3", "python3.12", "python3.13t", "pypy3"):
+        assert audit.is_python(name, "", None), name  # not on this PATH: by name
     for name in ("python3-config", "sh", "uv", "pythonista"):
         assert not audit.is_python(name, "", None), name
+    assert audit.is_python(sys.executable, None, None)
     lines = {
+        "python": '#!/usr/bin/env bash\nexec pyenv exec python "$@"\n',  # a shim
         "tool": f"#!{sys.executable}\n",
         "env-tool": "#!/usr/bin/env python3\n",
         "shell": '#!/bin/sh\nexec python3 "$0"\n',
@@ -135,6 +137,7 @@ def test_python_is_known_by_name_or_by_its_shebang(tmp_path: Path) -> None:
         (tmp_path / name).chmod(0o755)
     found = {name: audit.is_python(name, str(tmp_path), None) for name in lines}
     assert found == {
+        "python": False,
         "tool": True,
         "env-tool": True,
         "shell": False,
