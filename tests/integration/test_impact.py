@@ -77,6 +77,22 @@ def test_xdist_workers_record_the_same_map_as_one_process(project: GitRepo) -> N
     assert not list((project.path / ".impact").glob("*.part"))
 
 
+def test_coverage_own_contexts_record_the_same_map(project: GitRepo) -> None:
+    # The recorder keeps lines per context in memory where it knows coverage's layout,
+    # and uses coverage's own contexts otherwise: both must record the same map.
+    (project.path / "own_contexts.py").write_text(
+        "from tiered_ci.impact import executed\n\n"
+        "executed.for_coverage = executed.CoverageContexts\n",
+        encoding="utf-8",
+    )
+    fallback = store.read(record(project, ".impact/own.json.gz", "-p", "own_contexts"))
+    in_memory = store.read(_map(project))
+    assert fallback.named_tests() == in_memory.named_tests()
+    assert {fallback.units[u] for u in fallback.global_units} == {
+        in_memory.units[u] for u in in_memory.global_units
+    }
+
+
 def test_shard_maps_merge_into_the_whole_map(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 
 from tiered_ci.impact import audit, store
 
-__all__ = ["Children", "Found", "Report", "add_lines", "judge"]
+__all__ = ["Children", "Found", "Report", "judge"]
 
 # Written into the run's folder. Plain syntax: any Python the tests start imports it.
 _SITECUSTOMIZE = '''\
@@ -246,11 +246,3 @@ def _reports(folder: Path) -> Iterator[Report]:
             continue
         if report is not None:
             yield report
-
-
-def add_lines(data: Any, lines: dict[str, dict[str, set[int]]]) -> None:  # noqa: ANN401 - coverage's CoverageData
-    """Add the children's lines to the recording's coverage data, each under its context."""
-    for context, files in lines.items():
-        if files:
-            data.set_context(context)
-            data.add_lines({name: sorted(numbers) for name, numbers in files.items()})

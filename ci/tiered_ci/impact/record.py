@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tiered_ci import __version__
-from tiered_ci.impact import audit, children, source, store
+from tiered_ci.impact import audit, children, executed, source, store
 from tiered_ci.impact.deps import NAME as _NAME
 from tiered_ci.impact.deps import normalize
 
@@ -107,6 +107,7 @@ class Recorder:
         self.summary: str | None = None
         self.caches: list[Any] = []  # the repository's lru_cache'd functions
         self.modules_seen = 0
+        self.kept: executed.Contexts = executed.CoverageContexts(self.cov)
 
     # --- contexts --------------------------------------------------------------
 
@@ -119,17 +120,18 @@ class Recorder:
         self.children = children.Children(self.repo)
         self.recording = True
         self.cov.start()
-        self.cov.switch_context(GLOBAL)
+        self.kept = executed.for_coverage(self.cov)
+        self.kept.switch(GLOBAL)
         self.children.enter(GLOBAL)
 
     def push(self, context: str) -> None:
         self.stack.append(context)
-        self.cov.switch_context(context)
+        self.kept.switch(context)
         self._enter(context)
 
     def pop(self) -> None:
         self.stack.pop()
-        self.cov.switch_context(self.stack[-1])
+        self.kept.switch(self.stack[-1])
         self._enter(self.stack[-1])
 
     def abandon(self) -> None:
@@ -269,7 +271,7 @@ class Recorder:
         if self.children is None:
             return
         found = self.children.close()
-        children.add_lines(self.cov.get_data(), found.lines)
+        self.kept.add(found.lines)
         for context, units in found.units.items():
             self.extra.setdefault(context, set()).update(units)
 
@@ -279,9 +281,9 @@ class Recorder:
         global _active  # noqa: PLW0603
         self.recording = False
         _active = None
-        self.cov.stop()
+        self.kept.stop()
         self._fold_children()
-        data = self.cov.get_data()
+        data = self.kept.read()
         ours = self._own_files()
         context_units: dict[str, set[str]] = {
             k: {u for u in v if not u.startswith("file:") or u[5:] in ours}
