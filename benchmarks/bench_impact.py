@@ -573,6 +573,12 @@ class Bench:
             (str(self.root / self.library.pythonpath), str(self.tmp / "plugins"), str(ROOT / "ci"))
         )
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # The environment's bin first, as nox, tox, `uv run` and an activated venv have it:
+        # a test running `python -m rich` means the suite's Python (a version manager's
+        # shim found instead runs another one, without the library's dependencies).
+        env["PATH"] = os.pathsep.join(
+            p for p in (str(Path(self.python).parent), os.environ.get("PATH")) if p
+        )
         env["TESTMON_DATAFILE"] = str(self.tmp / f"{self.library.name}.testmondata")
         env.update(extra)
         return env
