@@ -39,7 +39,8 @@ PY = sys.executable
 
 def run(*args, **kwargs):
     kwargs.setdefault("cwd", "src")
-    return subprocess.run([PY, *args], capture_output=True, text=True, check=True, **kwargs)
+    kwargs.setdefault("check", True)
+    return subprocess.run([PY, *args], capture_output=True, text=True, **kwargs)
 
 
 def test_reads_data():
@@ -93,6 +94,13 @@ def test_console_script(tmp_path):
     assert subprocess.run([str(script)], cwd="src", capture_output=True, text=True, check=True).stdout == "4\\n"
 
 
+def test_a_recording_inside(tmp_path):
+    argv = ["-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    out = run(*argv, f"--impact-record={tmp_path / 'inner.json.gz'}", "tests/test_calc.py", cwd=".", check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "impact: recorded 4 tests" in out.stdout
+
+
 def test_multiprocessing_spawn():
     process = multiprocessing.get_context("spawn").Process(target=unused.never)
     process.start()
@@ -139,6 +147,7 @@ def test_a_python_child_is_measured_and_reads_data(named: dict[str, set[str]]) -
         "test_env_of_its_own",  # an environment built without the recording's variables
         "test_child_starts_a_shell",  # a measured child's own unmeasurable start
         "test_fork",  # the copy runs where nothing measures it
+        "test_a_recording_inside",  # it needs coverage for itself
     ],
 )
 def test_an_unmeasurable_start_stays_spawn(named: dict[str, set[str]], test: str) -> None:
@@ -181,6 +190,7 @@ def test_only_the_starts_that_could_not_be_measured_run_for_any_change(
                     "test_env_of_its_own",
                     "test_child_starts_a_shell",
                     "test_fork",
+                    "test_a_recording_inside",
                 )
             ),
         ]

@@ -29,6 +29,7 @@ __all__ = [
     "FORK_EVENTS",
     "IGNORE",
     "NOT_OURS",
+    "RELEASE",
     "SPAWN_EVENTS",
     "TOKEN_VAR",
     "UNMEASURED",
@@ -42,6 +43,9 @@ __all__ = [
 # The folder of the run's sitecustomize.py (and of the children's reports), and the
 # token naming who started a child: the context of the test process, or one start.
 CHILD_VAR = "TIERED_CI_IMPACT_CHILD"
+# The attribute of a child's Coverage object that stops measuring the child for the
+# recording that started it (a recording run inside a recorded test needs coverage).
+RELEASE = "tiered_ci_release"
 TOKEN_VAR = "TIERED_CI_IMPACT_TOKEN"  # noqa: S105 - a name, not a secret
 
 FORK_EVENTS = frozenset({"os.fork", "os.forkpty"})

@@ -51,6 +51,7 @@ def measure(folder: str, root: str) -> None:
         warnings.simplefilter("ignore")
         probe.cov.start()
     _patch_start(coverage, probe)
+    setattr(probe.cov, audit.RELEASE, probe.release)
     sys.addaudithook(probe.audit)
     atexit.register(probe.write)  # after coverage's own handler: runs before it
 
@@ -91,6 +92,12 @@ class _Probe:
             # A debugger or another tracer replaces coverage's in this thread: lines
             # would go unseen.
             self.unmeasured = True
+
+    def release(self) -> None:
+        """This process needs coverage for itself (it records an impact map): what it
+        runs from now on is not measured for the test that started it."""
+        self.unmeasured = True
+        self.write()
 
     def write(self) -> None:
         if self.done:

@@ -64,6 +64,7 @@ def start(rootdir: Path, path: Path) -> Recorder:
             "--impact-record needs coverage.py in the test environment: "
             "install coverage (or tiered-ci[impact])"
         ) from None
+    _release_child_measurement(coverage)
     if coverage.Coverage.current() is not None:
         raise pytest.UsageError(
             "--impact-record: coverage is already measuring this run (pytest-cov, "
@@ -75,6 +76,15 @@ def start(rootdir: Path, path: Path) -> Recorder:
     recorder.rootdir = "" if relative == "." else relative
     recorder.begin()
     return recorder
+
+
+def _release_child_measurement(coverage_module: Any) -> None:  # noqa: ANN401 - the module
+    """A recording run started by a test of another recording (tiered-ci's own suite
+    does that) is measured as that test's child: it stops that measurement, which
+    reports itself unmeasured (`spawn`), and records with coverage of its own."""
+    release = getattr(coverage_module.Coverage.current(), audit.RELEASE, None)
+    if callable(release):
+        release()
 
 
 def _repo_root(rootdir: Path) -> Path:
