@@ -172,6 +172,18 @@ def test_a_measured_start_charges_what_it_ran(
     assert store.SPAWN not in units
 
 
+def test_children_off_leaves_every_start_spawn(
+    recorded: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_project(recorded, tmp_path / "copy")
+    monkeypatch.setenv("TIERED_CI_IMPACT_CHILDREN", "off")  # the recording run inherits it
+    tests = ("tests/test_cli.py", _test("test_reads_data"))
+    named = store.read(record(project, ".impact/off.json.gz", *tests)).named_tests()
+    assert store.SPAWN in named["tests/test_cli.py::test_subprocess"]
+    assert store.SPAWN in named[_test("test_reads_data")]
+    assert "fn:src/sample/reader.py::words@5" not in named[_test("test_reads_data")]
+
+
 def test_only_the_starts_that_could_not_be_measured_run_for_any_change(
     recorded: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

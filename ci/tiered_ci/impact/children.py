@@ -33,7 +33,16 @@ from typing import Any
 
 from tiered_ci.impact import audit, store
 
-__all__ = ["Children", "Found", "Report", "judge"]
+__all__ = ["SWITCH_VAR", "Children", "Found", "Report", "enabled", "judge"]
+
+# `TIERED_CI_IMPACT_CHILDREN=off` in the recording run's environment: no child is
+# measured, every start that may run the repository's code is `spawn` (as before).
+SWITCH_VAR = "TIERED_CI_IMPACT_CHILDREN"
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH_VAR, "").strip().lower() not in {"off", "0", "false", "no"}
+
 
 # Written into the run's folder. Plain syntax: any Python the tests start imports it.
 _SITECUSTOMIZE = '''\

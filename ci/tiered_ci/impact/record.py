@@ -127,12 +127,12 @@ class Recorder:
             sys.addaudithook(_audit)
             _hooked.append(True)
         _active = self
-        self.children = children.Children(self.repo)
+        self.children = children.Children(self.repo) if children.enabled() else None
         self.recording = True
         self.cov.start()
         self.kept = executed.for_coverage(self.cov)
         self.kept.switch(GLOBAL)
-        self.children.enter(GLOBAL)
+        self._enter(GLOBAL)
 
     def push(self, context: str) -> None:
         self.stack.append(context)
@@ -272,7 +272,11 @@ class Recorder:
 
     def _spawned(self, event: str, args: tuple[Any, ...]) -> None:
         """A process start: measured if it is Python and reports, else `spawn`."""
-        if self.children is None or self.children.started(event, args, self.stack[-1]):
+        if self.children is None:
+            unmeasured = self.repo.may_run_our_code(event, args)
+        else:
+            unmeasured = self.children.started(event, args, self.stack[-1])
+        if unmeasured:
             self.extra.setdefault(self.stack[-1], set()).add(store.SPAWN)
 
     def _fold_children(self) -> None:
