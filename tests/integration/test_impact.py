@@ -145,7 +145,10 @@ def test_function_change_selects_the_tests_that_ran_it(
     assert result["mode"] == "partial"
     # The subprocess test's child ran add(), not big(): it does not run.
     assert _tests(result) == {"tests/test_calc.py::test_big[1]", "tests/test_calc.py::test_big[20]"}
-    assert "big() changed: 2 tests executed it (rule: function)" in _whys(result)
+    assert (
+        "big() changed at line 9: 2 of the 2 tests that executed it ran those lines "
+        "(rule: function-lines)"
+    ) in _whys(result)
     assert result["map_commit"] == project.head()
     assert result["total_tests"] == 8
 
@@ -847,7 +850,10 @@ def test_plan_notes_the_selection_and_runs_tests_outside_the_planned_domains(
         for r in plan["reasons"]
     )
     assert "tiered-ci plan: impact: 3 of 8 tests, because " in captured.err
-    assert "add() changed: 3 tests executed it (rule: function)" in captured.err
+    assert (
+        "add() changed at line 5: 3 of the 3 tests that executed it ran those lines "
+        "(rule: function-lines)"
+    ) in captured.err
 
 
 def test_plan_without_a_map_says_it_falls_back(
@@ -890,7 +896,10 @@ def test_plan_summary_counts_each_test_session_over_its_own_tests(
     assert "- **domain-shard(calc)**: impact: 1 of 4 tests, because " in text
     # Widened by impact (test_perimeter is no planned domain's), unit runs all its paths.
     assert "- **unit**: impact: 3 of 8 tests, because " in text
-    assert "`add() changed: 3 tests executed it (rule: function)`" in text
+    assert (
+        "`add() changed at line 5: 3 of the 3 tests that executed it ran those lines "
+        "(rule: function-lines)`"
+    ) in text
 
 
 # --- end to end through the shipped nox sessions ---------------------------------------------
@@ -950,6 +959,7 @@ def test_nox_sessions_record_the_map_and_select_with_it(tmp_path: Path) -> None:
     output = ran.stdout + ran.stderr
     assert ran.returncode == 0, output
     assert "impact: ran 1 of 2 tests" in output
-    assert "**unit**: impact: 1 of 2 tests, because `value() changed: 1 tests executed it" in (
-        summary.read_text()
+    assert (
+        "**unit**: impact: 1 of 2 tests, because `value() changed at line 2: 1 of the 1 tests"
+        in (summary.read_text())
     )

@@ -12,7 +12,12 @@ fixtures wider than a function and collection get contexts of their own:
 * `fixture:<name>#<n>`: a class/module/package/session fixture's setup;
   every test that uses a fixture of that name inherits it (it ran only once,
   inside whichever test came first);
-* `test:<node id>`: setup, call and teardown of one test.
+* `test:<node id>`: setup, call and teardown of one test;
+* `import:<path>`: executing the body of one of the repository's modules,
+  whoever imported it first. What ran then made the module's namespace (a class
+  built by a decorator, a table computed once), which every later user of the
+  module reads without running it again: a change there reaches the module's
+  dependents (`select`'s `import-time` rule), not only the test that imported it.
 
 An audit hook (`tiered_ci.impact.audit`) adds two things coverage cannot see:
 repository files opened as data (`file:` units), and processes started. A Python
@@ -27,11 +32,14 @@ that function, any other line is the module-level code of its file.
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import os
 import sys
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Sequence
 from importlib import metadata
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -118,6 +126,7 @@ class Recorder:
         self.caches: list[Any] = []  # the repository's lru_cache'd functions
         self.modules_seen = 0
         self.kept: executed.Contexts = executed.CoverageContexts(self.cov)
+        self.imports = _ImportWatch(self)
 
     # --- contexts --------------------------------------------------------------
 
@@ -133,6 +142,7 @@ class Recorder:
         self.kept = executed.for_coverage(self.cov)
         self.kept.switch(GLOBAL)
         self._enter(GLOBAL)
+        sys.meta_path.insert(0, self.imports)
 
     def push(self, context: str) -> None:
         self.stack.append(context)
@@ -152,6 +162,16 @@ class Recorder:
         self.cov.stop()
         if self.children is not None:  # its workers start without this run's variables
             self.children.close()
+        self.imports.remove()
+
+    def importing(self, module: ModuleType) -> str | None:
+        """The context for executing `module`'s body: None when it is not the
+        repository's own code (installed code's import-time work is not ours)."""
+        if not self.recording:
+            return None
+        origin = getattr(getattr(module, "__spec__", None), "origin", None)
+        rel = self._relative(origin) if isinstance(origin, str) else None
+        return f"import:{rel}" if rel is not None and rel.endswith(_SOURCE_SUFFIXES) else None
 
     # --- pytest hooks ------------------------------------------------------------
 
@@ -296,6 +316,7 @@ class Recorder:
         self.recording = False
         _active = None
         self.kept.stop()
+        self.imports.remove()
         self._fold_children()
         data = self.kept.read()
         ours = self._own_files()
@@ -304,19 +325,20 @@ class Recorder:
             for k, v in self.extra.items()
         }
         spans: dict[str, list[tuple[int, int, str]]] = {}
+        lines: dict[str, dict[int, str]] = {}
         for filename in data.measured_files():
             rel = self._relative(filename)
             if rel is None:
                 continue
             file_spans = _file_spans(Path(filename), rel)
             spans[rel] = file_spans
-            lookup = [source.Span(a, b, u) for a, b, u in file_spans]
-            for line, contexts in data.contexts_by_lineno(filename).items():
-                found = source.innermost(lookup, line)
-                unit = found.qualname if found is not None else f"mod:{rel}"
-                for context in contexts:
-                    context_units.setdefault(context, set()).add(unit)
-        return _build_map(self, context_units, spans)
+            lines[rel] = _line_units(
+                [source.Span(a, b, u) for a, b, u in file_spans],
+                f"mod:{rel}",
+                data.contexts_by_lineno(filename),
+                context_units,
+            )
+        return _build_map(self, context_units, spans, lines)
 
     def _own_files(self) -> frozenset[str]:
         from tiered_ci import changes  # noqa: PLC0415
@@ -325,6 +347,78 @@ class Recorder:
 
     def _relative(self, filename: str) -> str | None:
         return self.repo.relative(filename)
+
+
+class _ImportWatch(importlib.abc.MetaPathFinder):
+    """First on sys.meta_path while recording: finds nothing itself, but gives the loader
+    of every module the others find an `exec_module` that runs the module's body in an
+    `import:<path>` context. Only the instance is changed (a loader shared by many
+    modules, like pytest's assertion rewriter, is wrapped once), so isinstance checks,
+    resource readers and the module's `__loader__` keep working. Modules executed
+    without the import system's finders (pytest's importlib mode for test files) run
+    in whatever context is current: their collector's, which their tests inherit."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.finding: set[str] = set()
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname in self.finding:  # a finder below imports the same name: not ours
+            return None
+        self.finding.add(fullname)
+        try:
+            spec = _find_below(self, fullname, path, target)
+        finally:
+            self.finding.discard(fullname)
+        if spec is not None and spec.loader is not None:
+            _watch(spec.loader, self.recorder)
+        return spec
+
+    def remove(self) -> None:
+        while self in sys.meta_path:
+            sys.meta_path.remove(self)
+
+
+def _find_below(
+    watch: _ImportWatch, fullname: str, path: Sequence[str] | None, target: ModuleType | None
+) -> ModuleSpec | None:
+    for finder in list(sys.meta_path):
+        find = getattr(finder, "find_spec", None)
+        if finder is watch or find is None:
+            continue
+        spec: ModuleSpec | None = find(fullname, path, target)
+        if spec is not None:
+            return spec
+    return None
+
+
+_WATCHED = "_tiered_ci_impact_watched"
+
+
+def _watch(loader: Any, recorder: Recorder) -> None:  # noqa: ANN401 - any loader
+    """Give `loader` an exec_module that switches to the module's import context."""
+    original = getattr(loader, "exec_module", None)
+    if original is None or getattr(loader, _WATCHED, False):
+        return
+
+    def exec_module(module: ModuleType) -> None:
+        context = recorder.importing(module)
+        if context is None:
+            original(module)
+            return
+        recorder.push(context)
+        try:
+            original(module)
+        finally:
+            recorder.pop()
+
+    try:
+        loader.exec_module = exec_module
+        setattr(loader, _WATCHED, True)
+    except (AttributeError, TypeError):  # a loader with __slots__ or a frozen one
+        return
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
@@ -372,10 +466,47 @@ def _file_spans(path: Path, rel: str) -> list[tuple[int, int, str]]:
     return [(s.start, s.end, f"fn:{rel}::{s.qualname}@{s.start}") for s in spans]
 
 
+def _line_units(
+    lookup: list[source.Span],
+    module: str,
+    contexts_by_line: dict[int, list[str]],
+    context_units: dict[str, set[str]],
+) -> dict[int, str]:
+    """Charge one file's executed lines to their contexts; return line -> unit for the
+    lines of function bodies.
+
+    A function's unit goes to every context that ran any of its lines. Its lines are
+    also split by the contexts that ran them: lines run by the same contexts form one
+    class (`fn:...#k`), which goes to those contexts too, so that a change to lines only
+    some of the function's tests reach selects only those (`select.changed_regions`).
+    A function all of whose lines ran in the same contexts needs no class: its lines
+    map to the function's unit."""
+    classes: dict[str, dict[frozenset[str], list[int]]] = {}
+    for line, contexts in contexts_by_line.items():
+        found = source.innermost(lookup, line)
+        if found is None:
+            for context in contexts:
+                context_units.setdefault(context, set()).add(module)
+            continue
+        classes.setdefault(found.qualname, {}).setdefault(frozenset(contexts), []).append(line)
+    lines: dict[int, str] = {}
+    for function, by_contexts in classes.items():
+        ordered = sorted(by_contexts.items(), key=lambda item: min(item[1]))
+        for index, (ran_in, members) in enumerate(ordered):
+            unit = function if len(ordered) == 1 else f"{function}#{index}"
+            lines.update(dict.fromkeys(members, unit))
+            for context in ran_in:
+                charged = context_units.setdefault(context, set())
+                charged.add(function)
+                charged.add(unit)
+    return lines
+
+
 def _build_map(
     recorder: Recorder,
     context_units: dict[str, set[str]],
     spans: dict[str, list[tuple[int, int, str]]],
+    lines: dict[str, dict[int, str]],
 ) -> store.ImpactMap:
     units: dict[str, int] = {}
 
@@ -393,9 +524,18 @@ def _build_map(
         tests[test] = frozenset(ids(names))
     global_units = frozenset(ids(context_units.get(GLOBAL, set())))
     import_units = frozenset(ids(_import_time(context_units)))
+    imported = {
+        context.removeprefix("import:"): frozenset(ids(found))
+        for context, found in context_units.items()
+        if context.startswith("import:")
+    }
     file_spans = {
         rel: tuple((a, b, next(iter(ids([u])))) for a, b, u in found)
         for rel, found in spans.items()
+    }
+    line_units = {
+        rel: {line: next(iter(ids([unit]))) for line, unit in sorted(found.items())}
+        for rel, found in lines.items()
     }
     commit, clean, imports = _repository_state(recorder.root, recorder.path)
     distributions, requires, plugins = _distributions()
@@ -414,6 +554,8 @@ def _build_map(
         plugins=plugins,
         rootdir=recorder.rootdir,
         import_units=import_units,
+        lines=line_units,
+        imported=imported,
     )
 
 
@@ -425,7 +567,7 @@ def _import_time(context_units: dict[str, set[str]]) -> set[str]:
     context, so the whole context counts."""
     found: set[str] = set()
     for context, units in context_units.items():
-        if context.startswith("collect:") or any(u.startswith("mod:") for u in units):
+        if context.startswith(("collect:", "import:")) or any(u.startswith("mod:") for u in units):
             found |= units
     return found
 

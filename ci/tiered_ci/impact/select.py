@@ -3,7 +3,10 @@
 Each changed file goes through the rule that can judge it, and every rule
 says its name in the reasons. The rules, in the order they are tried:
 
-* `function`: a changed line inside a recorded function body selects the
+* `function-lines`: a change inside a recorded function body whose statements
+  keep their places (`source.changed_regions`) selects the tests that executed
+  the changed statements, from the map's line classes.
+* `function`: any other change inside a recorded function body selects the
   tests that executed that function (and the test itself when the function is
   a test).
 * `assignment`: a change to the value of top-level assignments (`NAME = value`)
@@ -18,6 +21,10 @@ says its name in the reasons. The rules, in the order they are tried:
   that imports it (a dynamic import is seen by the recording).
 * `unknown-module`: a Python file the map never saw executed, a new module,
   a deleted one: import-graph dependents as above.
+* `import-time`: a changed function (or the changed lines of one) or data file
+  that ran while one of the repository's modules was imported selects that
+  module's dependents, as if its module-level code changed (a conftest: every test
+  below its folder).
 * `conftest`: a conftest.py selects every test below its folder.
 * `subprocess`: tests that started a subprocess (any program but git) are selected by any
   change to Python code or to a file that is not ignored: the map cannot see
@@ -148,6 +155,7 @@ class _All(Exception):
 @dataclass
 class _Acc:
     units: set[int] = field(default_factory=set)
+    changed: set[int] = field(default_factory=set)  # units the change itself touches
     files: set[str] = field(default_factory=set)  # test files all of whose tests run
     folders: set[str] = field(default_factory=set)  # folders all of whose tests run
     named: set[str] = field(default_factory=set)  # tests selected by name
@@ -175,6 +183,7 @@ class _Judge:
         try:
             for change in self.inputs.changes:
                 self.judge_change(change)
+            self.import_time()
             self.outside_tests()
         except _All as exc:
             return fallback(self.map, str(exc))
@@ -185,6 +194,27 @@ class _Judge:
         if global_hit:
             unit = self.map.units[min(global_hit)]
             raise _All(f"{_describe(unit)} ran outside any test (plugins, conftest at start)")
+
+    def import_time(self) -> None:
+        """A changed unit that ran while a module's body executed changed what the module
+        holds (a class a decorator built, a table computed once): every user of the
+        module may see it, so the module's dependents run (rule: import-time)."""
+        imported = self.map.imported
+        if not imported or not self.acc.changed:
+            return
+        for module, units in sorted(imported.items()):
+            hit = units & self.acc.changed
+            if not hit:
+                continue
+            why = f"{_describe(self.map.units[min(hit)])} ran while {module} was imported"
+            if posixpath.basename(module) == "conftest.py":
+                folder = posixpath.dirname(module)
+                if not folder:
+                    raise _All(f"{why}: the root conftest.py reaches every test")
+                self.acc.folders.add(folder)
+                self.reason(module, f"{why}: every test below {folder}/ (rule: import-time)")
+                continue
+            self.dependents([module], module, why, rule="import-time")
 
     @property
     def tests_by_file(self) -> dict[str, list[str]]:
@@ -270,6 +300,7 @@ class _Judge:
         if unit is None:
             return 0
         self.acc.units.add(unit)
+        self.acc.changed.add(unit)
         return self.count(unit)
 
     def subprocesses(self) -> None:
@@ -319,7 +350,7 @@ class _Judge:
                 else:
                     functions.add(int(found.qualname))
         for unit in functions:
-            self.function(path, unit)
+            self.function(path, unit, self.reached(path, unit))
         # No hunks: a mode change, or no text diff: judged as the whole module.
         if (module_lines or not hunks) and not self.assignment(path, module_lines):
             self.dependents([path], path, "module-level code changed", rule="module-level")
@@ -385,8 +416,28 @@ class _Judge:
             found.setdefault(qualname, []).append(unit)
         return found
 
-    def function(self, path: str, unit: int) -> None:
-        self.acc.units.add(unit)
+    def reached(self, path: str, unit: int) -> tuple[frozenset[int], set[int]] | None:
+        """The changed lines of a function's body that tests must have run for the change
+        to reach them, and the units of those lines (rule: function-lines); None when
+        the map or the change does not allow narrowing below the whole function."""
+        sources = self.inputs.sources
+        lines = self.map.lines
+        if sources is None or lines is None or path not in lines:
+            return None
+        old, new = sources.old(path), sources.new(path)
+        end = next((b for _, b, u in self.map.spans.get(path, ()) if u == unit), None)
+        if old is None or new is None or end is None:
+            return None
+        qualname = self.map.units[unit].split("::", 1)[1].rsplit("@", 1)[0]
+        regions = source.changed_regions(old, new, qualname, end)
+        if regions is None:
+            return None
+        executed = lines[path]
+        return regions, {executed[line] for line in regions if line in executed}
+
+    def function(
+        self, path: str, unit: int, reached: tuple[frozenset[int], set[int]] | None = None
+    ) -> None:
         name = self.map.units[unit]
         qualname = name.split("::", 1)[1].rsplit("@", 1)[0]
         runs = self.count(unit)
@@ -396,7 +447,20 @@ class _Judge:
             # from a module itself (doctests, linters' items) run on any change to it.
             if module or _test_qualname(test) == qualname:
                 self.acc.named.add(test)
-        self.reason(path, f"{qualname}() changed: {runs} tests executed it (rule: function)")
+        if reached is None:
+            self.acc.units.add(unit)
+            self.acc.changed.add(unit)
+            self.reason(path, f"{qualname}() changed: {runs} tests executed it (rule: function)")
+            return
+        regions, units = reached
+        self.acc.units.update(units)
+        self.acc.changed.update(units)
+        ran = len(self.map.tests_touching(units)) if units else 0
+        self.reason(
+            path,
+            f"{qualname}() changed at line {_ranges(regions)}: {ran} of the {runs} tests "
+            "that executed it ran those lines (rule: function-lines)",
+        )
 
     def dependents(
         self, targets: list[str], path: str, why: str, rule: str = "module-level"
@@ -558,6 +622,17 @@ def _is_test_file(path: str) -> bool:
 def _test_qualname(test: str) -> str:
     parts = test.split("::")[1:]
     return ".".join(parts).split("[", 1)[0]
+
+
+def _ranges(lines: Iterable[int]) -> str:
+    """`3-5, 9` for lines 3, 4, 5 and 9."""
+    runs: list[list[int]] = []
+    for line in sorted(lines):
+        if runs and runs[-1][1] == line - 1:
+            runs[-1][1] = line
+        else:
+            runs.append([line, line])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs) or "none"
 
 
 def _describe(unit: str) -> str:

@@ -8,7 +8,9 @@ bodies) runs at import time, so it is judged by who imports the module.
 from __future__ import annotations
 
 import ast
+import copy
 import re
+from types import CodeType
 from typing import NamedTuple
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "Span",
     "assigned_names",
     "assignment_lines",
+    "changed_regions",
     "function_spans",
     "imported_modules",
     "innermost",
@@ -25,6 +28,7 @@ __all__ = [
 ]
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 class Span(NamedTuple):
@@ -51,16 +55,29 @@ def _walk(node: ast.AST, prefix: str, spans: list[Span]) -> None:
     for child in ast.iter_child_nodes(node):
         if isinstance(child, _FUNCTIONS):
             name = f"{prefix}{child.name}"
-            # The body starts at its first statement: the signature and decorators
-            # run when the `def` runs, which is the enclosing scope's business.
-            start = child.body[0].lineno
-            end = child.end_lineno or start
+            # The body starts at its first statement after the docstring: the
+            # signature, the decorators and the docstring (`__doc__`, a command's help
+            # text) are made when the `def` runs, which is the enclosing scope's business.
+            body = _body(child)
+            end = child.end_lineno or child.lineno
+            start = body[0].lineno if body else end + 1
             spans.append(Span(start, end, name))
             _walk(child, f"{name}.", spans)
         elif isinstance(child, ast.ClassDef):
             _walk(child, f"{prefix}{child.name}.", spans)
         else:
             _walk(child, prefix, spans)
+
+
+def _body(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
+    """A function's statements without its docstring."""
+    first = function.body[0]
+    docstring = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    return function.body[1:] if docstring else function.body
 
 
 def innermost(spans: list[Span], line: int) -> Span | None:
@@ -340,3 +357,174 @@ def _called(func: ast.expr) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return ""
+
+
+# --- the lines of a function a change reaches ---------------------------------------------
+
+# Compound statements whose header runs on its own line(s) and reports a line event each
+# time it runs (a test, a loop step, a context entered): a change there reaches the tests
+# that ran the header. Any other compound statement (try, match, class) counts whole.
+_HEADED = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)
+_BLOCKS = ("body", "orelse")
+
+
+def changed_regions(old: str, new: str, qualname: str, end: int) -> frozenset[int] | None:
+    """The old-side lines of function `qualname` (its body ending on line `end`) that a
+    test must have executed for the change from `old` to `new` to reach it; None when
+    the change cannot be narrowed below the whole function.
+
+    The two bodies are compared statement by statement. A statement that differs
+    reaches only the tests that executed it: it sits at the same place of the same
+    block, so it runs exactly when the old one ran. A block that gained or lost
+    statements reaches whoever ran the statement holding it; the function's own body
+    doing so, or any change to the function's names (a new local, a `global`, a
+    `yield` making it a generator) reaches every test that ran the function: None.
+    A nested function's body is that function's business (its own span); its
+    signature, decorators and docstring are made when the `def` runs, here.
+    """
+    try:
+        old_tree, new_tree = ast.parse(old), ast.parse(new)
+    except (SyntaxError, ValueError):
+        return None
+    old_all = _functions_named(old_tree, qualname)
+    new_all = _functions_named(new_tree, qualname)
+    index = next((i for i, f in enumerate(old_all) if f.end_lineno == end), None)
+    if index is None or len(old_all) != len(new_all):
+        return None
+    before, after = old_all[index], new_all[index]
+    if not _same_names(old, new, qualname, index):
+        return None
+    lines: set[int] = set()
+    if not _compare_block(_body(before), _body(after), lines):
+        return None
+    return frozenset(lines)
+
+
+def _functions_named(tree: ast.Module, qualname: str) -> list[_Function]:
+    """Every function of `tree` with this qualified name, in source order (a property's
+    getter and setter share one)."""
+    found: list[_Function] = []
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _FUNCTIONS):
+                name = f"{prefix}{child.name}"
+                if name == qualname:
+                    found.append(child)
+                walk(child, f"{name}.")
+            elif isinstance(child, ast.ClassDef):
+                walk(child, f"{prefix}{child.name}.")
+            else:
+                walk(child, prefix)
+
+    walk(tree, "")
+    return sorted(found, key=_first_line)
+
+
+def _first_line(node: ast.stmt) -> int:
+    decorators: list[ast.expr] = getattr(node, "decorator_list", None) or []
+    return min([node.lineno, *(d.lineno for d in decorators)])
+
+
+def _lines(node: ast.stmt) -> set[int]:
+    return set(range(_first_line(node), (node.end_lineno or node.lineno) + 1))
+
+
+def _compare_block(old: list[ast.stmt], new: list[ast.stmt], lines: set[int]) -> bool:
+    """Add to `lines` what the changes between two blocks reach; False when the blocks
+    differ in length (the caller widens to whoever entered the block)."""
+    if len(old) != len(new):
+        return False
+    for before, after in zip(old, new, strict=True):
+        if ast.dump(before) != ast.dump(after):
+            lines |= _reached(before, after)
+    return True
+
+
+def _reached(before: ast.stmt, after: ast.stmt) -> set[int]:
+    """The old lines through which a change from `before` to `after` is reached."""
+    if type(before) is not type(after):
+        return _lines(before)
+    if isinstance(before, _FUNCTIONS):
+        # Decorators, signature and docstring run with the `def`: its header lines.
+        assert isinstance(after, _FUNCTIONS)  # noqa: S101 - same type as before
+        if _definition(before) == _definition(after):
+            return set()  # only the body changed: the nested function's own span
+        body = _body(before)
+        last = body[0].lineno - 1 if body else before.end_lineno or before.lineno
+        return set(range(_first_line(before), last + 1))
+    if not isinstance(before, _HEADED):
+        return _lines(before)
+    lines: set[int] = set()
+    if _header(before) != _header(after):
+        lines |= _own_lines(before)
+    for name in _BLOCKS:
+        if not _compare_block(getattr(before, name, []), getattr(after, name, []), lines):
+            return _lines(before)
+    return lines
+
+
+def _definition(node: _Function) -> str:
+    """What a `def` statement makes, its body left out (the docstring kept)."""
+    clone = copy.copy(node)
+    clone.body = node.body[:1] if len(_body(node)) < len(node.body) else []
+    return ast.dump(clone)
+
+
+def _header(node: ast.stmt) -> str:
+    """A compound statement without its blocks."""
+    clone = copy.copy(node)
+    for name in _BLOCKS:
+        if hasattr(clone, name):
+            setattr(clone, name, [])
+    return ast.dump(clone)
+
+
+def _own_lines(node: ast.stmt) -> set[int]:
+    """A compound statement's lines outside its blocks' statements: its header, `else:`."""
+    lines = _lines(node)
+    for name in _BLOCKS:
+        for child in getattr(node, name, ()):
+            lines -= _lines(child)
+    return lines
+
+
+def _same_names(old: str, new: str, qualname: str, index: int) -> bool:
+    """Whether the function compiles to the same names in both texts: its locals, cells
+    and free variables, and its kind (a generator, a coroutine), nested code included.
+    A change to any of them reaches lines the change did not touch."""
+    found = []
+    for text in (old, new):
+        try:
+            module = compile(text, "<impact>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return False
+        codes = sorted(_code_named(module, qualname.split(".")), key=lambda c: c.co_firstlineno)
+        if index >= len(codes):
+            return False
+        found.append(_names(codes[index]))
+    return found[0] == found[1]
+
+
+def _code_named(code: CodeType, path: list[str]) -> list[CodeType]:
+    """The code objects at `path` (function and class names) below `code`."""
+    found: list[CodeType] = []
+    for const in code.co_consts:
+        if isinstance(const, CodeType) and const.co_name == path[0]:
+            found.extend([const] if len(path) == 1 else _code_named(const, path[1:]))
+    return found
+
+
+def _names(code: CodeType) -> list[tuple[object, ...]]:
+    own = (
+        code.co_name,
+        code.co_argcount,
+        code.co_posonlyargcount,
+        code.co_kwonlyargcount,
+        code.co_varnames,
+        code.co_cellvars,
+        code.co_freevars,
+        code.co_flags,
+    )
+    nested = [n for const in code.co_consts if isinstance(const, CodeType) for n in _names(const)]
+    return [own, *nested]

@@ -35,7 +35,7 @@ import base64
 import binascii
 import gzip
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -77,6 +77,13 @@ class ImpactMap:
     rootdir: str = ""
     # Units that ran while collecting; None when the map does not say (older maps).
     import_units: frozenset[int] | None = None
+    # Per file, the executed lines of function bodies -> the unit of the line's class
+    # (or of its function); None when the map does not say (older maps): a change is
+    # then judged by whole functions.
+    lines: Mapping[str, Mapping[int, int]] | None = None
+    # Per module of the repository, what ran while its body executed (import time):
+    # None when the map does not say (older maps).
+    imported: Mapping[str, frozenset[int]] | None = None
 
     def test_path(self, test: str) -> str:
         """The repository-relative file of a test node id."""
@@ -106,6 +113,14 @@ class ImpactMap:
             if self.import_units is not None
             else None
         )
+        imported_at = (
+            {
+                path: footprints.setdefault(units, len(footprints))
+                for path, units in sorted(self.imported.items())
+            }
+            if self.imported is not None
+            else None
+        )
         postings: list[list[int]] = [[] for _ in self.units]
         for index, units in enumerate(footprints):
             for unit in units:
@@ -131,7 +146,23 @@ class ImpactMap:
             "requires": {d: list(r) for d, r in sorted(self.requires.items())},
             "plugins": sorted(self.plugins),
             "rootdir": self.rootdir,
+            **({"lines": _runs(self.lines)} if self.lines is not None else {}),
+            **({"imported": imported_at} if imported_at is not None else {}),
         }
+
+
+def _runs(lines: Mapping[str, Mapping[int, int]]) -> dict[str, list[list[int]]]:
+    """Per file, [first, last, unit] for each run of consecutive lines of one unit."""
+    runs: dict[str, list[list[int]]] = {}
+    for path, units in sorted(lines.items()):
+        found: list[list[int]] = []
+        for line, unit in sorted(units.items()):
+            if found and found[-1][1] == line - 1 and found[-1][2] == unit:
+                found[-1][1] = line
+            else:
+                found.append([line, line, unit])
+        runs[path] = found
+    return runs
 
 
 def encode(ordered: Iterable[int]) -> str:
@@ -184,6 +215,39 @@ class _Spans(Mapping[str, tuple[tuple[int, int, int], ...]]):
             except (TypeError, ValueError) as exc:
                 raise InputError(
                     f"impact map: bad spans for {path} ({exc}); record again"
+                ) from None
+            self._parsed[path] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._raw
+
+
+class _Lines(Mapping[str, Mapping[int, int]]):
+    """Executed lines per file, expanded from runs when a file is looked up."""
+
+    def __init__(self, raw: dict[str, object], units: int) -> None:
+        self._raw = raw
+        self._units = units
+        self._parsed: dict[str, dict[int, int]] = {}
+
+    def __getitem__(self, path: str) -> Mapping[int, int]:
+        found = self._parsed.get(path)
+        if found is None:
+            found = {}
+            try:
+                for run in _list(self._raw[path]):
+                    first, last, unit = _run(run, self._units)
+                    found.update(dict.fromkeys(range(first, last + 1), unit))
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    f"impact map: bad lines for {path} ({exc}); record again"
                 ) from None
             self._parsed[path] = found
         return found
@@ -309,6 +373,12 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
         plugins=tuple(str(p) for p in _list(doc["plugins"])),
         rootdir=str(doc.get("rootdir", "")),
         import_units=import_units,
+        lines=_Lines(_dict(doc["lines"]), len(units)) if "lines" in doc else None,
+        imported=(
+            {str(p): tests.footprint(_int(i)) for p, i in _dict(doc["imported"]).items()}
+            if "imported" in doc
+            else None
+        ),
     )
 
 
@@ -327,6 +397,13 @@ def _str(value: object) -> str:
 def _span(value: object) -> tuple[int, int, int]:
     start, end, unit = _list(value)
     return _int(start), _int(end), _int(unit)
+
+
+def _run(value: object, units: int) -> tuple[int, int, int]:
+    first, last, unit = _span(value)
+    if not 0 <= unit < units or not 0 < first <= last or last - first > 100_000:
+        raise ValueError(f"bad run {value!r}")
+    return first, last, unit
 
 
 def _list(value: object) -> list[object]:
@@ -348,31 +425,23 @@ def merge(maps: Iterable[ImpactMap]) -> ImpactMap:
     test recorded in several maps keeps the union of its footprints.
     """
     maps = list(maps)
-    if not maps:
-        raise InputError("impact merge: no maps given")
+    _check_mergeable(maps)
     first = maps[0]
-    for other in maps[1:]:
-        if other.rootdir != first.rootdir:
-            raise InputError(
-                f"impact merge: maps of two pytest rootdirs ({first.rootdir or '.'} and "
-                f"{other.rootdir or '.'}); merge only the maps of one run"
-            )
-        if other.commit != first.commit:
-            raise InputError(
-                f"impact merge: maps from different commits ({first.commit[:12]} and "
-                f"{other.commit[:12]}); merge only the maps of one run"
-            )
     units: dict[str, int] = {}
     tests: dict[str, set[int]] = {}
     spans: dict[str, set[tuple[int, int, str]]] = {}
     global_units: set[int] = set()
     import_units: set[int] = set()
-    for one in maps:
-        index = [units.setdefault(name, len(units)) for name in one.units]
+    imported: dict[str, set[int]] = {}
+    lines, translations = _merged_lines(maps)
+    for one, translate in zip(maps, translations, strict=True):
+        index = [{units.setdefault(n, len(units)) for n in translate(name)} for name in one.units]
         for test, footprint in one.tests.items():
-            tests.setdefault(test, set()).update(index[u] for u in footprint)
-        global_units.update(index[u] for u in one.global_units)
-        import_units.update(index[u] for u in one.import_units or ())
+            tests.setdefault(test, set()).update(*(index[u] for u in footprint))
+        global_units.update(*(index[u] for u in one.global_units))
+        import_units.update(*(index[u] for u in one.import_units or ()))
+        for path, ran in (one.imported or {}).items():
+            imported.setdefault(path, set()).update(*(index[u] for u in ran))
         for path, found in one.spans.items():
             spans.setdefault(path, set()).update((a, b, one.units[u]) for a, b, u in found)
     # Unknown in any part: unknown in the whole.
@@ -395,4 +464,90 @@ def merge(maps: Iterable[ImpactMap]) -> ImpactMap:
         plugins=tuple(sorted({p for m in maps for p in m.plugins})),
         rootdir=first.rootdir,
         import_units=frozenset(import_units) if known else None,
+        lines=(
+            {p: {line: units[n] for line, n in found.items()} for p, found in lines.items()}
+            if lines is not None
+            else None
+        ),
+        imported=(
+            {p: frozenset(found) for p, found in imported.items()}
+            if all(m.imported is not None for m in maps)
+            else None
+        ),
     )
+
+
+def _check_mergeable(maps: list[ImpactMap]) -> None:
+    if not maps:
+        raise InputError("impact merge: no maps given")
+    first = maps[0]
+    for other in maps[1:]:
+        if other.rootdir != first.rootdir:
+            raise InputError(
+                f"impact merge: maps of two pytest rootdirs ({first.rootdir or '.'} and "
+                f"{other.rootdir or '.'}); merge only the maps of one run"
+            )
+        if other.commit != first.commit:
+            raise InputError(
+                f"impact merge: maps from different commits ({first.commit[:12]} and "
+                f"{other.commit[:12]}); merge only the maps of one run"
+            )
+
+
+def _merged_lines(
+    maps: list[ImpactMap],
+) -> tuple[dict[str, dict[int, str]] | None, list[Callable[[str], set[str]]]]:
+    """Line classes of the maps together, and per map how its unit names translate.
+
+    Each map split a function's lines by the contexts of its own run; together a line's
+    class is the tuple of its classes in every map (the common refinement). A map's
+    class unit becomes the merged classes of its lines; a function's unit stays, plus
+    the merged classes of the lines it stood for. Without lines in every map the
+    merged map has none (function units judge), and names pass through."""
+    keys = _line_keys(maps)
+    if keys is None:
+        return None, [lambda name: {name} for _ in maps]
+    lines: dict[str, dict[int, str]] = {}
+    targets: list[dict[str, set[str]]] = [{} for _ in maps]
+    for path, by_line in keys.items():
+        groups: dict[str, dict[tuple[str | None, ...], list[int]]] = {}
+        for line, names in by_line.items():
+            function = _function_of(next(n for n in names if n is not None))
+            groups.setdefault(function, {}).setdefault(names, []).append(line)
+        merged = lines.setdefault(path, {})
+        for function, by_names in groups.items():
+            ordered = sorted(by_names.items(), key=lambda item: min(item[1]))
+            for k, (names, members) in enumerate(ordered):
+                unit = function if len(ordered) == 1 else f"{function}#{k}"
+                merged.update(dict.fromkeys(members, unit))
+                for i, name in enumerate(names):
+                    if name is not None:
+                        targets[i].setdefault(name, set()).add(unit)
+
+    def translator(found: dict[str, set[str]]) -> Callable[[str], set[str]]:
+        def translate(name: str) -> set[str]:
+            own = set() if _function_of(name) != name else {name}
+            return own | found.get(name, set())
+
+        return translate
+
+    return lines, [translator(found) for found in targets]
+
+
+def _line_keys(maps: list[ImpactMap]) -> dict[str, dict[int, tuple[str | None, ...]]] | None:
+    """Per file and line, the unit each map gives the line (None: not run there)."""
+    keys: dict[str, dict[int, list[str | None]]] = {}
+    for i, one in enumerate(maps):
+        if one.lines is None:
+            return None
+        for path, found in one.lines.items():
+            in_file = keys.setdefault(path, {})
+            for line, unit in found.items():
+                in_file.setdefault(line, [None] * len(maps))[i] = one.units[unit]
+    return {p: {line: tuple(n) for line, n in found.items()} for p, found in keys.items()}
+
+
+def _function_of(unit: str) -> str:
+    """`fn:a.py::f@3` for a class unit `fn:a.py::f@3#1`; any other unit itself."""
+    head, hash_, index = unit.rpartition("#")
+    return head if hash_ and unit.startswith("fn:") and index.isdigit() and "@" in head else unit

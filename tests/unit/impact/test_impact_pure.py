@@ -288,3 +288,136 @@ def test_a_read_outside_a_function_or_under_another_name_is_module_level() -> No
     skipped = source.mentions("LIMIT = 1\n", frozenset({"LIMIT"}), frozenset({1}))
     assert skipped is not None
     assert skipped.module_level == ()
+
+
+# --- the lines a change reaches -----------------------------------------------------------
+
+BRANCHY = '''\
+def f(x, y):
+    """Doc."""
+    a = 1
+    if x > 0:
+        a = 2
+    else:
+        a = 3
+    for i in range(3):
+        a += i
+    with open(y) as handle:
+        handle.read()
+    return a
+
+
+def g():
+    def inner():
+        """Inner doc."""
+        return 1
+    return inner
+'''
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "qualname", "end", "reached"),
+    [
+        ("a = 2", "a = 5", "f", 12, {5}),  # a statement: its own lines
+        ("if x > 0", "if x >= 0", "f", 12, {4, 6}),  # a condition: the if and its else
+        ("    else:\n        a = 3\n", "", "f", 12, {4, 5, 6, 7}),  # a block's length
+        ("a += i", "a += i\n        a += 1", "f", 12, {8, 9}),  # the loop holding it
+        ("open(y)", "open(y, 'rb')", "f", 12, {10}),  # a with's header
+        ("handle.read()", "handle.read(1)", "f", 12, {11}),
+        ('"""Doc."""', '"""Other."""', "f", 12, set()),  # the def's business
+        ('"""Inner doc."""', '"""Other."""', "g", 19, {16, 17}),  # the nested def runs
+        ("return 1", "return 2", "g", 19, set()),  # the nested body: inner's own span
+        ("return 1", "return 2", "g.inner", 18, {18}),
+    ],
+)
+def test_changed_regions_are_the_old_lines_a_change_is_reached_through(
+    old: str, new: str, qualname: str, end: int, reached: set[int]
+) -> None:
+    assert source.changed_regions(BRANCHY, BRANCHY.replace(old, new, 1), qualname, end) == (
+        frozenset(reached)
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("a = 2", "b = 2"),  # a new local: every read of the name may change
+        ("return a", "return a\n    yield a"),  # a generator now
+        ("a = 1\n", ""),  # the function's own body changed length
+        ("a = 2", "global a\n        a = 2"),
+    ],
+)
+def test_a_change_to_names_or_to_the_body_reaches_the_whole_function(old: str, new: str) -> None:
+    assert source.changed_regions(BRANCHY, BRANCHY.replace(old, new, 1), "f", 12) is None
+
+
+def test_changed_regions_need_the_function_in_both_texts() -> None:
+    renamed = BRANCHY.replace("def f(", "def h(")
+    assert source.changed_regions(BRANCHY, renamed, "f", 12) is None
+    assert source.changed_regions(BRANCHY, "def (:\n", "f", 12) is None
+    assert source.changed_regions(BRANCHY, BRANCHY, "f", 99) is None  # no body ends there
+
+
+def test_a_docstring_is_outside_the_body_span() -> None:
+    spans = source.function_spans(BRANCHY)
+    assert spans is not None
+    assert spans[0] == source.Span(3, 12, "f")
+    assert source.Span(18, 18, "g.inner") in spans
+
+
+def _lined_map(lines: dict[int, str], tests: dict[str, set[str]]) -> store.ImpactMap:
+    units = sorted({*lines.values(), *(u for found in tests.values() for u in found)})
+    ids = {name: i for i, name in enumerate(units)}
+    return store.ImpactMap(
+        commit="a" * 40,
+        clean=True,
+        python="3.12.1",
+        tiered_ci="0.2.0",
+        units=tuple(units),
+        spans={"a.py": ((2, 4, ids["fn:a.py::f@2"]),)},
+        tests={t: frozenset(ids[u] for u in found) for t, found in tests.items()},
+        lines={"a.py": {line: ids[u] for line, u in lines.items()}},
+        imported={"a.py": frozenset({ids["fn:a.py::f@2"]})},
+    )
+
+
+def test_lines_and_import_time_round_trip_through_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "map.json.gz"
+    written = _lined_map(
+        {2: "fn:a.py::f@2#0", 3: "fn:a.py::f@2#1", 4: "fn:a.py::f@2#0"},
+        {"t.py::one": {"fn:a.py::f@2", "fn:a.py::f@2#0"}},
+    )
+    store.write(path, written)
+    read = store.read(path)
+    assert read == written
+    assert read.lines is not None
+    assert dict(read.lines["a.py"]) == {2: 1, 3: 2, 4: 1}
+
+
+def test_merge_splits_line_classes_by_every_part() -> None:
+    # One worker saw lines 2-4 run together (one class: the function's unit); the other
+    # saw its tests take line 3 or line 4. Together, 3 and 4 are classes of their own.
+    whole = _lined_map(
+        {2: "fn:a.py::f@2", 3: "fn:a.py::f@2", 4: "fn:a.py::f@2"},
+        {"t.py::one": {"fn:a.py::f@2"}},
+    )
+    split = _lined_map(
+        {2: "fn:a.py::f@2#0", 3: "fn:a.py::f@2#0", 4: "fn:a.py::f@2#1"},
+        {"t.py::two": {"fn:a.py::f@2", "fn:a.py::f@2#0"}},
+    )
+    merged = store.merge([whole, split])
+    assert merged.lines is not None
+    names = {line: merged.units[u] for line, u in merged.lines["a.py"].items()}
+    assert names == {2: "fn:a.py::f@2#0", 3: "fn:a.py::f@2#0", 4: "fn:a.py::f@2#1"}
+    tests = merged.named_tests()
+    assert tests["t.py::one"] == {"fn:a.py::f@2", "fn:a.py::f@2#0", "fn:a.py::f@2#1"}
+    assert tests["t.py::two"] == {"fn:a.py::f@2", "fn:a.py::f@2#0"}
+    assert merged.imported is not None
+    # The function's unit stood for all its lines in the first part.
+    assert {merged.units[u] for u in merged.imported["a.py"]} == {
+        "fn:a.py::f@2",
+        "fn:a.py::f@2#0",
+        "fn:a.py::f@2#1",
+    }
+    # A part without lines (an older map): the merged map judges whole functions.
+    assert store.merge([whole, _sample_map()]).lines is None

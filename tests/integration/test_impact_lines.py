@@ -1,0 +1,183 @@
+"""Impact selection below the function: the lines a change reaches, and import time.
+
+A real project recorded by a real pytest run: a function whose branches different
+tests take, a table a module computes when it is imported (first by one test, read
+by another that never runs the code that built it), and a function whose docstring
+is its public text. Each test changes a copy and asks `tiered-ci impact select`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from impact_project import copy_project, record, select
+from support import GitRepo
+
+from tiered_ci.impact import store
+
+pytestmark = pytest.mark.integration
+
+FILES = {
+    "pyproject.toml": """\
+[project]
+name = "lined"
+version = "1.0"
+
+[tool.pytest.ini_options]
+pythonpath = ["src"]
+""",
+    "src/lined/__init__.py": "",
+    "src/lined/rules.py": """\
+def classify(x):
+    if x > 0:
+        label = "positive"
+    else:
+        label = "other"
+    return label
+
+
+def build():
+    return {"a": 1}
+""",
+    "src/lined/table.py": """\
+from lined.rules import build
+
+TABLE = build()
+""",
+    "src/lined/cli.py": """\
+def command():
+    \"\"\"Shows help.\"\"\"
+    return 1
+""",
+    "tests/test_rules.py": """\
+from lined.rules import classify
+
+
+def test_positive():
+    assert classify(1) == "positive"
+
+
+def test_other():
+    assert classify(-1) == "other"
+""",
+    # The first to import lined.table: build() runs inside this test.
+    "tests/test_a_first.py": """\
+def test_first():
+    from lined import table
+
+    assert table.TABLE
+""",
+    # Reads the table built before it ran: it never runs build() itself.
+    "tests/test_b_second.py": """\
+def test_second():
+    from lined.table import TABLE
+
+    assert TABLE["a"] == 1
+""",
+    "tests/test_cli.py": """\
+from lined.cli import command
+
+
+def test_help():
+    assert command.__doc__ == "Shows help."
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
+    repo = GitRepo(tmp_path_factory.mktemp("lines") / "lined")
+    repo.write_many(FILES)
+    repo.write(".gitignore", ".impact/\n__pycache__/\n.pytest_cache/\n")
+    repo.commit("lined project")
+    record(repo)
+    return repo
+
+
+@pytest.fixture
+def project(recorded: GitRepo, tmp_path: Path) -> GitRepo:
+    return copy_project(recorded, tmp_path / "copy")
+
+
+def _edit(repo: GitRepo, path: str, old: str, new: str) -> None:
+    target = repo.path / path
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new, 1))
+
+
+def _selected(capsys: pytest.CaptureFixture[str], repo: GitRepo) -> tuple[set[str], str]:
+    result = select(capsys, repo, repo.path / ".impact/map.json.gz")
+    assert result["mode"] == "partial", result
+    tests, reasons = result["tests"], result["reasons"]
+    assert isinstance(tests, list)
+    assert isinstance(reasons, list)
+    return set(tests), "\n".join(r["why"] for r in reasons)
+
+
+def test_the_map_splits_a_function_by_the_tests_that_ran_its_lines(recorded: GitRepo) -> None:
+    impact_map = store.read(recorded.path / ".impact/map.json.gz")
+    assert impact_map.lines is not None
+    lines = impact_map.lines["src/lined/rules.py"]
+    units = {line: impact_map.units[unit] for line, unit in lines.items()}
+    # Lines 2 and 6 run for both tests, 3 for one, 5 for the other: three classes.
+    assert len({units[2], units[3], units[5]}) == 3
+    assert units[2] == units[6]
+    named = impact_map.named_tests()
+    assert units[3] in named["tests/test_rules.py::test_positive"]
+    assert units[3] not in named["tests/test_rules.py::test_other"]
+    # Both tests still hold the function itself.
+    assert "fn:src/lined/rules.py::classify@2" in named["tests/test_rules.py::test_other"]
+
+
+def test_a_changed_branch_selects_only_the_tests_that_took_it(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/lined/rules.py", 'label = "other"', 'label = "others"')
+    tests, whys = _selected(capsys, project)
+    assert tests == {"tests/test_rules.py::test_other"}
+    assert (
+        "classify() changed at line 5: 1 of the 2 tests that executed it ran those lines "
+        "(rule: function-lines)"
+    ) in whys
+
+
+def test_a_changed_condition_selects_every_test_that_evaluated_it(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/lined/rules.py", "if x > 0:", "if x >= 0:")
+    tests, _ = _selected(capsys, project)
+    assert tests == {"tests/test_rules.py::test_positive", "tests/test_rules.py::test_other"}
+
+
+def test_a_new_local_name_widens_to_the_whole_function(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A name bound anywhere in a function is local everywhere in it: no line is safe.
+    _edit(project, "src/lined/rules.py", 'label = "other"', 'label = (other := "other")')
+    tests, whys = _selected(capsys, project)
+    assert tests == {"tests/test_rules.py::test_positive", "tests/test_rules.py::test_other"}
+    assert "classify() changed: 2 tests executed it (rule: function)" in whys
+
+
+def test_code_run_while_a_module_was_imported_selects_every_user_of_the_module(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # test_second never ran build(): it reads what build() made when test_first
+    # imported lined.table. Charging build() only to test_first would miss it.
+    _edit(project, "src/lined/rules.py", 'return {"a": 1}', 'return {"a": 2}')
+    tests, whys = _selected(capsys, project)
+    assert tests == {"tests/test_a_first.py::test_first", "tests/test_b_second.py::test_second"}
+    assert "build() in src/lined/rules.py ran while src/lined/table.py was imported" in whys
+    assert "(rule: import-time)" in whys
+
+
+def test_a_docstring_is_made_with_the_def_not_when_the_body_runs(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # test_help never calls command(), but reads the text the `def` statement made.
+    _edit(project, "src/lined/cli.py", "Shows help.", "Shows the help.")
+    tests, whys = _selected(capsys, project)
+    assert tests == {"tests/test_cli.py::test_help"}
+    assert "(rule: module-level)" in whys
