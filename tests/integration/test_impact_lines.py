@@ -50,6 +50,7 @@ def command():
     \"\"\"Shows help.\"\"\"
     return 1
 """,
+    "src/lined/consts.py": 'VALUE = int("3")\n',
     "tests/test_rules.py": """\
 from lined.rules import classify
 
@@ -74,6 +75,15 @@ def test_second():
     from lined.table import TABLE
 
     assert TABLE["a"] == 1
+""",
+    # Imports by a computed name: no import statement shows the module.
+    "tests/test_dynamic.py": """\
+import importlib
+
+
+def test_dynamic():
+    module = importlib.import_module("lined." + "consts")
+    assert module.VALUE == 3
 """,
     "tests/test_cli.py": """\
 from lined.cli import command
@@ -180,4 +190,13 @@ def test_a_docstring_is_made_with_the_def_not_when_the_body_runs(
     _edit(project, "src/lined/cli.py", "Shows help.", "Shows the help.")
     tests, whys = _selected(capsys, project)
     assert tests == {"tests/test_cli.py::test_help"}
+    assert "(rule: module-level)" in whys
+
+
+def test_a_module_imported_by_a_computed_name_is_held_by_its_importer(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/lined/consts.py", 'int("3")', 'int("4")')
+    tests, whys = _selected(capsys, project)
+    assert tests == {"tests/test_dynamic.py::test_dynamic"}
     assert "(rule: module-level)" in whys

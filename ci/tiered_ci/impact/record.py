@@ -164,6 +164,10 @@ class Recorder:
             self.children.close()
         self.imports.remove()
 
+    def imported(self, rel: str) -> None:
+        if self.recording:
+            self.extra.setdefault(self.stack[-1], set()).add(f"mod:{rel}")
+
     def importing(self, module: ModuleType) -> str | None:
         """The context for executing `module`'s body: None when it is not the
         repository's own code (installed code's import-time work is not ours)."""
@@ -413,6 +417,10 @@ def _watch(loader: Any, recorder: Recorder) -> None:  # noqa: ANN401 - any loade
             original(module)
         finally:
             recorder.pop()
+            # Whoever imported it holds the module (`mod:`), as if its body ran there:
+            # a test that imports a module by a name no import statement shows
+            # (importlib.import_module) is found by the module's changes.
+            recorder.imported(context.removeprefix("import:"))
 
     try:
         loader.exec_module = exec_module

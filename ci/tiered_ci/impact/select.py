@@ -200,21 +200,33 @@ class _Judge:
         holds (a class a decorator built, a table computed once): every user of the
         module may see it, so the module's dependents run (rule: import-time)."""
         imported = self.map.imported
-        if not imported or not self.acc.changed:
+        if not imported:
             return
-        for module, units in sorted(imported.items()):
-            hit = units & self.acc.changed
-            if not hit:
-                continue
-            why = f"{_describe(self.map.units[min(hit)])} ran while {module} was imported"
-            if posixpath.basename(module) == "conftest.py":
-                folder = posixpath.dirname(module)
-                if not folder:
-                    raise _All(f"{why}: the root conftest.py reaches every test")
-                self.acc.folders.add(folder)
-                self.reason(module, f"{why}: every test below {folder}/ (rule: import-time)")
-                continue
-            self.dependents([module], module, why, rule="import-time")
+        done: set[str] = set()
+        while True:  # a module imported while another was: that one's users too
+            hits = {
+                module: min(hit)
+                for module, units in imported.items()
+                if module not in done
+                and (hit := units & self.acc.changed - {self.unit_ids.get(f"mod:{module}")})
+            }
+            if not hits:
+                return
+            for module, unit in sorted(hits.items()):
+                done.add(module)
+                self.import_reached(
+                    module, f"{_describe(self.map.units[unit])} ran while {module} was imported"
+                )
+
+    def import_reached(self, module: str, why: str) -> None:
+        if posixpath.basename(module) == "conftest.py":
+            folder = posixpath.dirname(module)
+            if not folder:
+                raise _All(f"{why}: the root conftest.py reaches every test")
+            self.acc.folders.add(folder)
+            self.reason(module, f"{why}: every test below {folder}/ (rule: import-time)")
+            return
+        self.dependents([module], module, why, rule="import-time")
 
     @property
     def tests_by_file(self) -> dict[str, list[str]]:
@@ -468,6 +480,11 @@ class _Judge:
         graph = self.graph()
         found = graph.dependents(targets)
         file_units = self.file_units()
+        # The changed modules' own code, for the import-time rule: another module
+        # that imported one of them while it was imported holds what it made.
+        self.acc.changed.update(
+            u for t in targets if (u := self.unit_ids.get(f"mod:{t}")) is not None
+        )
         for file in found:
             if file in self.tests_by_file or _is_test_file(file):
                 self.acc.files.add(file)
