@@ -175,7 +175,7 @@ class Recorder:
             return None
         origin = getattr(getattr(module, "__spec__", None), "origin", None)
         rel = self._relative(origin) if isinstance(origin, str) else None
-        return f"import:{rel}" if rel is not None and rel.endswith(_SOURCE_SUFFIXES) else None
+        return f"import:{rel}" if rel is not None and rel.endswith((".py", ".pyw")) else None
 
     # --- pytest hooks ------------------------------------------------------------
 
