@@ -181,10 +181,12 @@ class Spawner:
 
     A child Python process measured by `tiered_ci.impact.child` writes a report naming
     the token it found in its environment. Only `subprocess.Popen` can carry one: its
-    audit event comes before the environment is read (with `env=None` the child
-    inherits os.environ, so the token goes there; an `env` dict copied from os.environ
-    gets it too, and this run's folder first on its PYTHONPATH). A dict built without
-    this run's variables is left alone: no report comes, the start stays unmeasured.
+    audit event comes before the environment is read. With `env=None` the child
+    inherits os.environ and the token already there (the current context's, which
+    os.environ holds between starts: nothing changes under the test's feet); an `env`
+    dict copied from os.environ gets a token of its own, and this run's folder first
+    on its PYTHONPATH. A dict built without this run's variables is left alone: no
+    report comes, the start stays unmeasured.
     os.exec*, os.posix_spawn and os.spawn* read their environment before the event,
     and a fork copies this process where its measurement cannot follow.
     """
@@ -195,9 +197,12 @@ class Spawner:
         self._pending: tuple[str, list[str]] | None = None  # the last Popen
 
     def started(  # noqa: PLR0911 - one outcome per kind of start
-        self, event: str, args: tuple[Any, ...], token: str
-    ) -> str | tuple[str, ...]:
-        """IGNORE, UNMEASURED, or the argv of a Python child that may report under token."""
+        self, event: str, args: tuple[Any, ...], fresh: str, inherited: str | None
+    ) -> str | tuple[str, tuple[str, ...]]:
+        """IGNORE, UNMEASURED, or the token and argv of a Python child that may report.
+
+        `fresh` is the token an `env` dict gets; `inherited` is the one os.environ should
+        hold (a different one there, and the child would be charged elsewhere)."""
         pending, self._pending = self._pending, None
         if event == "os.posix_spawn" and pending == (fsname(args[0]), _argv(args[1])):
             return IGNORE  # subprocess's own posix_spawn path: the Popen event counted
@@ -220,13 +225,16 @@ class Spawner:
             self.repo.busy = False
         if not python:
             return UNMEASURED
-        target[TOKEN_VAR] = token
-        if env is not None:
-            target[CHILD_VAR] = self.folder
-            paths = target.get("PYTHONPATH", "")
-            if self.folder not in paths.split(os.pathsep):
-                target["PYTHONPATH"] = os.pathsep.join(p for p in (self.folder, paths) if p)
-        return tuple(arguments)
+        if env is None:
+            if inherited is None or os.environ.get(TOKEN_VAR) != inherited:
+                return UNMEASURED
+            return inherited, tuple(arguments)
+        target[TOKEN_VAR] = fresh
+        target[CHILD_VAR] = self.folder
+        paths = target.get("PYTHONPATH", "")
+        if self.folder not in paths.split(os.pathsep):
+            target["PYTHONPATH"] = os.pathsep.join(p for p in (self.folder, paths) if p)
+        return fresh, tuple(arguments)
 
 
 def started_by(expected: tuple[str, ...] | list[str], argv: list[str]) -> bool:

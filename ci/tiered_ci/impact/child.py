@@ -82,12 +82,12 @@ class _Probe:
             if rel is not None:
                 self.files.add(rel)
         elif event in audit.SPAWN_EVENTS:
-            token = f"{self.token}/{os.getpid()}.{len(self.children) + 1}"
-            found = self.spawner.started(event, args, token)
+            fresh = f"{self.token}/{os.getpid()}.{len(self.children) + 1}"
+            found = self.spawner.started(event, args, fresh, self.token)
             if found == audit.UNMEASURED:
                 self.unmeasured = True
             elif isinstance(found, tuple):
-                self.children.append((token, found))
+                self.children.append(found)
         elif event == "sys.settrace" and not _coverage_installs(frame):
             # A debugger or another tracer replaces coverage's in this thread: lines
             # would go unseen.

@@ -4,15 +4,16 @@ While `pytest --impact-record` runs, a private folder holding a sitecustomize.py
 is first on PYTHONPATH (os.environ), so every Python process the tests start
 imports it: it measures that process for the recording (`tiered_ci.impact.child`)
 and then imports whatever sitecustomize the process would have imported without
-it. Each process start the recorder's audit hook sees gets a token naming it, in
-the environment the child inherits; between starts the token names the current
-context, so a process started without an audit event (multiprocessing's spawn
-start method) is charged to the right context too.
+it. A token in the child's environment names whom to charge: os.environ holds the
+current context's (set on every switch), which a child started with `env=None`
+inherits, and so does a process started without an audit event (multiprocessing's
+spawn start method); an `env` dict gets a token of its own.
 
 A start is *measured* when the program is itself Python (python*, pypy*, or a
-script whose `#!` line names one) and a report with its token and its arguments
-arrived; its lines join the context that started it, like any line the test ran
-itself, and the data files it read become that context's `file:` units. Anything
+script whose `#!` line names one) and a report of its own arrived (its token, its
+arguments; two alike starts need two reports); its lines join the context that
+started it, like any line the test ran itself, and the data files it read become
+that context's `file:` units. Anything
 else stays `spawn` (selected for every change): a shell or make (it may read the
 repository's files where nothing sees it, even if a Python grandchild reported),
 a Python started with -I, -S or -E or with an environment of the test's own
@@ -137,11 +138,12 @@ class Children:
     def started(self, event: str, args: tuple[Any, ...], context: str) -> bool:
         """A process start (an audit event) in `context`: True when it cannot be measured."""
         self.starts += 1
-        token = f"s{self.starts}"
-        found = self.spawner.started(event, args, token)
+        fresh = f"s{self.starts}"
+        found = self.spawner.started(event, args, fresh, self.context_tokens.get(context))
         if isinstance(found, tuple):
-            self.contexts[token] = context
-            self.expected.append((context, token, found))
+            token, argv = found
+            self.contexts.setdefault(token, context)
+            self.expected.append((context, token, argv))
             return False
         return found == audit.UNMEASURED
 
@@ -185,7 +187,7 @@ def judge(
     `expected` holds the test process's own Python starts (context, token, argv); each
     report adds the Python starts it saw in turn (their tokens extend its own)."""
     found = Found()
-    by_token: dict[str, list[list[str]]] = {}
+    by_token: dict[str, list[list[str]]] = {}  # the argv of each report, per token
     waiting = list(expected)
     for report in reports:
         context = contexts.get(report.token.partition("/")[0])
@@ -200,9 +202,15 @@ def judge(
         if report.unmeasured:
             units.add(store.SPAWN)
         waiting.extend((context, token, argv) for token, argv in report.children)
-    for context, token, argv in waiting:
-        if not any(audit.started_by(argv, seen) for seen in by_token.get(token, ())):
+    # Each start needs a report of its own: two alike starts and one report (the other
+    # killed) leave one unmeasured. The most specific arguments choose first.
+    for context, token, argv in sorted(waiting, key=lambda w: -len(w[2])):
+        candidates = by_token.get(token, [])
+        match = next((seen for seen in candidates if audit.started_by(argv, seen)), None)
+        if match is None:
             found.units.setdefault(context, set()).add(store.SPAWN)
+        else:
+            candidates.remove(match)
     return found
 
 

@@ -56,6 +56,29 @@ def test_a_report_of_another_process_under_the_token_does_not_count() -> None:
     assert found.lines == {"test:t": {"/r/a.py": {3}}}  # what it ran counts all the same
 
 
+def test_each_start_needs_a_report_of_its_own() -> None:
+    # Two alike starts under the context's token, one report (the other was killed).
+    expected = [("test:t", "c0", tuple(PY)), ("test:t", "c0", tuple(PY))]
+    assert judge([_report("c0", PY)], {"c0": "test:t"}, expected).units == {"test:t": {store.SPAWN}}
+    both = [_report("c0", PY), _report("c0", PY)]
+    assert judge(both, {"c0": "test:t"}, expected).units == {"test:t": set()}
+
+
+def test_an_inherited_token_is_used_only_when_os_environ_holds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spawner = audit.Spawner(audit.Repository(str(tmp_path)), "/run/folder")
+    argv = [sys.executable, "-c", "pass"]
+    monkeypatch.setenv(audit.CHILD_VAR, "/run/folder")
+    monkeypatch.setenv(audit.TOKEN_VAR, "c4")
+    popen = (sys.executable, argv, None, None)
+    assert spawner.started("subprocess.Popen", popen, "s1", "c4") == ("c4", tuple(argv))
+    assert os.environ[audit.TOKEN_VAR] == "c4"  # os.environ is left as it was
+    # A token of another context (a test restored an old copy of os.environ): the
+    # child would be charged there, so it is not counted as measured here.
+    assert spawner.started("subprocess.Popen", popen, "s2", "c5") == audit.UNMEASURED
+
+
 def test_a_childs_own_starts_are_judged_too() -> None:
     inner = ["/usr/bin/python3", "-c", "import b"]
     parent = _report("s1", PY, children=[["s1/7.1", inner], ["s1/7.2", inner]])
@@ -151,20 +174,21 @@ def test_a_popen_env_copied_from_the_run_gets_the_token_and_the_folder(tmp_path:
     spawner = audit.Spawner(audit.Repository(str(tmp_path)), "/run/folder")
     env = {audit.CHILD_VAR: "/run/folder", "PYTHONPATH": "src"}
     argv = [sys.executable, "-c", "pass"]
-    assert spawner.started("subprocess.Popen", (sys.executable, argv, None, env), "s3") == tuple(
-        argv
-    )
+    found = spawner.started("subprocess.Popen", (sys.executable, argv, None, env), "s3", "c0")
+    assert found == ("s3", tuple(argv))
     assert env[audit.TOKEN_VAR] == "s3"
     assert env["PYTHONPATH"] == os.pathsep.join(["/run/folder", "src"])
     # The same start through posix_spawn is not a second one.
-    assert spawner.started("os.posix_spawn", (sys.executable, argv, env), "s4") == audit.IGNORE
+    assert (
+        spawner.started("os.posix_spawn", (sys.executable, argv, env), "s4", "c0") == audit.IGNORE
+    )
 
 
 def test_an_env_of_the_tests_own_making_is_left_alone(tmp_path: Path) -> None:
     spawner = audit.Spawner(audit.Repository(str(tmp_path)), "/run/folder")
     env = {"PATH": "/usr/bin"}
     argv = [sys.executable, "-c", "pass"]
-    found = spawner.started("subprocess.Popen", (sys.executable, argv, None, env), "s1")
+    found = spawner.started("subprocess.Popen", (sys.executable, argv, None, env), "s1", "c0")
     assert found == audit.UNMEASURED
     assert env == {"PATH": "/usr/bin"}
 
@@ -187,4 +211,4 @@ def test_other_starts_are_ignored_or_unmeasured(
     tmp_path: Path, event: str, args: tuple[object, ...], found: str
 ) -> None:
     spawner = audit.Spawner(audit.Repository(str(tmp_path)), "/run/folder")
-    assert spawner.started(event, args, "s1") == found
+    assert spawner.started(event, args, "s1", "c0") == found
