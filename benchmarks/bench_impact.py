@@ -419,13 +419,21 @@ def synthetic_map(rng: random.Random, tests: int = 60_000) -> tuple[store.Impact
     modules, per_module = 3_000, 10
     units: list[str] = []
     spans: dict[str, tuple[tuple[int, int, int], ...]] = {}
+    lines: dict[str, dict[int, int]] = {}
     imports: dict[str, tuple[str, ...]] = {}
     for m in range(modules):
         path = f"src/pkg{m // 100}/mod{m}.py"
         file_spans = []
+        in_file = lines.setdefault(path, {})
         for f in range(per_module):
-            file_spans.append((10 * f + 2, 10 * f + 9, len(units)))
-            units.append(f"fn:{path}::func{f}@{10 * f + 2}")
+            first = 10 * f + 2
+            file_spans.append((first, first + 7, len(units)))
+            units.append(f"fn:{path}::func{f}@{first}")
+            # Three line classes per function (branches different tests take): the
+            # function's unit is followed by theirs, lines 2-4, 5-7 and 8-9 of it.
+            for k, (a, b) in enumerate(((0, 2), (3, 5), (6, 7))):
+                in_file.update(dict.fromkeys(range(first + a, first + b + 1), len(units)))
+                units.append(f"fn:{path}::func{f}@{first}#{k}")
         units.append(f"mod:{path}")
         spans[path] = tuple(file_spans)
         imports[path] = tuple(
@@ -439,10 +447,12 @@ def synthetic_map(rng: random.Random, tests: int = 60_000) -> tuple[store.Impact
             # About 150 functions over 30 nearby modules: more than the unit tests of the
             # subjects below execute on average (printed with each subject's map).
             near = [(home + rng.randrange(-60, 61)) % modules for _ in range(30)]
-            chosen = {
-                m * (per_module + 1) + rng.randrange(per_module) for m in near for _ in range(5)
-            }
-            chosen |= {m * (per_module + 1) + per_module for m in near}
+            per = 4 * per_module + 1  # units per module: 4 per function, then mod:
+            functions = {m * per + 4 * rng.randrange(per_module) for m in near for _ in range(5)}
+            # Each function with the classes of the lines the test ran: one or two.
+            chosen = functions | {f + 1 + rng.randrange(3) for f in functions}
+            chosen |= {f + 1 + rng.randrange(3) for f in functions if rng.random() < 0.5}
+            chosen |= {m * per + 4 * per_module for m in near}
             footprints.append(frozenset(chosen))
         test_file = f"tests/pkg{t // 2000}/test_{t // 20}.py"
         by_test[f"{test_file}::test_{t}[{t % 4}]"] = footprints[-1]
@@ -456,6 +466,8 @@ def synthetic_map(rng: random.Random, tests: int = 60_000) -> tuple[store.Impact
         spans=spans,
         tests=by_test,
         imports=imports,
+        lines=lines,
+        imported={},
     )
     changed = "src/pkg5/mod512.py"
     inputs = select.Inputs(
