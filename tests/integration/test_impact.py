@@ -165,10 +165,20 @@ def test_module_level_change_selects_every_importer_transitively(
     assert "(rule: module-level)" in _whys(result)
 
 
-def test_class_body_change_is_module_level(
+def test_a_class_attribute_nothing_reads_selects_no_test(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Square.sides is read by no function; perimeter() never looks at it.
     _edit(project, "src/sample/shapes.py", "sides = 4", "sides = 5")
+    result = select(capsys, project, _map(project))
+    assert _tests(result) == set()
+    assert "sides assigned: 0 recorded functions may read it" in _whys(result)
+
+
+def test_a_class_body_change_other_than_a_value_is_module_level(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(project, "src/sample/shapes.py", "sides = 4", "sides = add(2, 2)")
     assert _tests(select(capsys, project, _map(project))) == {
         "tests/test_shapes.py::test_perimeter"
     }

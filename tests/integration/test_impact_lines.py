@@ -51,6 +51,29 @@ def command():
     return 1
 """,
     "src/lined/consts.py": 'VALUE = int("3")\n',
+    "src/lined/policy.py": """\
+class Policy:
+    retries = 3
+
+
+def attempts():
+    return Policy.retries
+
+
+def unrelated():
+    return 1
+""",
+    "tests/test_policy.py": """\
+from lined.policy import attempts, unrelated
+
+
+def test_attempts():
+    assert attempts() == 3
+
+
+def test_unrelated():
+    assert unrelated() == 1
+""",
     "tests/test_rules.py": """\
 from lined.rules import classify
 
@@ -200,3 +223,14 @@ def test_a_module_imported_by_a_computed_name_is_held_by_its_importer(
     tests, whys = _selected(capsys, project)
     assert tests == {"tests/test_dynamic.py::test_dynamic"}
     assert "(rule: module-level)" in whys
+
+
+def test_a_class_attribute_selects_the_tests_that_ran_its_readers(
+    project: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Both tests import the module; only one ran a function that reads the attribute.
+    _edit(project, "src/lined/policy.py", "retries = 3", "retries = 4")
+    tests, whys = _selected(capsys, project)
+    assert tests == {"tests/test_policy.py::test_attempts"}
+    assert "retries assigned: 1 recorded functions may read it, 1 tests ran them" in whys
+    assert "(rule: class-attribute)" in whys

@@ -15,6 +15,12 @@ says its name in the reasons. The rules, in the order they are tried:
   anywhere in the repository, and the doctests that name it. It falls back to
   `module-level` when anything reads NAME outside a function body or a reader
   ran while a module was being imported.
+* `class-attribute`: the same for assignments in the body of a top-level class
+  (outside test files): the tests that ran a function that may read the
+  attribute, or the class itself when it has decorators, bases or keywords
+  (a dataclass, an enum: their machinery reads every attribute for whoever uses
+  the class); a name in an undecorated function's annotations counts as that
+  function reading it.
 * `module-level`: any other changed line of a Python file (imports,
   constants, decorators, signatures, class bodies) selects every test that
   imports the file, transitively, and every test that ran code of a module
@@ -162,6 +168,15 @@ class _Acc:
     new_test_files: set[str] = field(default_factory=set)
     reasons: list[dict[str, str]] = field(default_factory=list)
 
+    def merge(self, other: _Acc) -> None:
+        self.units |= other.units
+        self.changed |= other.changed
+        self.files |= other.files
+        self.folders |= other.folders
+        self.named |= other.named
+        self.new_test_files |= other.new_test_files
+        self.reasons.extend(other.reasons)
+
 
 class _Judge:
     def __init__(self, impact_map: ImpactMap, inputs: Inputs) -> None:
@@ -176,6 +191,11 @@ class _Judge:
         self._tests_by_file: dict[str, list[str]] | None = None
         self._file_units: dict[str, set[int]] | None = None
         self._graph: _Graph | None = None
+        # Files whose module-level code may read a changed assignment (`read_by`), the
+        # files run as scripts that may, and classes whose fields name it.
+        self.importing_readers: list[tuple[str, int]] = []
+        self.main_readers: set[int] = set()
+        self.holders: set[str] = set()
 
     # --- driver --------------------------------------------------------------------
 
@@ -242,11 +262,10 @@ class _Judge:
     def count(self, unit: int) -> int:
         return len(self.map.tests_touching({unit}))
 
-    def result(self) -> Selection:
-        acc = self.acc
+    def selected_by(self, acc: _Acc) -> set[str]:
+        """The tests an accumulator selects."""
         selected = set(acc.named)
-        wanted = acc.units
-        selected |= self.map.tests_touching(wanted)
+        selected |= self.map.tests_touching(acc.units)
         for file in acc.files:
             selected.update(self.tests_by_file.get(file, ()))
         for folder in acc.folders:
@@ -254,6 +273,11 @@ class _Judge:
             for file, in_file in self.tests_by_file.items():
                 if file.startswith(prefix):
                     selected.update(in_file)
+        return selected
+
+    def result(self) -> Selection:
+        acc = self.acc
+        selected = self.selected_by(acc)
         tests = tuple(sorted(selected))
         new_files = {self.node_path(f) for f in acc.new_test_files}
         files = tuple(sorted(set(_files_of(tests)) | new_files))
@@ -374,51 +398,133 @@ class _Judge:
         if sources is None or self.map.import_units is None or not lines:
             return False
         old, new = sources.old(path), sources.new(path)
-        names = source.assigned_names(old, new, lines) if old and new else None
-        if not names:
+        if not old or not new:
             return False
+        names = source.assigned_names(old, new, lines)
+        if names:
+            skip = source.assignment_lines(new, names)
+            return self.smaller(path, lambda: self.read_by(path, names, names, skip, "assignment"))
+        # Class attributes: a test file's classes are read by pytest and unittest
+        # (`pytestmark`, `maxDiff`), code no grep of the repository finds.
+        found = source.class_assigned(old, new, lines)
+        if found is None or _is_test_file(path):
+            return False
+        searched = found.names | (found.classes if found.special else frozenset())
+        skip = source.class_assignment_lines(new, found.classes, found.names)
+        return self.smaller(
+            path, lambda: self.read_by(path, searched, found.names, skip, "class-attribute")
+        )
+
+    def smaller(self, path: str, by_readers: Callable[[], bool]) -> bool:
+        """Judge by readers and by the module-level rule, each on its own, and keep the
+        one that selects fewer tests: each holds every test the change can affect (a
+        dataclass field read by a widely run `getattr` loop may select more than the
+        module's few importers). False when the readers cannot judge."""
+        outer = self.acc
+        self.acc = _Acc()
+        try:
+            if not by_readers():
+                outer.reasons.extend(self.acc.reasons)
+                return False
+            readers = self.acc
+            self.acc = _Acc()
+            self.dependents([path], path, "module-level code changed", rule="module-level")
+            module = self.acc
+        finally:
+            self.acc = outer
+        if len(self.selected_by(module)) < len(self.selected_by(readers)):
+            readers, module = module, readers
+        outer.merge(readers)
+        return True
+
+    def read_by(
+        self,
+        path: str,
+        searched: frozenset[str],
+        names: frozenset[str],
+        skip: frozenset[int],
+        rule: str,
+    ) -> bool:
+        """Select the tests that ran a function that may read one of `searched` (rule
+        `assignment` or `class-attribute`); False, saying why, when any may be read
+        where the map cannot follow it."""
+        sources = self.inputs.sources
+        assert sources is not None  # noqa: S101 - the caller had them
         shown = ", ".join(sorted(names))
         readers: set[int] = set()
-        for file in sorted({path, *sources.grep(names | source.DYNAMIC_ACCESS)}):
-            why = self.readers(file, path, names, sources, readers)
-            if why is not None:
-                self.reason(path, f"{shown} assigned, but {why}: falling back")
+        self.importing_readers, self.main_readers, self.holders = [], set(), set()
+        pending = searched
+        while pending:  # a class naming one in a field's annotation: its users too
+            for file in sorted({path, *sources.grep(pending | source.DYNAMIC_ACCESS)}):
+                skipped = skip if file == path else None
+                why = self.readers(file, searched, sources, readers, skipped)
+                if why is not None:
+                    self.reason(path, f"{shown} assigned, but {why}: falling back")
+                    return False
+            pending = frozenset(self.holders - searched)
+            searched |= pending
+            if len(searched) > _MAX_SEARCHED:
+                self.reason(path, f"{shown} assigned, but read through too many classes")
                 return False
-        self.acc.units.update(readers)
+        for file, line in self.importing_readers:
+            self.dependents([file], file, f"{file}:{line} may read {shown} at import", rule=rule)
+        self.acc.units.update(readers | self.main_readers)
+        self.acc.changed.update(readers)
         if not _is_test_file(path):  # the module's own doctests
             self.acc.named.update(self.tests_by_file.get(path, ()))
         runs = len(self.map.tests_touching(readers)) if readers else 0
+        via = "" if searched == names else f" (or {', '.join(sorted(searched - names))})"
         self.reason(
             path,
-            f"{shown} assigned: {len(readers)} recorded functions may read it, "
-            f"{runs} tests ran them (rule: assignment)",
+            f"{shown} assigned: {len(readers)} recorded functions may read it{via}, "
+            f"{runs} tests ran them (rule: {rule})",
         )
         return True
 
     def readers(
-        self, file: str, changed: str, names: frozenset[str], sources: Sources, found: set[int]
+        self,
+        file: str,
+        names: frozenset[str],
+        sources: Sources,
+        found: set[int],
+        skip: frozenset[int] | None,
     ) -> str | None:
         """Add the units of `file` that may read `names` to `found`; or say why the
-        assignment rule cannot judge (a read at import time, an unreadable file)."""
+        assignment rule cannot judge (a read at import time, an unreadable file).
+        `skip`: the changed assignments' own lines, in the changed file."""
         text = sources.new(file)
         if text is None:
             return f"{file} cannot be read"
-        skip = source.assignment_lines(text, names) if file == changed else frozenset()
-        mentioned = source.mentions(text, names, skip)
+        mentioned = source.mentions(text, names, skip or frozenset(), signatures=True)
         if mentioned is None:
             return f"{file} does not parse"
         if mentioned.module_level:
-            return f"{file}:{mentioned.module_level[0]} may read it at import time"
+            if self.map.imported is None:  # an older map: import time is not per module
+                return f"{file}:{mentioned.module_level[0]} may read it at import time"
+            self.module_level_read(file, text, mentioned.module_level)
+        self.holders |= mentioned.annotating
         if mentioned.docstrings and not _is_test_file(file):
             self.acc.named.update(self.tests_by_file.get(self.node_path(file), ()))
         units = self.function_units(file)
-        import_units = self.map.import_units or frozenset()
+        # A reader that ran while a module was imported is judged by the import-time
+        # rule (readers count as changed); older maps only know that it ran at import.
+        import_units = (
+            (self.map.import_units or frozenset()) if self.map.imported is None else frozenset()
+        )
         for qualname in sorted(mentioned.functions):
             for unit in units.get(qualname, ()):
                 if unit in import_units:
                     return f"{qualname}() in {file} reads it and ran while importing"
                 found.add(unit)
         return None
+
+    def module_level_read(self, file: str, text: str, lines: tuple[int, ...]) -> None:
+        main = source.main_block_lines(text)
+        if any(line not in main for line in lines):
+            # What the module computes from it at import: the module's dependents.
+            self.importing_readers.append((file, lines[0]))
+        elif (unit := self.unit_ids.get(f"mod:{file}")) is not None:
+            self.main_readers.add(unit)  # a `__main__` block: who ran the file as a script
 
     def function_units(self, file: str) -> dict[str, list[int]]:
         """Qualified name -> the map's units of the functions of `file`."""
@@ -615,6 +721,11 @@ class _Judge:
             f"{', '.join(sorted(dists))} changed ({len(importers)} files import it)",
             rule="dependencies",
         )
+
+
+# Names the assignment rules follow (an attribute, its class, classes whose fields name
+# them) before they judge the module-level way instead.
+_MAX_SEARCHED = 12
 
 
 def _sides(change: ChangedFile) -> list[tuple[str, str]]:

@@ -11,18 +11,22 @@ import ast
 import copy
 import re
 from types import CodeType
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 __all__ = [
     "DYNAMIC_ACCESS",
+    "ClassAssignment",
     "Mentions",
     "Span",
     "assigned_names",
     "assignment_lines",
     "changed_regions",
+    "class_assigned",
+    "class_assignment_lines",
     "function_spans",
     "imported_modules",
     "innermost",
+    "main_block_lines",
     "mentions",
     "module_names",
 ]
@@ -178,6 +182,103 @@ def assigned_names(old: str, new: str, lines: list[int]) -> frozenset[str] | Non
     return frozenset(names.values())
 
 
+class ClassAssignment(NamedTuple):
+    """Class attributes whose values are all that changed at module level."""
+
+    names: frozenset[str]  # the attributes
+    classes: frozenset[str]  # the top-level classes whose bodies assign them
+    # A class with decorators, bases or keywords: machinery (a dataclass's generated
+    # __init__, an enum's lookup by value) reads every attribute on behalf of whoever
+    # uses the class, so the class's name counts as a read too.
+    special: bool
+
+
+def class_assigned(old: str, new: str, lines: list[int]) -> ClassAssignment | None:
+    """The attributes whose assignments in the bodies of top-level classes (`NAME = value`,
+    `NAME: T = value`, pure values as for `assigned_names`) hold every one of `lines`,
+    when the two texts differ in nothing else at module level. None otherwise."""
+    try:
+        old_tree, new_tree = ast.parse(old), ast.parse(new)
+    except (SyntaxError, ValueError):
+        return None
+    changed = _class_statements_at(old_tree, lines)
+    if changed is None or len(old_tree.body) != len(new_tree.body):
+        return None
+    touched = {i for i, _ in changed}
+    for index, (before, after) in enumerate(zip(old_tree.body, new_tree.body, strict=True)):
+        if index not in touched:
+            if _shape(before) != _shape(after):
+                return None
+        elif not _same_class(before, after, {j: n for (i, j), n in changed.items() if i == index}):
+            return None
+    classes = [node for i, node in enumerate(old_tree.body) if i in touched]
+    return ClassAssignment(
+        names=frozenset(changed.values()),
+        classes=frozenset(c.name for c in classes if isinstance(c, ast.ClassDef)),
+        special=any(_special(c) for c in classes if isinstance(c, ast.ClassDef)),
+    )
+
+
+def class_assignment_lines(
+    text: str, classes: frozenset[str], names: frozenset[str]
+) -> frozenset[int]:
+    """The lines of the assignments of `names` in the bodies of the top-level `classes`
+    (they define, not read)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(
+        line
+        for top in tree.body
+        if isinstance(top, ast.ClassDef) and top.name in classes
+        for statement in top.body
+        if _assigned(statement) in names
+        for line in _lines(statement)
+    )
+
+
+def _class_statements_at(tree: ast.Module, lines: list[int]) -> dict[tuple[int, int], str] | None:
+    found: dict[tuple[int, int], str] = {}
+    for line in lines:
+        top = _holding(tree.body, line)
+        if top is None or not isinstance(tree.body[top], ast.ClassDef):
+            return None
+        body = cast("ast.ClassDef", tree.body[top]).body
+        inner = _holding(body, line)
+        name = _assigned(body[inner]) if inner is not None else None
+        if inner is None or name is None:
+            return None
+        found[(top, inner)] = name
+    return found
+
+
+def _holding(body: list[ast.stmt], line: int) -> int | None:
+    return next(
+        (i for i, s in enumerate(body) if _first_line(s) <= line <= (s.end_lineno or s.lineno)),
+        None,
+    )
+
+
+def _same_class(before: ast.stmt, after: ast.stmt, changed: dict[int, str]) -> bool:
+    if not isinstance(before, ast.ClassDef) or not isinstance(after, ast.ClassDef):
+        return False
+    if _header(before) != _header(after) or len(before.body) != len(after.body):
+        return False
+    for j, (old, new) in enumerate(zip(before.body, after.body, strict=True)):
+        if j in changed:
+            if _assigned(new) != changed[j] or _annotation(old) != _annotation(new):
+                return False
+        elif _shape(old) != _shape(new):
+            return False
+    return True
+
+
+def _special(node: ast.ClassDef) -> bool:
+    plain = all(isinstance(b, ast.Name) and b.id == "object" for b in node.bases)
+    return bool(node.decorator_list or node.keywords or not plain)
+
+
 def _statements_at(tree: ast.Module, lines: list[int]) -> dict[int, str] | None:
     """Index in the module body -> name, of the assignment holding each line; None when a
     line is in another statement or between statements (a comment, a blank line)."""
@@ -252,18 +353,28 @@ class Mentions(NamedTuple):
     functions: frozenset[str]  # qualified names of functions whose bodies may read them
     module_level: tuple[int, ...]  # lines outside any function body that may read them
     docstrings: bool  # a docstring names one (a doctest may read it)
+    # Classes whose bodies name one only in a field's annotation (`columns: list[C]`):
+    # the class's users may read it through the class (a dataclass's fields).
+    annotating: frozenset[str] = frozenset()
 
 
 def mentions(
-    text: str, names: frozenset[str], skip: frozenset[int] = frozenset()
+    text: str,
+    names: frozenset[str],
+    skip: frozenset[int] = frozenset(),
+    *,
+    signatures: bool = False,
 ) -> Mentions | None:
     """Every place of `text` that may read one of `names`: the name itself, an attribute
     or keyword of that name, a string holding it as a word (getattr(m, "NAME"),
     mock.patch("pkg.mod.NAME")), and any dynamic access (a computed getattr, vars(),
     dir(), `__dict__`), which may read any name. `from m import NAME` rebinds the same
     name (its readers are found by name) and `__all__` only lists it: neither reads it.
-    Lines in `skip` (the changed assignments themselves) do not count. None when the
-    text does not parse."""
+    Lines in `skip` (the changed assignments themselves) do not count. With
+    `signatures`, a name in a function's annotations counts as that function reading
+    it (a type named in a signature is read by whoever runs the function, or by a
+    decorator, which is module-level code and reads it anyway). None when the text
+    does not parse."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
@@ -279,11 +390,21 @@ def mentions(
         and isinstance(node.body[0].value.value, str)
     }
     benign = _benign(tree, names)
+    annotated = _annotations(tree) if signatures else {}
+    fields = _field_annotations(tree) if signatures else {}
+    annotating: set[str] = set()
     spans = function_spans(text) or []
     lines: set[int] = set()
+    functions: set[str] = set()
     in_docstring = False
     for node in ast.walk(tree):
         if id(node) in benign:
+            continue
+        if id(node) in annotated or id(node) in fields:
+            # An annotation: read by the function, or through the class of the field.
+            if _reads(node, names, words):
+                owner = annotated.get(id(node))
+                (functions if owner is not None else annotating).add(owner or fields[id(node)])
             continue
         if isinstance(node, ast.Constant) and id(node) in docstrings:
             in_docstring = in_docstring or bool(
@@ -293,7 +414,6 @@ def mentions(
         line = getattr(node, "lineno", None)
         if line is not None and line not in skip and _reads(node, names, words):
             lines.add(line)
-    functions: set[str] = set()
     module_level: list[int] = []
     for line in sorted(lines):
         found = innermost(spans, line)
@@ -301,7 +421,79 @@ def mentions(
             module_level.append(line)
         else:
             functions.add(found.qualname)
-    return Mentions(frozenset(functions), tuple(module_level), in_docstring)
+    return Mentions(frozenset(functions), tuple(module_level), in_docstring, frozenset(annotating))
+
+
+def main_block_lines(text: str) -> frozenset[int]:
+    """The lines of the top-level `if __name__ == "__main__":` blocks: they run when the
+    file runs as a script, never when it is imported."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(
+        line
+        for statement in tree.body
+        if isinstance(statement, ast.If) and _is_main_test(statement.test)
+        for line in _lines(statement)
+    )
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    named = any(isinstance(n, ast.Name) and n.id == "__name__" for n in sides)
+    main = any(isinstance(n, ast.Constant) and n.value == "__main__" for n in sides)
+    return named and main
+
+
+def _field_annotations(tree: ast.Module) -> dict[int, str]:
+    """Every node of the annotation of a class-body `name: T` (with or without a value)
+    -> the class's name."""
+    return {
+        id(node): cls.name
+        for cls in ast.walk(tree)
+        if isinstance(cls, ast.ClassDef)
+        for statement in cls.body
+        if isinstance(statement, ast.AnnAssign)
+        for node in ast.walk(statement.annotation)
+    }
+
+
+def _annotations(tree: ast.Module) -> dict[int, str]:
+    """Every node of an undecorated function's annotations -> the function's qualified
+    name. A decorated function's signature stays module-level: a decorator may read its
+    annotations when the module is imported (a validating framework)."""
+    found: dict[int, str] = {}
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _FUNCTIONS):
+                name = f"{prefix}{child.name}"
+                if not child.decorator_list:
+                    arguments = child.args
+                    every = [
+                        *arguments.posonlyargs,
+                        *arguments.args,
+                        *arguments.kwonlyargs,
+                        *([arguments.vararg] if arguments.vararg else []),
+                        *([arguments.kwarg] if arguments.kwarg else []),
+                    ]
+                    roots = [a.annotation for a in every if a.annotation is not None]
+                    roots += [child.returns] if child.returns is not None else []
+                    for root in roots:
+                        found.update((id(n), name) for n in ast.walk(root))
+                walk(child, f"{name}.")
+            elif isinstance(child, ast.ClassDef):
+                walk(child, f"{prefix}{child.name}.")
+            else:
+                walk(child, prefix)
+
+    walk(tree, "")
+    return found
 
 
 def _benign(tree: ast.Module, names: frozenset[str]) -> set[int]:

@@ -421,3 +421,48 @@ def test_merge_splits_line_classes_by_every_part() -> None:
     }
     # A part without lines (an older map): the merged map judges whole functions.
     assert store.merge([whole, _sample_map()]).lines is None
+
+
+CLASSES = """\
+import dataclasses
+
+
+class Plain:
+    LIMIT = 3
+
+    def f(self):
+        return self.LIMIT
+
+
+@dataclasses.dataclass
+class Field:
+    size: int = 1
+    holder: Plain | None = None
+
+
+if __name__ == "__main__":
+    print(Plain.LIMIT)
+"""
+
+
+def test_class_attributes_are_judged_when_only_their_values_changed() -> None:
+    found = source.class_assigned(CLASSES, CLASSES.replace("LIMIT = 3", "LIMIT = 4"), [5])
+    assert found == source.ClassAssignment(frozenset({"LIMIT"}), frozenset({"Plain"}), special=False)
+    dataclass = source.class_assigned(CLASSES, CLASSES.replace("= 1", "= 2"), [13])
+    assert dataclass is not None
+    assert dataclass.special  # a decorator: whoever uses the class may read the field
+    # Anything else changed at module level: not only values.
+    assert source.class_assigned(CLASSES, CLASSES.replace("LIMIT = 3", "LIMIT = f()"), [5]) is None
+    assert (
+        source.class_assigned(CLASSES, CLASSES.replace("import dataclasses", "import os"), [1])
+        is None
+    )
+    assert source.class_assignment_lines(CLASSES, frozenset({"Plain"}), frozenset({"LIMIT"})) == {5}
+
+
+def test_field_annotations_and_main_blocks_are_told_apart() -> None:
+    found = source.mentions(CLASSES, frozenset({"Plain"}), signatures=True)
+    assert found is not None
+    assert found.annotating == {"Field"}  # `holder: Plain | None`
+    assert found.module_level == (18,)  # the __main__ block reads it
+    assert source.main_block_lines(CLASSES) == frozenset({17, 18})
