@@ -447,7 +447,9 @@ if __name__ == "__main__":
 
 def test_class_attributes_are_judged_when_only_their_values_changed() -> None:
     found = source.class_assigned(CLASSES, CLASSES.replace("LIMIT = 3", "LIMIT = 4"), [5])
-    assert found == source.ClassAssignment(frozenset({"LIMIT"}), frozenset({"Plain"}), special=False)
+    assert found == source.ClassAssignment(
+        frozenset({"LIMIT"}), frozenset({"Plain"}), special=False
+    )
     dataclass = source.class_assigned(CLASSES, CLASSES.replace("= 1", "= 2"), [13])
     assert dataclass is not None
     assert dataclass.special  # a decorator: whoever uses the class may read the field
