@@ -17,7 +17,17 @@ from support import PROJECT_ROOT, GitRepo, git_env
 
 from tiered_ci.cli import main
 
-__all__ = ["CALC_TESTS", "FILES", "copy_project", "make_project", "record", "run_pytest", "select"]
+__all__ = [
+    "CALC_TESTS",
+    "FILES",
+    "copy_project",
+    "edit",
+    "make_project",
+    "record",
+    "run_pytest",
+    "select",
+    "selected",
+]
 
 FILES = {
     "pyproject.toml": """\
@@ -210,3 +220,21 @@ def copy_project(source: GitRepo, path: Path) -> GitRepo:
     """A copy of the recorded repository (history and map included) for one test to change."""
     shutil.copytree(source.path, path)
     return GitRepo(path)  # `git init` on a repository only re-applies the pinned identity
+
+
+def edit(repo: GitRepo, path: str, old: str, new: str) -> None:
+    """Replace the first `old` in one file of the work tree (it must be there)."""
+    target = repo.path / path
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new, 1))
+
+
+def selected(capsys: pytest.CaptureFixture[str], repo: GitRepo) -> tuple[set[str], str]:
+    """A partial selection with the repository's map: its tests, and its reasons joined."""
+    result = select(capsys, repo, repo.path / ".impact/map.json.gz")
+    assert result["mode"] == "partial", result
+    tests, reasons = result["tests"], result["reasons"]
+    assert isinstance(tests, list)
+    assert isinstance(reasons, list)
+    return set(tests), "\n".join(r["why"] for r in reasons)

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from impact_project import CALC_TESTS, copy_project, make_project, record, run_pytest, select
+from impact_project import CALC_TESTS, copy_project, edit, make_project, record, run_pytest, select
 from support import PROJECT_ROOT, GitRepo, run_nox
 
 from tiered_ci.cli import main
@@ -130,17 +130,10 @@ def test_record_works_without_a_tiered_ci_table(project: GitRepo) -> None:
 # --- selection: precise rules ----------------------------------------------------------------
 
 
-def _edit(repo: GitRepo, path: str, old: str, new: str) -> None:
-    target = repo.path / path
-    text = target.read_text()
-    assert old in text
-    target.write_text(text.replace(old, new, 1))
-
-
 def test_function_change_selects_the_tests_that_ran_it(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
+    edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
     result = select(capsys, project, _map(project))
     assert result["mode"] == "partial"
     # The subprocess test's child ran add(), not big(): it does not run.
@@ -157,7 +150,7 @@ def test_module_level_change_selects_every_importer_transitively(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A call runs at import and may do anything besides binding LIMIT: module-level.
-    _edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = int(11)")
+    edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = int(11)")
     result = select(capsys, project, _map(project))
     # shapes imports calc: test_shapes imports it transitively.
     assert {"tests/test_shapes.py::test_perimeter", *CALC_TESTS} <= _tests(result)
@@ -169,7 +162,7 @@ def test_a_class_attribute_nothing_reads_selects_no_test(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Square.sides is read by no function; perimeter() never looks at it.
-    _edit(project, "src/sample/shapes.py", "sides = 4", "sides = 5")
+    edit(project, "src/sample/shapes.py", "sides = 4", "sides = 5")
     result = select(capsys, project, _map(project))
     assert _tests(result) == set()
     assert "sides assigned: 0 recorded functions may read it" in _whys(result)
@@ -178,7 +171,7 @@ def test_a_class_attribute_nothing_reads_selects_no_test(
 def test_a_class_body_change_other_than_a_value_is_module_level(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/shapes.py", "sides = 4", "sides = add(2, 2)")
+    edit(project, "src/sample/shapes.py", "sides = 4", "sides = add(2, 2)")
     assert _tests(select(capsys, project, _map(project))) == {
         "tests/test_shapes.py::test_perimeter"
     }
@@ -187,7 +180,7 @@ def test_a_class_body_change_other_than_a_value_is_module_level(
 def test_changed_test_runs_even_when_its_body_never_ran(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "tests/test_calc.py", "assert add(0, 0) == 0", "assert add(0, 1) == 1")
+    edit(project, "tests/test_calc.py", "assert add(0, 0) == 0", "assert add(0, 1) == 1")
     assert "tests/test_calc.py::test_skipped" in _tests(select(capsys, project, _map(project)))
 
 
@@ -209,10 +202,10 @@ def test_new_test_file_is_listed_and_new_module_selects_its_importers(
 def test_a_measured_child_selects_its_test_by_what_it_ran(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    edit(project, "src/sample/calc.py", "return a + b", "return b + a")
     assert "tests/test_cli.py::test_subprocess" in _tests(select(capsys, project, _map(project)))
-    _edit(project, "src/sample/calc.py", "return b + a", "return a + b")
-    _edit(project, "src/sample/shapes.py", "* 2", "* 2 + 0")
+    edit(project, "src/sample/calc.py", "return b + a", "return a + b")
+    edit(project, "src/sample/shapes.py", "* 2", "* 2 + 0")
     # The child never ran Square.perimeter: that change leaves the test out.
     result = select(capsys, project, _map(project))
     assert _tests(result) == {"tests/test_shapes.py::test_perimeter"}
@@ -229,10 +222,10 @@ def test_the_diff_starts_at_the_maps_commit(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Landed after the map was recorded, then a branch on top: both changes are judged.
-    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    edit(project, "src/sample/calc.py", "return a + b", "return b + a")
     project.commit("landed after the map")
     project.branch("feature")
-    _edit(project, "src/sample/shapes.py", "* 2", "* 2 + 0")
+    edit(project, "src/sample/shapes.py", "* 2", "* 2 + 0")
     project.commit("feature")
     result = select(capsys, project, _map(project), "--base", "main", "--head", "HEAD")
     assert "tests/test_calc.py::test_add" in _tests(result)
@@ -254,7 +247,7 @@ def test_deleted_module_selects_the_tests_that_used_it(
 def test_module_the_map_never_saw_falls_back_to_its_importers(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/unused.py", "return 1", "return 2")
+    edit(project, "src/sample/unused.py", "return 1", "return 2")
     result = select(capsys, project, _map(project))
     assert "never executed in the recording" in _whys(result)
     assert "(rule: unknown-module)" in _whys(result)
@@ -263,7 +256,7 @@ def test_module_the_map_never_saw_falls_back_to_its_importers(
 def test_conftest_selects_every_test_below_it(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "tests/loading/conftest.py", "return table()", "return list(table())")
+    edit(project, "tests/loading/conftest.py", "return table()", "return list(table())")
     result = select(capsys, project, _map(project))
     assert {
         "tests/loading/test_loader.py::test_rows",
@@ -303,7 +296,7 @@ def test_requirements_change_selects_importers_of_the_distribution(
 def test_project_dependencies_change_is_a_dependency_change(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "pyproject.toml", '"PyYAML>=6"', '"PyYAML>=6.0.1"')
+    edit(project, "pyproject.toml", '"PyYAML>=6"', '"PyYAML>=6.0.1"')
     result = select(capsys, project, _map(project))
     assert "tests/loading/test_loader.py::test_settings" in _tests(result)
     assert "tests/test_shapes.py::test_perimeter" not in _tests(result)
@@ -312,7 +305,7 @@ def test_project_dependencies_change_is_a_dependency_change(
 def test_ruff_table_only_needs_no_tests(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "pyproject.toml", "line-length = 100", "line-length = 120")
+    edit(project, "pyproject.toml", "line-length = 100", "line-length = 120")
     result = select(capsys, project, _map(project))
     assert result["mode"] == "none"
     assert "only [tool.ruff] changed: lint, no tests (rule: pyproject)" in _whys(result)
@@ -321,7 +314,7 @@ def test_ruff_table_only_needs_no_tests(
 def test_pytest_table_change_runs_everything(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "pyproject.toml", 'pythonpath = ["src"]', 'pythonpath = ["src", "."]')
+    edit(project, "pyproject.toml", 'pythonpath = ["src"]', 'pythonpath = ["src", "."]')
     result = select(capsys, project, _map(project))
     assert result["mode"] == "all"
     assert (
@@ -384,7 +377,7 @@ def test_map_older_than_the_limit_runs_everything(
 def test_map_of_a_modified_work_tree_is_not_used(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 3")
+    edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 3")
     dirty = record(project, ".impact/dirty.json.gz", "tests/test_shapes.py")
     assert not store.read(dirty).clean
     result = select(capsys, project, dirty)
@@ -395,7 +388,7 @@ def test_map_of_a_modified_work_tree_is_not_used(
 def test_an_import_line_is_module_level_code(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/shapes.py", "import add\n", "import add, big\n")
+    edit(project, "src/sample/shapes.py", "import add\n", "import add, big\n")
     result = select(capsys, project, _map(project))
     assert "tests/test_shapes.py::test_perimeter" in _tests(result)
     assert "tests/loading/test_loader.py::test_settings" not in _tests(result)
@@ -405,7 +398,7 @@ def test_an_import_line_is_module_level_code(
 def test_a_decorator_line_is_module_level_code(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "tests/test_calc.py", "[1, 20]", "[1, 20, 30]")
+    edit(project, "tests/test_calc.py", "[1, 20]", "[1, 20, 30]")
     result = select(capsys, project, _map(project))
     # Every test of the file runs (test_big[30] too: never seen, so never deselected).
     assert set(CALC_TESTS) <= _tests(result)
@@ -417,7 +410,7 @@ def test_a_renamed_module_is_judged_deleted_and_added(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project.git.mv("src/sample/shapes.py", "src/sample/geometry.py")
-    _edit(project, "tests/test_shapes.py", "sample.shapes", "sample.geometry")
+    edit(project, "tests/test_shapes.py", "sample.shapes", "sample.geometry")
     project.commit("rename shapes")
     result = select(capsys, project, _map(project))
     assert "tests/test_shapes.py::test_perimeter" in _tests(result)
@@ -516,7 +509,7 @@ def test_a_file_no_folder_explains_follows_the_configured_policy(
 def test_a_lock_file_change_selects_importers_of_the_distribution(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "uv.lock", 'version = "6.0.2"', 'version = "6.0.3"')
+    edit(project, "uv.lock", 'version = "6.0.2"', 'version = "6.0.3"')
     result = select(capsys, project, _map(project))
     # PyYAML provides the module `yaml`: loader.py imports it, test_loader imports loader.
     assert "tests/loading/test_loader.py::test_settings" in _tests(result)
@@ -720,7 +713,7 @@ def test_a_function_change_selects_its_readers_not_everything(
     source_readers: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = copy_project(source_readers, tmp_path / "copy")
-    _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
+    edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
     result = select(capsys, project, _map(project))
     assert result["mode"] == "partial", result["fallback_reason"]
     assert _tests(result) == {
@@ -738,7 +731,7 @@ def test_code_that_ran_outside_any_test_runs_everything(
     source_readers: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = copy_project(source_readers, tmp_path / "copy")
-    _edit(project, "src/sample/hooks.py", 'return "sample"', 'return "changed"')
+    edit(project, "src/sample/hooks.py", 'return "sample"', 'return "changed"')
     result = select(capsys, project, _map(project))
     assert result["mode"] == "all"
     assert result["fallback_reason"] == (
@@ -763,7 +756,7 @@ def test_a_memoized_function_selects_every_test_its_cache_served(
     # test computes the value again, so its footprint holds the function too.
     old, new, users = change
     project = copy_project(source_readers, tmp_path / "copy")
-    _edit(project, "src/sample/memo.py", old, new)
+    edit(project, "src/sample/memo.py", old, new)
     result = select(capsys, project, _map(project))
     assert {f"tests/test_memo.py::{name}" for name in users} <= _tests(result)
 
@@ -773,7 +766,7 @@ def test_a_docstring_change_runs_the_modules_doctests(
 ) -> None:
     project = copy_project(source_readers, tmp_path / "copy")
     doctests = record(project, ".impact/doctests.json.gz", "--doctest-modules", "src", "tests")
-    _edit(project, "src/sample/doc.py", ">>> 2 * 2\n    4", ">>> 2 * 3\n    6")
+    edit(project, "src/sample/doc.py", ">>> 2 * 2\n    4", ">>> 2 * 3\n    6")
     result = select(capsys, project, doctests)
     # The doctest never executed double(): only being an item of the module selects it.
     assert "src/sample/doc.py::sample.doc.double" in _tests(result)
@@ -786,7 +779,7 @@ def test_a_docstring_change_runs_the_modules_doctests(
 def test_impact_select_runs_the_selection_and_never_seen_tests(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
+    edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
     project.write("tests/test_new.py", "def test_new():\n    pass\n")
     select(capsys, project, _map(project), "--output", str(project.path / "select.json"))
     result = run_pytest(project, "--impact-select=select.json", "-rA")
@@ -799,7 +792,7 @@ def test_impact_select_runs_the_selection_and_never_seen_tests(
 def test_impact_select_composes_with_k_xdist_and_shards(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
+    edit(project, "src/sample/calc.py", "x > LIMIT", "x >= LIMIT")
     select(capsys, project, _map(project), "--output", str(project.path / "select.json"))
     result = run_pytest(project, "--impact-select=select.json", "-k", "big", "-n", "2")
     assert result.returncode == 0, result.stdout
@@ -846,7 +839,7 @@ def test_plan_notes_the_selection_and_runs_tests_outside_the_planned_domains(
         (project.path / "pyproject.toml").read_text() + TIERED_TABLE
     )
     project.commit("configure tiered-ci")
-    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    edit(project, "src/sample/calc.py", "return a + b", "return b + a")
     code = main(["plan", "--repo", str(project.path), "--format", "json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -873,7 +866,7 @@ def test_plan_without_a_map_says_it_falls_back(
         (project.path / "pyproject.toml").read_text() + TIERED_TABLE
     )
     _map(project).unlink()
-    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    edit(project, "src/sample/calc.py", "return a + b", "return b + a")
     assert main(["plan", "--repo", str(project.path), "--format", "json"]) == 0
     assert (
         "impact: no map at .impact/map.json.gz: the plan falls back to the domain rules"
@@ -893,7 +886,7 @@ def test_plan_summary_counts_each_test_session_over_its_own_tests(
         + '\n[tool.tiered-ci.tiers.unit]\npaths = ["tests"]\n'
     )
     project.commit("configure tiered-ci")
-    _edit(project, "src/sample/calc.py", "return a + b", "return b + a")
+    edit(project, "src/sample/calc.py", "return a + b", "return b + a")
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
@@ -963,7 +956,7 @@ def test_nox_sessions_record_the_map_and_select_with_it(tmp_path: Path) -> None:
     assert recorded.returncode == 0, recorded.stdout + recorded.stderr
     assert "impact: recorded 2 tests" in recorded.stdout + recorded.stderr
     assert store.read(_map(repo)).clean
-    _edit(repo, "src/beta/core.py", "return 'beta'", "return 'b' + 'eta'")
+    edit(repo, "src/beta/core.py", "return 'beta'", "return 'b' + 'eta'")
     summary = tmp_path / "summary.md"
     ran = run_nox(repo.path, "-s", "unit", extra={"GITHUB_STEP_SUMMARY": str(summary)})
     output = ran.stdout + ran.stderr

@@ -7,7 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from impact_project import CALC_TESTS, copy_project, make_project, record, run_pytest, select
+from impact_project import (
+    CALC_TESTS,
+    copy_project,
+    edit,
+    make_project,
+    record,
+    run_pytest,
+    select,
+    selected,
+)
 from support import GitRepo
 
 pytestmark = pytest.mark.integration
@@ -98,27 +107,11 @@ def project(recorded: GitRepo, tmp_path: Path) -> GitRepo:
     return copy_project(recorded, tmp_path / "copy")
 
 
-def _edit(repo: GitRepo, path: str, old: str, new: str) -> None:
-    target = repo.path / path
-    text = target.read_text()
-    assert old in text
-    target.write_text(text.replace(old, new, 1))
-
-
-def _select(capsys: pytest.CaptureFixture[str], repo: GitRepo) -> tuple[set[str], str]:
-    result = select(capsys, repo, repo.path / ".impact/map.json.gz")
-    assert result["mode"] == "partial"
-    tests, reasons = result["tests"], result["reasons"]
-    assert isinstance(tests, list)
-    assert isinstance(reasons, list)
-    return set(tests), "\n".join(r["why"] for r in reasons)
-
-
 def test_one_assignment_selects_only_the_tests_that_read_it(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 11")
-    tests, why = _select(capsys, project)
+    edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 11")
+    tests, why = selected(capsys, project)
     # big() reads LIMIT; a computed getattr may read any name. test_add, the shapes (which
     # import calc) and the readers of the other constants do not run.
     assert tests == {
@@ -133,8 +126,8 @@ def test_one_assignment_selects_only_the_tests_that_read_it(
 def test_a_name_read_through_a_string_or_a_computed_getattr_is_selected(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", 'UNIT = "cm"', 'UNIT = "in"')
-    tests, _ = _select(capsys, project)
+    edit(project, "src/sample/calc.py", 'UNIT = "cm"', 'UNIT = "in"')
+    tests, _ = selected(capsys, project)
     assert "tests/test_readers.py::test_label" in tests  # label() reads calc.UNIT
     assert "tests/test_readers.py::test_unit_through_a_string" in tests  # setattr("...UNIT")
     assert "tests/test_readers.py::test_any_name_by_getattr" in tests  # getattr(calc, name)
@@ -147,8 +140,8 @@ def test_a_value_computed_at_import_selects_every_user_of_the_importer(
 ) -> None:
     # lowest() reads LOWEST and ran while units.py was imported: FLOOR holds the value
     # for every importer, so the tests charged with lowest() are not all its readers.
-    _edit(project, "src/sample/calc.py", "LOWEST = 0", "LOWEST = 1")
-    tests, why = _select(capsys, project)
+    edit(project, "src/sample/calc.py", "LOWEST = 0", "LOWEST = 1")
+    tests, why = selected(capsys, project)
     assert "tests/test_readers.py::test_floor" in tests
     assert "lowest() in src/sample/calc.py ran while src/sample/units.py was imported" in why
     assert "(rule: import-time)" in why
@@ -160,8 +153,8 @@ def test_a_name_read_at_module_level_selects_that_module_s_dependents(
     project.write("src/sample/alias.py", "from sample.calc import SCALE as FACTOR\n")
     project.commit("an alias read at import")
     record(project)
-    _edit(project, "src/sample/calc.py", "SCALE = 2", "SCALE = 3")
-    tests, why = _select(capsys, project)
+    edit(project, "src/sample/calc.py", "SCALE = 2", "SCALE = 3")
+    tests, why = selected(capsys, project)
     # What alias.py computes from SCALE at import reaches alias.py's users (none here),
     # not every importer of calc.py: test_add and test_big never read SCALE.
     assert "src/sample/alias.py:1 may read SCALE at import" in why
@@ -172,8 +165,8 @@ def test_a_name_read_at_module_level_selects_that_module_s_dependents(
 def test_anything_else_at_module_level_is_not_an_assignment(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", "LIMIT = 10\n", "LIMIT = 10\nprint('imported')\n")
-    tests, why = _select(capsys, project)
+    edit(project, "src/sample/calc.py", "LIMIT = 10\n", "LIMIT = 10\nprint('imported')\n")
+    tests, why = selected(capsys, project)
     assert "(rule: module-level)" in why
     assert tests >= CALC_TESTS
 
@@ -192,21 +185,21 @@ def test_every_test_a_changed_constant_breaks_is_selected(
 ) -> None:
     """Recall, measured: run the whole suite with the change, then check that every
     test it breaks is in the selection."""
-    _edit(project, "src/sample/calc.py", old, new)
+    edit(project, "src/sample/calc.py", old, new)
     run = run_pytest(project, "-rf", "tests")
     failing = {line.split()[1] for line in run.stdout.splitlines() if line.startswith("FAILED ")}
     assert failing, run.stdout  # each change breaks something
-    tests, _ = _select(capsys, project)
+    tests, _ = selected(capsys, project)
     assert failing <= tests
 
 
 def test_a_committed_change_is_judged_from_the_commit_not_the_work_tree(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 11")
+    edit(project, "src/sample/calc.py", "LIMIT = 10", "LIMIT = 11")
     project.commit("limit")
     # The work tree differs again; with --head the commit is what is judged (and grepped).
-    _edit(project, "src/sample/calc.py", "LIMIT = 11", "LIMIT = int(11)")
+    edit(project, "src/sample/calc.py", "LIMIT = 11", "LIMIT = int(11)")
     result = select(capsys, project, project.path / ".impact/map.json.gz", "--head", "HEAD")
     tests = result["tests"]
     assert isinstance(tests, list)

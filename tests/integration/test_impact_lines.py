@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from impact_project import copy_project, record, select
+from impact_project import copy_project, edit, record, selected
 from support import GitRepo
 
 from tiered_ci.impact import store
@@ -133,22 +133,6 @@ def project(recorded: GitRepo, tmp_path: Path) -> GitRepo:
     return copy_project(recorded, tmp_path / "copy")
 
 
-def _edit(repo: GitRepo, path: str, old: str, new: str) -> None:
-    target = repo.path / path
-    text = target.read_text()
-    assert old in text
-    target.write_text(text.replace(old, new, 1))
-
-
-def _selected(capsys: pytest.CaptureFixture[str], repo: GitRepo) -> tuple[set[str], str]:
-    result = select(capsys, repo, repo.path / ".impact/map.json.gz")
-    assert result["mode"] == "partial", result
-    tests, reasons = result["tests"], result["reasons"]
-    assert isinstance(tests, list)
-    assert isinstance(reasons, list)
-    return set(tests), "\n".join(r["why"] for r in reasons)
-
-
 def test_the_map_splits_a_function_by_the_tests_that_ran_its_lines(recorded: GitRepo) -> None:
     impact_map = store.read(recorded.path / ".impact/map.json.gz")
     assert impact_map.lines is not None
@@ -167,8 +151,8 @@ def test_the_map_splits_a_function_by_the_tests_that_ran_its_lines(recorded: Git
 def test_a_changed_branch_selects_only_the_tests_that_took_it(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/lined/rules.py", 'label = "other"', 'label = "others"')
-    tests, whys = _selected(capsys, project)
+    edit(project, "src/lined/rules.py", 'label = "other"', 'label = "others"')
+    tests, whys = selected(capsys, project)
     assert tests == {"tests/test_rules.py::test_other"}
     assert (
         "classify() changed at line 5: 1 of the 2 tests that executed it ran those lines "
@@ -179,8 +163,8 @@ def test_a_changed_branch_selects_only_the_tests_that_took_it(
 def test_a_changed_condition_selects_every_test_that_evaluated_it(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/lined/rules.py", "if x > 0:", "if x >= 0:")
-    tests, _ = _selected(capsys, project)
+    edit(project, "src/lined/rules.py", "if x > 0:", "if x >= 0:")
+    tests, _ = selected(capsys, project)
     assert tests == {"tests/test_rules.py::test_positive", "tests/test_rules.py::test_other"}
 
 
@@ -188,8 +172,8 @@ def test_a_new_local_name_widens_to_the_whole_function(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A name bound anywhere in a function is local everywhere in it: no line is safe.
-    _edit(project, "src/lined/rules.py", 'label = "other"', 'label = (other := "other")')
-    tests, whys = _selected(capsys, project)
+    edit(project, "src/lined/rules.py", 'label = "other"', 'label = (other := "other")')
+    tests, whys = selected(capsys, project)
     assert tests == {"tests/test_rules.py::test_positive", "tests/test_rules.py::test_other"}
     assert "classify() changed: 2 tests executed it (rule: function)" in whys
 
@@ -199,8 +183,8 @@ def test_code_run_while_a_module_was_imported_selects_every_user_of_the_module(
 ) -> None:
     # test_second never ran build(): it reads what build() made when test_first
     # imported lined.table. Charging build() only to test_first would miss it.
-    _edit(project, "src/lined/rules.py", 'return {"a": 1}', 'return {"a": 2}')
-    tests, whys = _selected(capsys, project)
+    edit(project, "src/lined/rules.py", 'return {"a": 1}', 'return {"a": 2}')
+    tests, whys = selected(capsys, project)
     assert tests == {"tests/test_a_first.py::test_first", "tests/test_b_second.py::test_second"}
     assert "build() in src/lined/rules.py ran while src/lined/table.py was imported" in whys
     assert "(rule: import-time)" in whys
@@ -210,8 +194,8 @@ def test_a_docstring_is_made_with_the_def_not_when_the_body_runs(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # test_help never calls command(), but reads the text the `def` statement made.
-    _edit(project, "src/lined/cli.py", "Shows help.", "Shows the help.")
-    tests, whys = _selected(capsys, project)
+    edit(project, "src/lined/cli.py", "Shows help.", "Shows the help.")
+    tests, whys = selected(capsys, project)
     assert tests == {"tests/test_cli.py::test_help"}
     assert "(rule: module-level)" in whys
 
@@ -219,8 +203,8 @@ def test_a_docstring_is_made_with_the_def_not_when_the_body_runs(
 def test_a_module_imported_by_a_computed_name_is_held_by_its_importer(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _edit(project, "src/lined/consts.py", 'int("3")', 'int("4")')
-    tests, whys = _selected(capsys, project)
+    edit(project, "src/lined/consts.py", 'int("3")', 'int("4")')
+    tests, whys = selected(capsys, project)
     assert tests == {"tests/test_dynamic.py::test_dynamic"}
     assert "(rule: module-level)" in whys
 
@@ -229,8 +213,8 @@ def test_a_class_attribute_selects_the_tests_that_ran_its_readers(
     project: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Both tests import the module; only one ran a function that reads the attribute.
-    _edit(project, "src/lined/policy.py", "retries = 3", "retries = 4")
-    tests, whys = _selected(capsys, project)
+    edit(project, "src/lined/policy.py", "retries = 3", "retries = 4")
+    tests, whys = selected(capsys, project)
     assert tests == {"tests/test_policy.py::test_attempts"}
     assert "retries assigned: 1 recorded functions may read it, 1 tests ran them" in whys
     assert "(rule: class-attribute)" in whys

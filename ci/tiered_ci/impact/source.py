@@ -160,15 +160,22 @@ DYNAMIC_ACCESS = frozenset(
 _NAMED_ACCESS = frozenset({"getattr", "hasattr", "setattr", "delattr", "attrgetter"})
 
 
+def _parse_both(old: str, new: str) -> tuple[ast.Module, ast.Module] | None:
+    try:
+        return ast.parse(old), ast.parse(new)
+    except (SyntaxError, ValueError):
+        return None
+
+
 def assigned_names(old: str, new: str, lines: list[int]) -> frozenset[str] | None:
     """The names whose top-level assignments (`NAME = value`, `NAME: T = value`) hold
     every one of `lines` (old-side module-level lines a diff touched), when the two
     texts differ in nothing else at module level (function bodies aside: the function
     rule judges those). None when any line is elsewhere or anything else changed."""
-    try:
-        old_tree, new_tree = ast.parse(old), ast.parse(new)
-    except (SyntaxError, ValueError):
+    trees = _parse_both(old, new)
+    if trees is None:
         return None
+    old_tree, new_tree = trees
     names = _statements_at(old_tree, lines)
     if names is None or len(old_tree.body) != len(new_tree.body):
         return None
@@ -197,10 +204,10 @@ def class_assigned(old: str, new: str, lines: list[int]) -> ClassAssignment | No
     """The attributes whose assignments in the bodies of top-level classes (`NAME = value`,
     `NAME: T = value`, pure values as for `assigned_names`) hold every one of `lines`,
     when the two texts differ in nothing else at module level. None otherwise."""
-    try:
-        old_tree, new_tree = ast.parse(old), ast.parse(new)
-    except (SyntaxError, ValueError):
+    trees = _parse_both(old, new)
+    if trees is None:
         return None
+    old_tree, new_tree = trees
     changed = _class_statements_at(old_tree, lines)
     if changed is None or len(old_tree.body) != len(new_tree.body):
         return None
@@ -574,10 +581,10 @@ def changed_regions(old: str, new: str, qualname: str, end: int) -> frozenset[in
     A nested function's body is that function's business (its own span); its
     signature, decorators and docstring are made when the `def` runs, here.
     """
-    try:
-        old_tree, new_tree = ast.parse(old), ast.parse(new)
-    except (SyntaxError, ValueError):
+    trees = _parse_both(old, new)
+    if trees is None:
         return None
+    old_tree, new_tree = trees
     old_all = _functions_named(old_tree, qualname)
     new_all = _functions_named(new_tree, qualname)
     index = next((i for i, f in enumerate(old_all) if f.end_lineno == end), None)

@@ -38,7 +38,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 from tiered_ci.errors import InputError
 
@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 FORMAT = "tiered-ci-impact-map"
+V = TypeVar("V")
 VERSION = 1
 SPAWN = "spawn"
 
@@ -200,24 +201,25 @@ def decode(text: str) -> list[int]:
     return values
 
 
-class _Spans(Mapping[str, tuple[tuple[int, int, int], ...]]):
-    """Function spans per file, checked when a file is looked up (a selection reads few)."""
+class _PerFile(Mapping[str, V]):
+    """A table per file, checked and parsed when a file is looked up (a selection reads
+    few); a malformed entry is an InputError naming the file and what it holds."""
 
-    def __init__(self, raw: dict[str, object]) -> None:
+    def __init__(self, raw: dict[str, object], what: str, parse: Callable[[object], V]) -> None:
         self._raw = raw
-        self._parsed: dict[str, tuple[tuple[int, int, int], ...]] = {}
+        self._what = what
+        self._parse = parse
+        self._parsed: dict[str, V] = {}
 
-    def __getitem__(self, path: str) -> tuple[tuple[int, int, int], ...]:
-        found = self._parsed.get(path)
-        if found is None:
+    def __getitem__(self, path: str) -> V:
+        if path not in self._parsed:
             try:
-                found = tuple(_span(s) for s in _list(self._raw[path]))
+                self._parsed[path] = self._parse(self._raw[path])
             except (TypeError, ValueError) as exc:
                 raise InputError(
-                    f"impact map: bad spans for {path} ({exc}); record again"
+                    f"impact map: bad {self._what} for {path} ({exc}); record again"
                 ) from None
-            self._parsed[path] = found
-        return found
+        return self._parsed[path]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
@@ -229,37 +231,21 @@ class _Spans(Mapping[str, tuple[tuple[int, int, int], ...]]):
         return path in self._raw
 
 
-class _Lines(Mapping[str, Mapping[int, int]]):
-    """Executed lines per file, expanded from runs when a file is looked up."""
+def _spans(value: object) -> tuple[tuple[int, int, int], ...]:
+    return tuple(_span(s) for s in _list(value))
 
-    def __init__(self, raw: dict[str, object], units: int) -> None:
-        self._raw = raw
-        self._units = units
-        self._parsed: dict[str, dict[int, int]] = {}
 
-    def __getitem__(self, path: str) -> Mapping[int, int]:
-        found = self._parsed.get(path)
-        if found is None:
-            found = {}
-            try:
-                for run in _list(self._raw[path]):
-                    first, last, unit = _run(run, self._units)
-                    found.update(dict.fromkeys(range(first, last + 1), unit))
-            except (TypeError, ValueError) as exc:
-                raise InputError(
-                    f"impact map: bad lines for {path} ({exc}); record again"
-                ) from None
-            self._parsed[path] = found
+def _lines_of(units: int) -> Callable[[object], Mapping[int, int]]:
+    """Runs of [first, last, unit] expanded to line -> unit."""
+
+    def parse(value: object) -> Mapping[int, int]:
+        found: dict[int, int] = {}
+        for run in _list(value):
+            first, last, unit = _run(run, units)
+            found.update(dict.fromkeys(range(first, last + 1), unit))
         return found
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._raw
+    return parse
 
 
 class _Footprints(Mapping[str, frozenset[int]]):
@@ -360,7 +346,7 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
         python=str(doc["python"]),
         tiered_ci=str(doc["tiered_ci"]),
         units=units,
-        spans=_Spans(_dict(doc["spans"])),
+        spans=_PerFile(_dict(doc["spans"]), "spans", _spans),
         tests=tests,
         global_units=global_units,
         imports={str(p): tuple(str(n) for n in _list(v)) for p, v in _dict(doc["imports"]).items()},
@@ -373,7 +359,11 @@ def _parse(doc: dict[str, object]) -> ImpactMap:
         plugins=tuple(str(p) for p in _list(doc["plugins"])),
         rootdir=str(doc.get("rootdir", "")),
         import_units=import_units,
-        lines=_Lines(_dict(doc["lines"]), len(units)) if "lines" in doc else None,
+        lines=(
+            _PerFile(_dict(doc["lines"]), "lines", _lines_of(len(units)))
+            if "lines" in doc
+            else None
+        ),
         imported=(
             {str(p): tests.footprint(_int(i)) for p, i in _dict(doc["imported"]).items()}
             if "imported" in doc
