@@ -164,6 +164,9 @@ class Recorder:
             self.children.close()
         self.imports.remove()
 
+    def ours(self, filename: str) -> bool:
+        return self._relative(filename) is not None
+
     def imported(self, rel: str) -> None:
         if self.recording:
             self.extra.setdefault(self.stack[-1], set()).add(f"mod:{rel}")
@@ -376,7 +379,15 @@ class _ImportWatch(importlib.abc.MetaPathFinder):
             spec = _find_below(self, fullname, path, target)
         finally:
             self.finding.discard(fullname)
-        if spec is not None and spec.loader is not None:
+        # Only the repository's own modules: a class used as a loader (built-in and
+        # frozen modules) or an installed package's loader is left as it is.
+        if (
+            spec is not None
+            and spec.loader is not None
+            and not isinstance(spec.loader, type)
+            and isinstance(spec.origin, str)
+            and self.recorder.ours(spec.origin)
+        ):
             _watch(spec.loader, self.recorder)
         return spec
 
