@@ -52,7 +52,7 @@ from tiered_ci.impact.deps import normalize
 if TYPE_CHECKING:
     import coverage
 
-__all__ = ["WORKER_OUTPUT", "Recorder", "start"]
+__all__ = ["WORKER_OUTPUT", "Recorder", "start", "trace_core"]
 
 WORKER_OUTPUT = "tiered_ci_impact"
 GLOBAL = "global"
@@ -112,6 +112,7 @@ class Recorder:
         self.path = path
         self.repo = audit.Repository(str(root))
         self.cov: coverage.Coverage = coverage_module.Coverage(**self.repo.coverage_options())
+        trace_core(self.cov)
         self.children: children.Children | None = None  # measures the child processes
         self.rootdir = ""  # pytest's rootdir, repository-relative
         self.stack: list[str] = [GLOBAL]
@@ -354,6 +355,25 @@ class Recorder:
 
     def _relative(self, filename: str) -> str | None:
         return self.repo.relative(filename)
+
+
+def trace_core(cov: coverage.Coverage) -> None:
+    """Measure with a trace function, never with sys.monitoring: coverage's sysmon core
+    (its default on Python 3.14+ since coverage 7.9, and what COVERAGE_CORE=sysmon
+    asks for) switches no dynamic context, so each test would be charged with an
+    incomplete set of lines and a change could select too few tests. The C tracer
+    when coverage has it, else its Python one; coverage without the `core` option
+    (before 7.9) has no sysmon default to avoid."""
+    try:
+        from coverage.tracer import CTracer  # noqa: F401, PLC0415 - is the C tracer built?
+    except ImportError:
+        core = "pytrace"
+    else:
+        core = "ctrace"
+    try:
+        cov.set_option("run:core", core)
+    except Exception:  # noqa: BLE001 - coverage's ConfigError moved between versions
+        return
 
 
 class _ImportWatch(importlib.abc.MetaPathFinder):

@@ -1,4 +1,5 @@
-"""The recorder's import watch: which loaders it wraps, and what a wrapped one does."""
+"""Parts of the recorder: the import watch (which loaders it wraps, what a wrapped one does)
+and the coverage core it asks for."""
 
 from __future__ import annotations
 
@@ -57,3 +58,14 @@ def test_only_the_repository_s_modules_run_in_an_import_context(
     assert builtin.loader is not None
     assert not hasattr(builtin.loader, "_tiered_ci_impact_watched")
     assert next(itertools.count(3)) == 3  # still works as ever
+
+
+def test_recording_asks_coverage_for_a_trace_function_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    coverage = pytest.importorskip("coverage")
+    # What a user's environment may ask for: the core that switches no context.
+    monkeypatch.setenv("COVERAGE_CORE", "sysmon")
+    cov = coverage.Coverage(data_file=None, config_file=False)
+    record.trace_core(cov)
+    assert cov.get_option("run:core") in {"ctrace", "pytrace"}
