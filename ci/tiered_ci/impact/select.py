@@ -196,6 +196,8 @@ class _Judge:
         self.importing_readers: list[tuple[str, int]] = []
         self.main_readers: set[int] = set()
         self.holders: set[str] = set()
+        # The changed file and its changed assignments' lines, while `read_by` searches.
+        self.reading: tuple[str, frozenset[int]] = ("", frozenset())
 
     # --- driver --------------------------------------------------------------------
 
@@ -432,10 +434,18 @@ class _Judge:
             module = self.acc
         finally:
             self.acc = outer
-        if len(self.selected_by(module)) < len(self.selected_by(readers)):
+        # A selection that reaches code run outside any test runs everything.
+        if self.size(module) < self.size(readers):
             readers, module = module, readers
         outer.merge(readers)
         return True
+
+    def size(self, acc: _Acc) -> int:
+        """How many tests an accumulator runs: all of them when it reaches code that ran
+        outside any test (`outside_tests`)."""
+        if acc.units & self.map.global_units:
+            return len(self.map.tests)
+        return len(self.selected_by(acc))
 
     def read_by(
         self,
@@ -455,9 +465,9 @@ class _Judge:
         self.importing_readers, self.main_readers, self.holders = [], set(), set()
         pending = searched
         while pending:  # a class naming one in a field's annotation: its users too
+            self.reading = (path, skip)
             for file in sorted({path, *sources.grep(pending | source.DYNAMIC_ACCESS)}):
-                skipped = skip if file == path else None
-                why = self.readers(file, searched, sources, readers, skipped)
+                why = self.readers(file, searched, sources, readers)
                 if why is not None:
                     self.reason(path, f"{shown} assigned, but {why}: falling back")
                     return False
@@ -482,20 +492,20 @@ class _Judge:
         return True
 
     def readers(
-        self,
-        file: str,
-        names: frozenset[str],
-        sources: Sources,
-        found: set[int],
-        skip: frozenset[int] | None,
+        self, file: str, names: frozenset[str], sources: Sources, found: set[int]
     ) -> str | None:
         """Add the units of `file` that may read `names` to `found`; or say why the
-        assignment rule cannot judge (a read at import time, an unreadable file).
-        `skip`: the changed assignments' own lines, in the changed file."""
+        assignment rule cannot judge (a read at import time, an unreadable file)."""
         text = sources.new(file)
         if text is None:
             return f"{file} cannot be read"
-        mentioned = source.mentions(text, names, skip or frozenset(), signatures=True)
+        changed, skip = self.reading
+        # `globals()` and a bare `vars()` or `dir()` see only their own module's names:
+        # the changed module's, or another's that imports the name (or `*`) from it.
+        own = file == changed or source.imports_any(text, names)
+        mentioned = source.mentions(
+            text, names, skip if file == changed else frozenset(), signatures=True, own=own
+        )
         if mentioned is None:
             return f"{file} does not parse"
         if mentioned.module_level:

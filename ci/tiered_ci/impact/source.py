@@ -25,6 +25,7 @@ __all__ = [
     "class_assignment_lines",
     "function_spans",
     "imported_modules",
+    "imports_any",
     "innermost",
     "main_block_lines",
     "mentions",
@@ -371,13 +372,16 @@ def mentions(
     skip: frozenset[int] = frozenset(),
     *,
     signatures: bool = False,
+    own: bool = True,
 ) -> Mentions | None:
     """Every place of `text` that may read one of `names`: the name itself, an attribute
     or keyword of that name, a string holding it as a word (getattr(m, "NAME"),
     mock.patch("pkg.mod.NAME")), and any dynamic access (a computed getattr, vars(),
     dir(), `__dict__`), which may read any name. `from m import NAME` rebinds the same
     name (its readers are found by name) and `__all__` only lists it: neither reads it.
-    Lines in `skip` (the changed assignments themselves) do not count. With
+    Lines in `skip` (the changed assignments themselves) do not count. Without
+    `own` (the names cannot be in this module's namespace), `globals()` and a bare
+    `vars()`, `dir()` or `locals()` read none of them. With
     `signatures`, a name in a function's annotations counts as that function reading
     it (a type named in a signature is read by whoever runs the function, or by a
     decorator, which is module-level code and reads it anyway). None when the text
@@ -396,7 +400,7 @@ def mentions(
         and isinstance(node.body[0].value, ast.Constant)
         and isinstance(node.body[0].value.value, str)
     }
-    benign = _benign(tree, names)
+    benign = _benign(tree, names) if own else _benign(tree, names) | _own_namespace(tree)
     annotated = _annotations(tree) if signatures else {}
     fields = _field_annotations(tree) if signatures else {}
     annotating: set[str] = set()
@@ -455,6 +459,38 @@ def _is_main_test(test: ast.expr) -> bool:
     named = any(isinstance(n, ast.Name) and n.id == "__name__" for n in sides)
     main = any(isinstance(n, ast.Constant) and n.value == "__main__" for n in sides)
     return named and main
+
+
+_OWN_NAMESPACE = frozenset({"globals", "vars", "dir", "locals"})
+
+
+def _own_namespace(tree: ast.Module) -> set[int]:
+    """The `globals()`, `vars()`, `dir()` and `locals()` called without arguments: they
+    read the calling module's (or frame's) names only."""
+    return {
+        id(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _OWN_NAMESPACE
+        and not node.args
+        and not node.keywords
+    }
+
+
+def imports_any(text: str, names: frozenset[str]) -> bool:
+    """Whether `text` imports one of `names` from a module, or everything (`*`): then its
+    own namespace holds the name. True when it does not parse (safe side)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return True
+    return any(
+        alias.name == "*" or alias.name in names
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    )
 
 
 def _field_annotations(tree: ast.Module) -> dict[int, str]:

@@ -468,3 +468,17 @@ def test_field_annotations_and_main_blocks_are_told_apart() -> None:
     assert found.annotating == {"Field"}  # `holder: Plain | None`
     assert found.module_level == (18,)  # the __main__ block reads it
     assert source.main_block_lines(CLASSES) == frozenset({17, 18})
+
+
+def test_globals_reads_only_its_own_module_s_names() -> None:
+    reader = "def lookup(name):\n    return globals()[name]\n"
+    assert source.mentions(reader, frozenset({"LIMIT"})) == source.Mentions(
+        frozenset({"lookup"}), (), docstrings=False
+    )
+    # Not the module that holds LIMIT, and it does not import it: globals() cannot see it.
+    assert source.mentions(reader, frozenset({"LIMIT"}), own=False) == source.Mentions(
+        frozenset(), (), docstrings=False
+    )
+    assert source.imports_any("from calc import LIMIT\n", frozenset({"LIMIT"}))
+    assert source.imports_any("from calc import *\n", frozenset({"LIMIT"}))
+    assert not source.imports_any("import calc\n", frozenset({"LIMIT"}))
