@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,3 +46,34 @@ def no_github_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def repo(tmp_path: Path) -> GitRepo:
     """An empty repository on branch main."""
     return GitRepo(tmp_path / "repo")
+
+
+def _measured() -> bool:
+    """Whether this process is measured by the suite's own coverage (full-e2e starts
+    coverage.py in every Python process through COVERAGE_PROCESS_START)."""
+    if os.environ.get("COVERAGE_PROCESS_START"):
+        return True
+    coverage = sys.modules.get("coverage")
+    return coverage is not None and coverage.Coverage.current() is not None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A test marked `unmeasured` makes coverage.Coverage objects of its own: in a process
+    the suite's coverage measures, merely making one stops that process's data from being
+    saved (coverage 7), so the test runs in a pytest subprocess without coverage, and
+    passes when it passes there."""
+    if pyfuncitem.get_closest_marker("unmeasured") is None or not _measured():
+        return None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:xdist"]
+    result = subprocess.run(
+        [*argv, "-p", "no:cacheprovider", pyfuncitem.nodeid],
+        cwd=pyfuncitem.config.rootpath,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return True

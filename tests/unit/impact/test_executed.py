@@ -13,6 +13,9 @@ import pytest
 
 from tiered_ci.impact import executed
 
+# Coverage objects of its own: never in a process the suite's coverage measures.
+pytestmark = pytest.mark.unmeasured
+
 WORKLOAD = """\
 def shared(x):
     if x > 1:

@@ -60,6 +60,7 @@ def test_only_the_repository_s_modules_run_in_an_import_context(
     assert next(itertools.count(3)) == 3  # still works as ever
 
 
+@pytest.mark.unmeasured
 def test_recording_asks_coverage_for_a_trace_function_core(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
