@@ -412,7 +412,7 @@ class _Judge:
         if found is None or _is_test_file(path):
             return False
         searched = found.names | (found.classes if found.special else frozenset())
-        skip = source.class_assignment_lines(new, found.classes, found.names)
+        skip = source.assignment_lines(new, found.names, found.classes)
         return self.smaller(
             path, lambda: self.read_by(path, searched, found.names, skip, "class-attribute")
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from collections.abc import Iterator
 from types import CodeType
 from typing import NamedTuple, cast
 
@@ -22,7 +23,6 @@ __all__ = [
     "assignment_lines",
     "changed_regions",
     "class_assigned",
-    "class_assignment_lines",
     "function_spans",
     "imported_modules",
     "imports_any",
@@ -51,27 +51,33 @@ def function_spans(text: str) -> list[Span] | None:
     except (SyntaxError, ValueError):
         return None
     spans: list[Span] = []
-    _walk(tree, "", spans)
+    for name, function in _functions(tree):
+        # The body starts at its first statement after the docstring: the signature, the
+        # decorators and the docstring (`__doc__`, a command's help text) are made when
+        # the `def` runs, which is the enclosing scope's business.
+        body = _body(function)
+        end = function.end_lineno or function.lineno
+        spans.append(Span(body[0].lineno if body else end + 1, end, name))
     spans.sort()
     return spans
 
 
-def _walk(node: ast.AST, prefix: str, spans: list[Span]) -> None:
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, _FUNCTIONS):
-            name = f"{prefix}{child.name}"
-            # The body starts at its first statement after the docstring: the
-            # signature, the decorators and the docstring (`__doc__`, a command's help
-            # text) are made when the `def` runs, which is the enclosing scope's business.
-            body = _body(child)
-            end = child.end_lineno or child.lineno
-            start = body[0].lineno if body else end + 1
-            spans.append(Span(start, end, name))
-            _walk(child, f"{name}.", spans)
-        elif isinstance(child, ast.ClassDef):
-            _walk(child, f"{prefix}{child.name}.", spans)
-        else:
-            _walk(child, prefix, spans)
+def _functions(tree: ast.AST) -> Iterator[tuple[str, _Function]]:
+    """Every function with its dotted qualified name (`Class.method`, `outer.inner`),
+    outer before inner, in source order."""
+
+    def walk(node: ast.AST, prefix: str) -> Iterator[tuple[str, _Function]]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _FUNCTIONS):
+                name = f"{prefix}{child.name}"
+                yield name, child
+                yield from walk(child, f"{name}.")
+            elif isinstance(child, ast.ClassDef):
+                yield from walk(child, f"{prefix}{child.name}.")
+            else:
+                yield from walk(child, prefix)
+
+    return walk(tree, "")
 
 
 def _body(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
@@ -178,16 +184,25 @@ def assigned_names(old: str, new: str, lines: list[int]) -> frozenset[str] | Non
         return None
     old_tree, new_tree = trees
     names = _statements_at(old_tree, lines)
-    if names is None or len(old_tree.body) != len(new_tree.body):
+    if names is None or not _only_values(old_tree.body, new_tree.body, names):
         return None
-    for index, (before, after) in enumerate(zip(old_tree.body, new_tree.body, strict=True)):
-        if index in names:
-            same = _assigned(after) == names[index] and _annotation(before) == _annotation(after)
+    return frozenset(names.values())
+
+
+def _only_values(old: list[ast.stmt], new: list[ast.stmt], changed: dict[int, str]) -> bool:
+    """Whether two statement lists differ only in the values of the assignments at the
+    `changed` indexes (each still binding the same name, with the same annotation),
+    function bodies aside."""
+    if len(old) != len(new):
+        return False
+    for index, (before, after) in enumerate(zip(old, new, strict=True)):
+        if index in changed:
+            same = _assigned(after) == changed[index] and _annotation(before) == _annotation(after)
         else:
             same = _shape(before) == _shape(after)
         if not same:
-            return None
-    return frozenset(names.values())
+            return False
+    return True
 
 
 class ClassAssignment(NamedTuple):
@@ -227,25 +242,6 @@ def class_assigned(old: str, new: str, lines: list[int]) -> ClassAssignment | No
     )
 
 
-def class_assignment_lines(
-    text: str, classes: frozenset[str], names: frozenset[str]
-) -> frozenset[int]:
-    """The lines of the assignments of `names` in the bodies of the top-level `classes`
-    (they define, not read)."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return frozenset()
-    return frozenset(
-        line
-        for top in tree.body
-        if isinstance(top, ast.ClassDef) and top.name in classes
-        for statement in top.body
-        if _assigned(statement) in names
-        for line in _lines(statement)
-    )
-
-
 def _class_statements_at(tree: ast.Module, lines: list[int]) -> dict[tuple[int, int], str] | None:
     found: dict[tuple[int, int], str] = {}
     for line in lines:
@@ -271,15 +267,7 @@ def _holding(body: list[ast.stmt], line: int) -> int | None:
 def _same_class(before: ast.stmt, after: ast.stmt, changed: dict[int, str]) -> bool:
     if not isinstance(before, ast.ClassDef) or not isinstance(after, ast.ClassDef):
         return False
-    if _header(before) != _header(after) or len(before.body) != len(after.body):
-        return False
-    for j, (old, new) in enumerate(zip(before.body, after.body, strict=True)):
-        if j in changed:
-            if _assigned(new) != changed[j] or _annotation(old) != _annotation(new):
-                return False
-        elif _shape(old) != _shape(new):
-            return False
-    return True
+    return _header(before) == _header(after) and _only_values(before.body, after.body, changed)
 
 
 def _special(node: ast.ClassDef) -> bool:
@@ -304,17 +292,26 @@ def _statements_at(tree: ast.Module, lines: list[int]) -> dict[int, str] | None:
     return names
 
 
-def assignment_lines(text: str, names: frozenset[str]) -> frozenset[int]:
-    """The lines of the top-level assignments of `names` (they define, not read)."""
+def assignment_lines(
+    text: str, names: frozenset[str], classes: frozenset[str] | None = None
+) -> frozenset[int]:
+    """The lines of the top-level assignments of `names` or, with `classes`, of those in
+    the bodies of the top-level `classes` (they define, not read)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return frozenset()
+    bodies = (
+        [tree.body]
+        if classes is None
+        else [c.body for c in tree.body if isinstance(c, ast.ClassDef) and c.name in classes]
+    )
     return frozenset(
         line
-        for statement in tree.body
+        for body in bodies
+        for statement in body
         if _assigned(statement) in names
-        for line in range(statement.lineno, (statement.end_lineno or statement.lineno) + 1)
+        for line in _lines(statement)
     )
 
 
@@ -511,31 +508,21 @@ def _annotations(tree: ast.Module) -> dict[int, str]:
     name. A decorated function's signature stays module-level: a decorator may read its
     annotations when the module is imported (a validating framework)."""
     found: dict[int, str] = {}
-
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _FUNCTIONS):
-                name = f"{prefix}{child.name}"
-                if not child.decorator_list:
-                    arguments = child.args
-                    every = [
-                        *arguments.posonlyargs,
-                        *arguments.args,
-                        *arguments.kwonlyargs,
-                        *([arguments.vararg] if arguments.vararg else []),
-                        *([arguments.kwarg] if arguments.kwarg else []),
-                    ]
-                    roots = [a.annotation for a in every if a.annotation is not None]
-                    roots += [child.returns] if child.returns is not None else []
-                    for root in roots:
-                        found.update((id(n), name) for n in ast.walk(root))
-                walk(child, f"{name}.")
-            elif isinstance(child, ast.ClassDef):
-                walk(child, f"{prefix}{child.name}.")
-            else:
-                walk(child, prefix)
-
-    walk(tree, "")
+    for name, function in _functions(tree):
+        if function.decorator_list:
+            continue
+        arguments = function.args
+        every = [
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            *([arguments.vararg] if arguments.vararg else []),
+            *([arguments.kwarg] if arguments.kwarg else []),
+        ]
+        roots = [a.annotation for a in every if a.annotation is not None]
+        roots += [function.returns] if function.returns is not None else []
+        for root in roots:
+            found.update((id(n), name) for n in ast.walk(root))
     return found
 
 
@@ -638,22 +625,7 @@ def changed_regions(old: str, new: str, qualname: str, end: int) -> frozenset[in
 def _functions_named(tree: ast.Module, qualname: str) -> list[_Function]:
     """Every function of `tree` with this qualified name, in source order (a property's
     getter and setter share one)."""
-    found: list[_Function] = []
-
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _FUNCTIONS):
-                name = f"{prefix}{child.name}"
-                if name == qualname:
-                    found.append(child)
-                walk(child, f"{name}.")
-            elif isinstance(child, ast.ClassDef):
-                walk(child, f"{prefix}{child.name}.")
-            else:
-                walk(child, prefix)
-
-    walk(tree, "")
-    return sorted(found, key=_first_line)
+    return sorted((f for name, f in _functions(tree) if name == qualname), key=_first_line)
 
 
 def _first_line(node: ast.stmt) -> int:

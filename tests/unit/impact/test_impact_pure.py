@@ -459,7 +459,7 @@ def test_class_attributes_are_judged_when_only_their_values_changed() -> None:
         source.class_assigned(CLASSES, CLASSES.replace("import dataclasses", "import os"), [1])
         is None
     )
-    assert source.class_assignment_lines(CLASSES, frozenset({"Plain"}), frozenset({"LIMIT"})) == {5}
+    assert source.assignment_lines(CLASSES, frozenset({"LIMIT"}), frozenset({"Plain"})) == {5}
 
 
 def test_field_annotations_and_main_blocks_are_told_apart() -> None:
