@@ -2,14 +2,18 @@
 
 The family (DESIGN section 11):
 
-* `source`  pure: a Python file's function spans and the modules it imports (ast);
-* `store`   the map file: format, read, write, merge;
-* `record`  the pytest side of `--impact-record=PATH` (coverage.py contexts per test);
+* `source`  pure: a Python file's function spans, the lines a change reaches, the
+            modules it imports and who may read a name (ast);
+* `store`   the map file: format, read, write, merge (line classes refined across parts);
+* `record`  the pytest side of `--impact-record=PATH` (coverage.py contexts per test and
+            per module import, line classes);
+* `executed` each context's executed lines, kept in memory;
 * `audit`   the audit hook's judgements: data files read, processes started;
 * `children`, `child`  measuring the Python processes tests start (parent, child);
-* `graph`   the repository's import graph and its dependents;
 * `deps`    dependency files and pyproject.toml read as diffs of tables;
-* `select`  pure: the selection rules, each fallback named in its reason;
+* `select`  pure: the selection rules, each fallback named in its reason (the import
+            graph and its dependents live here);
+* `share`   a selection split over the sessions and shards that run it;
 * `run`     the pytest side of `--impact-select=FILE`.
 """
 
