@@ -13,7 +13,7 @@ The family (DESIGN section 11):
 * `deps`    dependency files and pyproject.toml read as diffs of tables;
 * `select`  pure: the selection rules, each fallback named in its reason (the import
             graph and its dependents live here);
-* `share`   a selection split over the sessions and shards that run it;
+* `share`   pure: a test session's share of a selection, for its summary line;
 * `run`     the pytest side of `--impact-select=FILE`.
 """
 
