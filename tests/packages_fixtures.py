@@ -63,3 +63,18 @@ def packages_repo(repo: GitRepo) -> GitRepo:
     repo.write("README.md", (repo.path / "README.md").read_text() + "\nMore words.\n")
     repo.commit("readme")
     return repo
+
+
+@pytest.fixture
+def axis_repo(packages_repo: GitRepo) -> GitRepo:
+    """The packages example with a click version axis on its core member (two pins)."""
+    pyproject = packages_repo.path / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + """
+[tool.tiered-ci.domain-families.packages.members.core]
+matrix = { "click" = ["8.0.4", "8.1.7"] }
+"""
+    )
+    packages_repo.commit("core: a click version axis")
+    return packages_repo

@@ -10,19 +10,6 @@ from support import GitRepo, run_nox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-AXIS = """
-[tool.tiered-ci.domain-families.packages.members.core]
-matrix = { "click" = ["8.0.4", "8.1.7"] }
-"""
-
-
-@pytest.fixture
-def axis_repo(packages_repo: GitRepo) -> GitRepo:
-    pyproject = packages_repo.path / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + AXIS)
-    packages_repo.commit("core: a click version axis")
-    return packages_repo
-
 
 def test_nox_lists_a_session_per_pin(axis_repo: GitRepo) -> None:
     listed = run_nox(axis_repo.path, "-l", extra={"UV_OFFLINE": "1"})

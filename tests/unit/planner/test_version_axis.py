@@ -11,19 +11,6 @@ from support import GitRepo
 from tiered_ci.config import parse
 from tiered_ci.errors import ConfigError
 
-AXIS = """
-[tool.tiered-ci.domain-families.packages.members.core]
-matrix = { "click" = ["8.0.4", "8.1.7"] }
-"""
-
-
-@pytest.fixture
-def axis_repo(packages_repo: GitRepo) -> GitRepo:
-    pyproject = packages_repo.path / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + AXIS)
-    packages_repo.commit("core: a click version axis")
-    return packages_repo
-
 
 def test_a_change_to_the_domain_runs_each_pin_as_its_own_entry(
     axis_repo: GitRepo, plan: PlanRunner
