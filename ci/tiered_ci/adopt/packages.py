@@ -12,6 +12,8 @@ from tiered_ci.adopt.proposal import (
     Reader,
     count,
     is_test_file,
+    read_toml,
+    testpaths,
     toml_key,
     unique,
 )
@@ -62,11 +64,20 @@ def packages(files: set[str], read: Reader) -> list[str]:
 
 def _is_package_file(path: str, read: Reader) -> bool:
     """A setup.cfg makes a package only with package metadata (`[metadata]` or
-    `[options]`): tools keep their settings there too (`[flake8]`, `[isort]`)."""
-    if posixpath.basename(path) != "setup.cfg":
+    `[options]`), a pyproject.toml only with `[project]`, `[build-system]` or
+    `[tool.poetry]`: tools keep their settings there too (`[flake8]`,
+    `[tool.ruff]`), and a linter's test fixtures are folders of such settings."""
+    name = posixpath.basename(path)
+    if name == "setup.py":
         return True
     text = read(path) or ""
-    return re.search(r"^\[(metadata|options)\]", text, re.MULTILINE) is not None
+    if name == "setup.cfg":
+        return re.search(r"^\[(metadata|options)\]", text, re.MULTILINE) is not None
+    document = read_toml(text)
+    tool = document.get("tool")
+    poetry = isinstance(tool, dict) and "poetry" in tool
+    # An unreadable pyproject.toml stays a package: better a domain too many than tests unrun.
+    return not document or "project" in document or "build-system" in document or poetry
 
 
 def standalone(packages: list[str], files: set[str]) -> list[str]:
@@ -84,9 +95,19 @@ def tests_template(package: str, files: set[str]) -> str | None:
     found = [f for f in files if f.startswith(f"{package}/") and is_test_file(f)]
     if not found:
         return None
-    if all(f.startswith(f"{package}/tests/") for f in found):
-        return "{folder}/tests"
+    for folder in ("tests", "test"):
+        if all(f.startswith(f"{package}/{folder}/") for f in found):
+            return f"{{folder}}/{folder}"
     return "{folder}"
+
+
+def _family_tests(members: list[str], files: set[str]) -> str:
+    """The family's `tests` template: where its members keep their tests when they
+    all agree (`{folder}/tests`, `{folder}/test`), else the whole package folder."""
+    found = {tests_template(m, files) for m in members} - {None}
+    if len(found) == 1:
+        return str(found.pop())
+    return "{folder}/tests" if not found else "{folder}"
 
 
 def families(packages: list[str]) -> dict[str, list[str]]:
@@ -109,23 +130,32 @@ def quick_lint_only(proposal: Proposal) -> list[str]:
     return ["", "[tool.tiered-ci.tiers.quick]", "run-pytest = false"]
 
 
-def root_tests(files: set[str], proposal: Proposal) -> list[str]:
-    """A top-level tests/ folder beside the packages: the tier its folder names suggest."""
-    inside = {f.split("/")[1] for f in files if f.startswith("tests/") and f.count("/") >= 2}
-    if not any(f.startswith("tests/") for f in files):
-        return []
+def root_tests(files: set[str], read: Reader, proposal: Proposal) -> tuple[list[str], str | None]:
+    """A top-level test folder beside the packages (pytest's `testpaths` when it
+    names one, else `tests/` or `test/`): the tier its folder names suggest, and
+    the folder when it became the unit tier."""
+    configured = [p for p in testpaths(read) if any(f.startswith(f"{p}/") for f in files)]
+    plain = [d for d in ("tests", "test") if any(f.startswith(f"{d}/") for f in files)]
+    if not configured and not plain:
+        return [], None
+    folder = (configured or plain)[0]
+    depth = folder.count("/") + 1
+    inside = {
+        f.split("/")[depth] for f in files if f.startswith(f"{folder}/") and f.count("/") > depth
+    }
     if inside and all(_INTEGRATION.search(name) for name in inside):
         proposal.why.append(
-            "tiers.integration: tests/ (its folders name integration or docker tests)"
+            f"tiers.integration: {folder}/ (its folders name integration or docker tests)"
         )
         return [
             "",
             "# The top-level tests are integration tests: no `markers`, so all of them run.",
             "[tool.tiered-ci.tiers.integration]",
-            'paths = ["tests"]',
-        ]
-    proposal.why.append("tiers.unit: tests/ (tests of no single package)")
-    return ["", "[tool.tiered-ci.tiers.unit]", 'paths = ["tests"]']
+            f'paths = ["{folder}"]',
+        ], None
+    whence = " (pytest's testpaths)" if configured else ""
+    proposal.why.append(f"tiers.unit: {folder}/ (tests of no single package){whence}")
+    return ["", "[tool.tiered-ci.tiers.unit]", f'paths = ["{folder}"]'], folder
 
 
 def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
@@ -135,18 +165,19 @@ def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
     read: Reader,
     proposal: Proposal,
     *,
-    tests: str = "{folder}/tests",
+    tests: str | None = None,
 ) -> list[str]:
     if not parent:
         # Top-level packages: one family each, so their domains still get metadata edges.
         return [
             line for member in members for line in family(member, [member], files, read, proposal)
         ]
+    tests = tests or _family_tests(members, files)
     top_level = members == [parent]  # one package, its own family
     name = unique(NAME.sub("-", posixpath.basename(parent).lower()).strip("-"), proposal.families)
     proposal.members.update(dict.fromkeys(members, name))
     pattern = parent if top_level else f"{parent}/*"
-    with_tests = [m for m in members if any(f.startswith(f"{m}/tests/") for f in files)]
+    with_tests = [m for m in members if tests_template(m, files) is not None]
     lines = [
         "",
         f"# The package {parent}/, installed alone."
@@ -199,8 +230,7 @@ def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
         + (
             f"the package {parent}/"
             if top_level
-            else f"{count(len(members), 'package')} under {parent}/, "
-            f"{len(with_tests)} with a tests/ folder"
+            else f"{count(len(members), 'package')} under {parent}/, {len(with_tests)} with tests"
         )
         + "; edges come from their metadata"
         + (f"; {exceptions} install their test requirements their own way" if exceptions else "")

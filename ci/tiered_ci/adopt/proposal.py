@@ -16,6 +16,7 @@ __all__ = [
     "count",
     "is_test_file",
     "read_toml",
+    "testpaths",
     "toml_key",
     "unique",
 ]
@@ -77,3 +78,17 @@ def is_test_file(path: str) -> bool:
     """A file pytest collects by its default `python_files` (`test_*.py`, `*_test.py`)."""
     name = path.rsplit("/", 1)[-1]
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+
+
+def testpaths(read: Reader) -> list[str]:
+    """pytest's `testpaths` from pyproject.toml or pytest.ini, else none."""
+    tool = read_toml(read("pyproject.toml")).get("tool")
+    pytest = tool.get("pytest", {}) if isinstance(tool, dict) else {}
+    options = pytest.get("ini_options", {}) if isinstance(pytest, dict) else {}
+    found = options.get("testpaths") if isinstance(options, dict) else None
+    if isinstance(found, str):
+        found = found.split()
+    if not isinstance(found, list):
+        ini = re.search(r"^testpaths\s*=\s*(.+)$", read("pytest.ini") or "", re.MULTILINE)
+        found = ini.group(1).split() if ini else []
+    return [str(p).strip("/").removeprefix("./") for p in found if isinstance(p, str)]

@@ -72,13 +72,14 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         )
     found = packages.packages(files, read)
     by_parent = packages.families(found)
+    unit_tests = None
     if by_parent:
         lines += packages.quick_lint_only(proposal)
-        lines += packages.root_tests(files, proposal)
+        tier, unit_tests = packages.root_tests(files, read, proposal)
+        lines += tier
     for parent, members in by_parent.items():
         lines += packages.family(parent, members, files, read, proposal)
     if by_parent:
-        unit_tests = "tests" if "[tool.tiered-ci.tiers.unit]" in lines else None
         lines += root_domain(files, read, proposal, tests=unit_tests)
     if not by_parent:
         alone = packages.standalone(found, files)

@@ -6,7 +6,15 @@ import json
 import posixpath
 import re
 
-from tiered_ci.adopt.proposal import NAME, Proposal, Reader, array, count, is_test_file, read_toml
+from tiered_ci.adopt.proposal import (
+    NAME,
+    Proposal,
+    Reader,
+    array,
+    count,
+    is_test_file,
+    testpaths,
+)
 
 __all__ = ["tiers_and_domains"]
 
@@ -95,8 +103,8 @@ def _unit_tier(
 ) -> list[str]:
     """The unit tier: pytest's own testpaths when set (a test file beside the CI
     scripts included), else the folder found; a note on test-named files outside."""
-    testpaths = _testpaths(read)
-    listed = [p for p in testpaths if p in files or p in folders] if unit == "tests" else []
+    configured = testpaths(read)
+    listed = [p for p in configured if p in files or p in folders] if unit == "tests" else []
     paths = listed if unit in listed else [unit]
     if unit == "tests/unit":
         # The other test folders beside tests/unit run with it: no test is left unrun.
@@ -120,7 +128,7 @@ def _unit_tier(
         for f in files
         if is_test_file(f) and not any(f == p or f.startswith(f"{p}/") for p in paths)
     )
-    if outside and not testpaths:
+    if outside and not configured:
         proposal.notes.append(
             f"{count(len(outside), 'file')} named like tests outside {', '.join(paths)} "
             f"({', '.join(outside[:3])}{', ...' if len(outside) > 3 else ''}): pytest "
@@ -128,20 +136,6 @@ def _unit_tier(
             f"{json.dumps(paths)} in the pytest config, else give their folder to a tier"
         )
     return ["", "[tool.tiered-ci.tiers.unit]", *array("paths", paths)]
-
-
-def _testpaths(read: Reader) -> list[str]:
-    """pytest's `testpaths` from pyproject.toml or pytest.ini, else none."""
-    tool = read_toml(read("pyproject.toml")).get("tool")
-    pytest = tool.get("pytest", {}) if isinstance(tool, dict) else {}
-    options = pytest.get("ini_options", {}) if isinstance(pytest, dict) else {}
-    found = options.get("testpaths") if isinstance(options, dict) else None
-    if isinstance(found, str):
-        found = found.split()
-    if not isinstance(found, list):
-        ini = re.search(r"^testpaths\s*=\s*(.+)$", read("pytest.ini") or "", re.MULTILINE)
-        found = ini.group(1).split() if ini else []
-    return [str(p).strip("/").removeprefix("./") for p in found if isinstance(p, str)]
 
 
 def _tested_name(folder: str) -> str:

@@ -1,28 +1,29 @@
 """Write a [tool.tiered-ci] table, the short noxfile and the CI workflow for this repository.
 
-Inspects the tracked files. Package folders (a pyproject.toml, setup.py, or a
-setup.cfg with package metadata, below the root; hidden, `_`-prefixed and
-nested ones left out): once one folder holds two of them, every package
-becomes a domain, through a `domain-families` entry per parent folder and one
-per top-level package, each installed on its own with its test dependencies
-(a `test` dependency group, a test requirements file, the newest of a
-versioned set, or a `test` extra; a package unlike its siblings gets a
-`members` entry; packages with a tests/integration folder own it through
-`integration-tests`). Otherwise each package folder that holds tests (a
-`backend/` beside a front-end, a uv workspace member) becomes a domain of its
-own, so no test is left unrun. In a single project, test folders named for a
-Python package folder (`tests/unit/billing`, `tests/test_s3` for `moto/s3`)
-become domains (`tests/integration/<name>` their `integration-tests`), and a
-domain whose code imports another's gets it in `depends-on`.
-`default-branch` (and the workflow's push branch) is the remote's HEAD, else
-`main` or `master` as they exist. A compose file that builds images becomes
-`services-from = "compose"`, else Dockerfiles become services (a root one
-too, none under test or fixture folders; a Makefile's or workflow's `docker
-build` names the context). Folders of another toolchain (`package.json`,
-`go.mod`, `Cargo.toml`, ...) that hold no Python, that no Python test names
-and that no image builds are ignored. Changelog fragments, docs-only
-requirements and lint settings are ignored. dorny/paths-filter filter files
-and tox.ini are reported with what to do about them.
+Inspects the tracked files. Package folders (a pyproject.toml with package
+metadata or a build system, a setup.py, or a setup.cfg with package metadata,
+below the root; hidden, `_`-prefixed and nested ones left out): once one
+folder holds two of them, every package becomes a domain, through a
+`domain-families` entry per parent folder and one per top-level package, each
+installed on its own with its test dependencies (a `test` dependency group, a
+test requirements file, the newest of a versioned set, or a `test` extra; a
+package unlike its siblings gets a `members` entry; packages with a
+tests/integration folder own it through `integration-tests`). Otherwise each
+package folder that holds tests (a `backend/` beside a front-end, a uv
+workspace member) becomes a domain of its own, so no test is left unrun. In a
+single project, test folders named for a Python package folder
+(`tests/unit/billing`, `tests/test_s3` for `moto/s3`) become domains
+(`tests/integration/<name>` their `integration-tests`), and a domain whose
+code imports another's gets it in `depends-on`. `default-branch` (and the
+workflow's push branch) is the remote's HEAD, else `main` or `master` as they
+exist. A compose file that builds images becomes `services-from = "compose"`,
+else Dockerfiles become services (a root one too, none under test or fixture
+folders; a Makefile's or workflow's `docker build` names the context). Folders
+of another toolchain (`package.json`, `go.mod`, `Cargo.toml`, ...) that hold
+no Python, that no Python test names and that no image builds are ignored.
+Changelog fragments, docs-only requirements and lint settings are ignored.
+dorny/paths-filter filter files and tox.ini are reported with what to do about
+them.
 
 It prints what it wrote and why. --dry-run prints and writes nothing. An
 existing [tool.tiered-ci] table is kept unless --force (then it is replaced);

@@ -29,9 +29,7 @@ def test_init_then_check_config_is_clean(
 ) -> None:
     assert main(["init", "--repo", str(bare_packages.path)]) == 0
     out = capsys.readouterr().out
-    assert (
-        "why: domain-families.packages: 5 packages under packages/, 5 with a tests/ folder" in out
-    )
+    assert "why: domain-families.packages: 5 packages under packages/, 5 with tests" in out
     assert f"wrote {bare_packages.path / 'noxfile.py'}" in out
 
     assert main(["check-config", "--repo", str(bare_packages.path)]) == 0
@@ -270,7 +268,7 @@ def test_setuptools_only_packages_are_found_and_own_their_integration_tests(
     assert main(["init", "--repo", str(repo.path)]) == 0
 
     out = capsys.readouterr().out
-    assert "why: domain-families.libs: 2 packages under libs/, 2 with a tests/ folder" in out
+    assert "why: domain-families.libs: 2 packages under libs/, 2 with tests" in out
     assert "why: domain-families.libs.integration-tests: 1 package with tests/integration" in out
     assert "domain-families.tools" not in out
     loaded = config.load(repo.path)

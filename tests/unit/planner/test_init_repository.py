@@ -390,3 +390,55 @@ def test_test_folders_beside_tests_unit_get_a_tier(
     assert loaded.tiers["e2e"].paths == ("tests/e2e",)
     assert main(["check-config", "--repo", str(repo.path)]) == 0
     assert "OK (0 domains, 0 services, 3 tiers)" in capsys.readouterr().out
+
+
+def test_a_core_with_plugins_and_a_test_folder_runs_every_test(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A linter's shape: the core is the root project (src/), its tests sit in
+    `test/` (pytest's testpaths, `*_test.py` names), plugins under plugins/ keep
+    theirs in `<plugin>/test/`, and test fixtures are folders of pyproject.toml
+    files holding only the tool's settings. init writes a table check-config finds
+    clean: the fixtures are no packages, the plugins' and the core's tests run."""
+    plugin = '[project]\nname = "lint-{0}"\nversion = "0"\ndependencies = ["lint-core"]\n'
+    repo.write_many(
+        {
+            "pyproject.toml": (
+                '[project]\nname = "lint-core"\nversion = "1"\n\n'
+                '[dependency-groups]\ntest = ["pytest"]\nlint = ["ruff"]\n\n'
+                '[tool.pytest.ini_options]\npython_files = "*_test.py"\ntestpaths = "test"\n'
+            ),
+            "src/lint_core/__init__.py": "",
+            "src/lint_core/rules.py": "RULES = 1\n",
+            "test/__init__.py": "",
+            "test/rules_test.py": "def test_rules(): pass\n",
+            "test/fixtures/config/toml/pyproject.toml": "[tool.lint]\nrules = ['a']\n",
+            "test/fixtures/cli/extra/pyproject.toml": '[tool.lint]\ndialect = "x"\n',
+            "test/fixtures/cli/extra/query.sql": "select 1\n",
+            "plugins/dbt/pyproject.toml": plugin.format("dbt"),
+            "plugins/dbt/lint_dbt/__init__.py": "",
+            "plugins/dbt/test/templater_test.py": "def test_dbt(): pass\n",
+            "plugins/example/pyproject.toml": plugin.format("example"),
+            "plugins/example/src/lint_example/__init__.py": "",
+            "plugins/example/test/rules_test.py": "def test_example(): pass\n",
+        }
+    )
+    repo.commit("a core, its tests, two plugins and config fixtures")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert "test/fixtures" not in out
+    assert "why: tiers.unit: test/ (tests of no single package) (pytest's testpaths)\n" in out
+    assert "why: domain-families.plugins: 2 packages under plugins/, 2 with tests;" in out
+    loaded = config.load(repo.path)
+    assert sorted(loaded.domains) == ["dbt", "example", "lint_core"]
+    assert loaded.domains["dbt"].tests == ("plugins/dbt/test",)
+    assert loaded.domains["lint_core"].tests == ("test",)
+    assert loaded.tiers["unit"].paths == ("test",)
+    base = repo.commit("adopt")
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+    assert "OK (3 domains, 0 services, 2 tiers)" in capsys.readouterr().out
+
+    repo.write("plugins/example/test/rules_test.py", "def test_example(): assert 1\n")
+    head = repo.commit("a plugin's test")
+    assert _plan(repo, base, head, capsys)["domains"] == ["example"]
