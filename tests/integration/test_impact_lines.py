@@ -52,6 +52,17 @@ def command():
 """,
     "src/lined/consts.py": 'VALUE = int("3")\n',
     "src/lined/policy.py": """\
+import enum
+
+SUFFIX = "v" + "1"
+
+
+@enum.unique
+class Mode(enum.Enum):
+    FAST = 1
+    SAFE = 2
+
+
 class Policy:
     retries = 3
 
@@ -218,3 +229,20 @@ def test_a_class_attribute_selects_the_tests_that_ran_its_readers(
     assert tests == {"tests/test_policy.py::test_attempts"}
     assert "retries assigned: 1 recorded functions may read it, 1 tests ran them" in whys
     assert "(rule: class-attribute)" in whys
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('SUFFIX = "v" + "1"', 'SUFFIX = "v" - "1"'),  # nothing reads it, but it fails
+        ("SAFE = 2", "SAFE = 1"),  # enum.unique refuses the class
+    ],
+)
+def test_a_value_that_may_fail_at_import_selects_every_importer(
+    project: GitRepo, capsys: pytest.CaptureFixture[str], old: str, new: str
+) -> None:
+    edit(project, "src/lined/policy.py", old, new)
+    tests, whys = selected(capsys, project)
+    # Importing the module fails: both tests fail, whatever they read.
+    assert tests == {"tests/test_policy.py::test_attempts", "tests/test_policy.py::test_unrelated"}
+    assert "(rule: module-level)" in whys

@@ -12,15 +12,17 @@ says its name in the reasons. The rules, in the order they are tried:
 * `assignment`: a change to the value of top-level assignments (`NAME = value`)
   and nothing else at module level selects the tests that ran a function whose
   body may read NAME (by name, in a string, or by a computed getattr/vars/dir),
-  anywhere in the repository, and the doctests that name it. It falls back to
-  `module-level` when anything reads NAME outside a function body or a reader
-  ran while a module was being imported.
+  anywhere in the repository, and the doctests that name it. A read outside a
+  function body, or by a function that ran while a module was imported, selects
+  that module's dependents. It falls back to `module-level` when evaluating the
+  new value may fail at import (anything new but constants as elements).
 * `class-attribute`: the same for assignments in the body of a top-level class
   (outside test files): the tests that ran a function that may read the
   attribute, or the class itself when it has decorators, bases or keywords
   (a dataclass, an enum: their machinery reads every attribute for whoever uses
   the class); a name in an undecorated function's annotations counts as that
-  function reading it.
+  function reading it. Such a class's machinery may refuse a value at import:
+  a changed constant must keep its type, and stay distinct under enum.unique.
 * `module-level`: any other changed line of a Python file (imports,
   constants, decorators, signatures, class bodies) selects every test that
   imports the file, transitively, and every test that ran code of a module

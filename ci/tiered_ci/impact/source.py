@@ -197,7 +197,11 @@ def _only_values(old: list[ast.stmt], new: list[ast.stmt], changed: dict[int, st
         return False
     for index, (before, after) in enumerate(zip(old, new, strict=True)):
         if index in changed:
-            same = _assigned(after) == changed[index] and _annotation(before) == _annotation(after)
+            same = (
+                _assigned(after) == changed[index]
+                and _annotation(before) == _annotation(after)
+                and _fails_alike(_value(before), _value(after))
+            )
         else:
             same = _shape(before) == _shape(after)
         if not same:
@@ -267,7 +271,35 @@ def _holding(body: list[ast.stmt], line: int) -> int | None:
 def _same_class(before: ast.stmt, after: ast.stmt, changed: dict[int, str]) -> bool:
     if not isinstance(before, ast.ClassDef) or not isinstance(after, ast.ClassDef):
         return False
-    return _header(before) == _header(after) and _only_values(before.body, after.body, changed)
+    return (
+        _header(before) == _header(after)
+        and _only_values(before.body, after.body, changed)
+        and (not _special(after) or _machinery_accepts(before, after, changed))
+    )
+
+
+# Class decorators that fail at import when two members share a value (enum's).
+_DISTINCT = frozenset({"unique", "verify"})
+
+
+def _machinery_accepts(before: ast.ClassDef, after: ast.ClassDef, changed: dict[int, str]) -> bool:
+    """Whether the machinery that builds a decorated or derived class (an IntEnum's
+    int(), enum.unique's check, a dataclass's refusal of mutable defaults) takes the new
+    values as it took the old: each changed constant keeps its type, and a class that
+    must hold distinct values still does. Otherwise importing the module may fail."""
+    for index in changed:
+        olds = [n for n in ast.walk(before.body[index]) if isinstance(n, ast.Constant)]
+        news = [n for n in ast.walk(after.body[index]) if isinstance(n, ast.Constant)]
+        if [type(n.value) for n in olds] != [type(n.value) for n in news]:
+            return False
+    if not any(
+        _called(d.func if isinstance(d, ast.Call) else d) in _DISTINCT for d in after.decorator_list
+    ):
+        return True
+    values = [s.value for s in after.body if isinstance(s, ast.Assign | ast.AnnAssign)]
+    constants = [v.value for v in values if isinstance(v, ast.Constant)]
+    # An auto() or a computed member may take any value; 1, 1.0 and True are one value.
+    return len(constants) == len(values) and len(set(constants)) == len(constants)
 
 
 def _special(node: ast.ClassDef) -> bool:
@@ -337,6 +369,50 @@ def _assigned(statement: ast.stmt) -> str | None:
     if not isinstance(target, ast.Name) or target.id.startswith("__") or value is None:
         return None
     return target.id if all(isinstance(n, _PURE) for n in ast.walk(value)) else None
+
+
+def _value(statement: ast.stmt) -> ast.expr | None:
+    return statement.value if isinstance(statement, ast.Assign | ast.AnnAssign) else None
+
+
+# Where a new constant cannot make evaluating the value fail: it is only an element.
+_ELEMENTS = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.JoinedStr, ast.expr_context)
+
+
+def _fails_alike(before: ast.AST | None, after: ast.AST | None) -> bool:
+    """Whether evaluating `after` can fail only where `before` did: what is new in it is
+    constants (each the whole value or an element of a tuple, list, set, dict or an
+    f-string's text) and elements made of those, so no operator, subscript or format
+    consumes a new one. A pure value may still fail (`"a" - "b"`, `1 / 0`, `{}["k"]`):
+    then importing the module fails, and every importer with it, not only the readers."""
+    if before is None or after is None:
+        return before is after
+    if _inert(after) or ast.dump(before) == ast.dump(after):
+        return True
+    if type(before) is not type(after) or not isinstance(after, _ELEMENTS):
+        return False
+    return all(
+        _elements_alike(old, getattr(after, name))
+        if isinstance(old, list)
+        else _fails_alike(old, getattr(after, name))
+        for name, old in ast.iter_fields(before)
+    )
+
+
+def _elements_alike(old: list[ast.AST | None], new: list[ast.AST | None]) -> bool:
+    if len(old) == len(new):
+        return all(map(_fails_alike, old, new))
+    # Elements added or taken out: each one left is an old one, or inert.
+    known = {ast.dump(n) for n in old if n is not None}
+    return all(n is None or _inert(n) or ast.dump(n) in known for n in new)
+
+
+_INERT = (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.expr_context)
+
+
+def _inert(node: ast.AST) -> bool:
+    """Constants and containers of constants: evaluating them cannot fail."""
+    return all(isinstance(n, _INERT) for n in ast.walk(node))
 
 
 def _annotation(statement: ast.stmt) -> str | None:

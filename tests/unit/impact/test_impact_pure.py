@@ -220,6 +220,16 @@ def f():
         ('__all__ = ["LIMIT", "NAMES"]', '__all__ = ["LIMIT"]', None),
         ("DERIVED = compute()", "DERIVED = compute(1)", None),
         ("LIMIT = 10\n", "LIMIT = 10\nprint(LIMIT)\n", None),
+        # A new constant only as an element: evaluating it cannot fail.
+        ('NAMES: list[str] = ["a", "b"]', 'NAMES: list[str] = ["a", ("b", 2)]', {"NAMES"}),
+        ('NAMES: list[str] = ["a", "b"]', 'NAMES: list[str] = ["a", {"b": 2}]', {"NAMES"}),
+        ('NAMES: list[str] = ["a", "b"]', 'NAMES: list[str] = ["a", "c"]', {"NAMES"}),
+        ("LIMIT = 10", 'LIMIT = {"k": (1, f"v{2}")}', None),
+        ('NAMES: list[str] = ["a", "b"]', 'NAMES: list[str] = ["a", "b", X]', None),
+        # A new operand may make the module fail to import, for every importer.
+        ("LIMIT = 10", "LIMIT = 10 / 0", None),
+        ("LIMIT = 10", 'LIMIT = "a" - "b"', None),
+        ("LIMIT = 10", 'LIMIT = {"a": 1}["b"]', None),
     ],
 )
 def test_assigned_names_only_when_nothing_but_values_changed(
@@ -460,6 +470,47 @@ def test_class_attributes_are_judged_when_only_their_values_changed() -> None:
         is None
     )
     assert source.assignment_lines(CLASSES, frozenset({"LIMIT"}), frozenset({"Plain"})) == {5}
+
+
+ENUMS = """\
+import enum
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+@enum.unique
+class Kind(enum.Enum):
+    A = "a"
+    B = "b"
+
+
+@enum.unique
+class Counted(enum.Enum):
+    A = 1
+    B = enum.auto()
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "judged"),
+    [
+        ("HIGH = 2", "HIGH = 3", 6, True),
+        ("HIGH = 2", "HIGH = 1", 6, True),  # an alias of LOW: only the enum's users see it
+        ("HIGH = 2", 'HIGH = "2"', 6, False),  # IntEnum's int() may refuse it at import
+        ('B = "b"', 'B = "c"', 12, True),
+        ('B = "b"', 'B = "a"', 12, False),  # enum.unique fails at import
+        ("A = 1", "A = 2", 17, False),  # auto() may take 2 as well
+    ],
+)
+def test_a_class_whose_machinery_may_refuse_the_new_value_is_not_judged_by_readers(
+    old: str, new: str, line: int, judged: bool
+) -> None:
+    assert ENUMS.splitlines()[line - 1].strip() == old
+    found = source.class_assigned(ENUMS, ENUMS.replace(old, new, 1), [line])
+    assert (found is not None) == judged
 
 
 def test_field_annotations_and_main_blocks_are_told_apart() -> None:
