@@ -166,11 +166,16 @@ def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
     proposal: Proposal,
     *,
     tests: str | None = None,
+    on_root: frozenset[str] = frozenset(),
 ) -> list[str]:
+    """The family of `parent`'s packages. `on_root`: the packages that depend on the
+    root project with no in-repo source for it; their family installs it too."""
     if not parent:
         # Top-level packages: one family each, so their domains still get metadata edges.
         return [
-            line for member in members for line in family(member, [member], files, read, proposal)
+            line
+            for member in members
+            for line in family(member, [member], files, read, proposal, on_root=on_root)
         ]
     tests = tests or _family_tests(members, files)
     top_level = members == [parent]  # one package, its own family
@@ -212,15 +217,26 @@ def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
     counts = Counter(tuple(v) for v in per_member.values())
     # The family's template is the most common way; on a tie, the plain file name.
     common = max(counts, key=lambda keys: (counts[keys], not versioned(keys)))
-    lines += ["", f"[tool.tiered-ci.domain-families.{name}.install]", "root = false"]
-    lines += ['editable = ["{folder}"]', *common]
+    lines += ["", f"[tool.tiered-ci.domain-families.{name}.install]"]
+    with_root = [m for m in members if m in on_root]
+    if with_root:
+        # Installed alone, a package's dependency on the root project comes from the
+        # index: its tests would pass against the release while this checkout breaks it.
+        lines.append("# The root project too: its packages depend on it and test this checkout's.")
+        proposal.why.append(
+            f"domain-families.{name}.install: root = true, since "
+            f"{count(len(with_root), 'package')} depend on the root project (else the "
+            "shard tests the released one)"
+        )
+    root = f"root = {'true' if with_root else 'false'}"
+    lines += [root, 'editable = ["{folder}"]', *common]
     for member, keys in per_member.items():
         if tuple(keys) != common:
             domain = posixpath.basename(member)
             lines += [
                 "",
                 f"[tool.tiered-ci.domain-families.{name}.members.{toml_key(domain)}.install]",
-                "root = false",
+                root,
                 'editable = ["{folder}"]',
                 *keys,
             ]

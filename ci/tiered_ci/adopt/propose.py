@@ -7,7 +7,7 @@ from tiered_ci.adopt.ecosystems import toolchains
 from tiered_ci.adopt.notes import notes
 from tiered_ci.adopt.proposal import Proposal, Reader, array
 from tiered_ci.adopt.quiet import no_test_reads
-from tiered_ci.adopt.root import root_domain, root_environments
+from tiered_ci.adopt.root import on_root_project, root_domain, root_environments
 from tiered_ci.adopt.services import Services, compose_contexts, compose_with_builds, services
 from tiered_ci.adopt.single import tiers_and_domains
 from tiered_ci.adopt.templates import WORKFLOW_PATH
@@ -77,8 +77,9 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         lines += packages.quick_lint_only(proposal)
         tier, unit_tests = packages.root_tests(files, read, proposal)
         lines += tier
+    on_root = frozenset(on_root_project(found, read))
     for parent, members in by_parent.items():
-        lines += packages.family(parent, members, files, read, proposal)
+        lines += packages.family(parent, members, files, read, proposal, on_root=on_root)
     if by_parent:
         lines += root_domain(files, read, proposal, tests=unit_tests)
     if not by_parent:
@@ -88,7 +89,9 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         lines += tiers_and_domains(files, read, proposal, owned=tuple(alone))
         for package in alone:
             tests = packages.tests_template(package, files) or "{folder}/tests"
-            lines += packages.family(package, [package], files, read, proposal, tests=tests)
+            lines += packages.family(
+                package, [package], files, read, proposal, tests=tests, on_root=on_root
+            )
     tiers = [t for t in ("unit", "integration") if f"[tool.tiered-ci.tiers.{t}]" in lines]
     quick_tests = "run-pytest = false" not in lines
     lines += root_environments(files, read, proposal, tiers=tiers, quick_tests=quick_tests)

@@ -16,7 +16,7 @@ from tiered_ci import families
 from tiered_ci.adopt.proposal import NAME, Proposal, Reader, read_toml, unique
 from tiered_ci.adopt.tooling import async_gap, lint_tooling, test_tooling
 
-__all__ = ["merge_keys", "root_domain", "root_environments"]
+__all__ = ["merge_keys", "on_root_project", "root_domain", "root_environments"]
 
 _LIST_KEY = re.compile(r"(\w[\w-]*) = \[(.*)\]")
 
@@ -129,6 +129,26 @@ def root_domain(
         f"{len(dependents)} in-repo packages depend on" + (f"; its tests: {tests}" if tests else "")
     )
     return lines
+
+
+def on_root_project(folders: list[str], read: Reader) -> set[str]:
+    """The package folders whose metadata depends on the root project and that name
+    no in-repo source for it (`[tool.uv.sources]`): installed alone, they would
+    test the released root project from the index instead of this checkout's."""
+    project = _project_name(read)
+    if project is None:
+        return set()
+    wanted = families.normalize(project)
+    out = set()
+    for folder in folders:
+        tool = read_toml(read(f"{folder}/pyproject.toml")).get("tool")
+        uv = tool.get("uv") if isinstance(tool, dict) else None
+        sources = uv.get("sources") if isinstance(uv, dict) else None
+        sources = sources if isinstance(sources, dict) else {}
+        named = {families.normalize(str(n)) for n in sources or ()}
+        if wanted in _dependencies(folder, read) and wanted not in named:
+            out.add(folder)
+    return out
 
 
 def _key(name: str) -> str:

@@ -435,6 +435,12 @@ def test_a_core_with_plugins_and_a_test_folder_runs_every_test(
     assert loaded.domains["dbt"].tests == ("plugins/dbt/test",)
     assert loaded.domains["lint_core"].tests == ("test",)
     assert loaded.tiers["unit"].paths == ("test",)
+    # The plugins depend on the core: their shards install this checkout's core, not
+    # the released one the index would give them.
+    assert loaded.domain_install("dbt") == config.Install(
+        root=True, editable=("plugins/dbt",), packages=("pytest",)
+    )
+    assert "domain-families.plugins.install: root = true, since 2 packages depend" in out
     base = repo.commit("adopt")
     assert main(["check-config", "--repo", str(repo.path)]) == 0
     assert "OK (3 domains, 0 services, 2 tiers)" in capsys.readouterr().out
@@ -442,3 +448,32 @@ def test_a_core_with_plugins_and_a_test_folder_runs_every_test(
     repo.write("plugins/example/test/rules_test.py", "def test_example(): assert 1\n")
     head = repo.commit("a plugin's test")
     assert _plan(repo, base, head, capsys)["domains"] == ["example"]
+    repo.write("src/lint_core/rules.py", "RULES = 2\n")
+    head = repo.commit("the core")
+    assert _plan(repo, base, head, capsys)["domains"] == ["dbt", "example", "lint_core"]
+
+
+def test_a_plugin_with_an_in_repo_source_for_the_core_keeps_root_false(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `[tool.uv.sources]` path to the root project already installs this checkout's
+    core: init leaves the plugins installed alone."""
+    plugin = (
+        '[project]\nname = "lint-{0}"\nversion = "0"\ndependencies = ["lint-core"]\n\n'
+        '[tool.uv.sources]\nlint-core = {{ path = "../..", editable = true }}\n'
+    )
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "lint-core"\nversion = "1"\n',
+            "src/lint_core/__init__.py": "",
+            "tests/test_core.py": "def test_core(): pass\n",
+            "plugins/a/pyproject.toml": plugin.format("a"),
+            "plugins/a/tests/test_a.py": "def test_a(): pass\n",
+            "plugins/b/pyproject.toml": plugin.format("b"),
+            "plugins/b/tests/test_b.py": "def test_b(): pass\n",
+        }
+    )
+    repo.commit("plugins with a source for the core")
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    assert "root = true, since" not in capsys.readouterr().out
+    assert config.load(repo.path).domain_install("a").root is False
