@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import coverage
 
-__all__ = ["Contexts", "CoverageContexts", "ExecutedLines", "MemoryContexts", "for_coverage"]
+__all__ = [
+    "Contexts",
+    "CoverageContexts",
+    "ExecutedLines",
+    "KeptLines",
+    "MemoryContexts",
+    "for_coverage",
+]
 
 # Coverage versions whose collector layout `MemoryContexts` reads (checked at runtime
 # too): 7.x keeps `Coverage._collector.data` as {filename: set of line numbers} shared
@@ -129,7 +136,7 @@ class MemoryContexts:
         mapped: dict[str, list[dict[frozenset[int], list[str]]]] = {}
         for raw, kept in self.files.items():
             mapped.setdefault(self.collector.cached_mapped_file(raw), []).append(kept)
-        return _Kept(mapped)
+        return KeptLines(mapped)
 
     def _take(self) -> None:
         # Only the files that ran something since the last switch; `compress` keeps the
@@ -146,7 +153,10 @@ class MemoryContexts:
         self.files.setdefault(name, {}).setdefault(lines, []).append(context)
 
 
-class _Kept:
+class KeptLines:
+    """Lines kept per file name: each distinct set of lines with the contexts that ran it
+    (`MemoryContexts`, `monitor.MonitorContexts`), read back as coverage's data is."""
+
     def __init__(self, files: dict[str, list[dict[frozenset[int], list[str]]]]) -> None:
         self.files = files
 

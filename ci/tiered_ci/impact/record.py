@@ -1,6 +1,8 @@
 """`pytest --impact-record=PATH`: what every test executes of the repository's own code.
 
-coverage.py measures lines with one dynamic context per phase of the run; the
+Lines are measured with one dynamic context per phase of the run: on Python 3.12+
+with `sys.monitoring` (`tiered_ci.impact.monitor`), before it with coverage.py's
+trace function (`TIERED_CI_IMPACT_TRACER=coverage|monitor` forces one). The
 contexts are switched here, not by coverage's `dynamic_context` option, so
 that each test's context holds its setup, call and teardown, and so that
 fixtures wider than a function and collection get contexts of their own:
@@ -19,7 +21,7 @@ fixtures wider than a function and collection get contexts of their own:
   module reads without running it again: a change there reaches the module's
   dependents (`select`'s `import-time` rule), not only the test that imported it.
 
-An audit hook (`tiered_ci.impact.audit`) adds two things coverage cannot see:
+An audit hook (`tiered_ci.impact.audit`) adds two things lines do not show:
 repository files opened as data (`file:` units), and processes started. A Python
 child is measured itself (`tiered_ci.impact.children`): its lines and data files
 join the context that started it. Any other start that may run the repository's
@@ -35,7 +37,7 @@ import functools
 import importlib.abc
 import os
 import sys
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from importlib import metadata
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -45,14 +47,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tiered_ci import __version__
-from tiered_ci.impact import audit, children, executed, source, store
+from tiered_ci.impact import audit, children, executed, monitor, source, store
 from tiered_ci.impact.deps import NAME as _NAME
 from tiered_ci.impact.deps import normalize
 
 if TYPE_CHECKING:
     import coverage
 
-__all__ = ["WORKER_OUTPUT", "Recorder", "start", "trace_core"]
+__all__ = ["TRACERS", "TRACER_VAR", "WORKER_OUTPUT", "Recorder", "start", "trace_core", "tracer"]
 
 WORKER_OUTPUT = "tiered_ci_impact"
 GLOBAL = "global"
@@ -63,23 +65,71 @@ _active: Recorder | None = None  # the audit hook cannot be removed; it reads th
 _hooked: list[bool] = []  # whether this process has the hook (set once)
 
 
+# Which measures the lines: `coverage` (coverage.py's trace function) or `monitor`
+# (sys.monitoring, Python 3.12+). Unset: monitor where there is one.
+TRACER_VAR = "TIERED_CI_IMPACT_TRACER"
+COVERAGE = "coverage"
+MONITOR = "monitor"
+TRACERS = (COVERAGE, MONITOR)
+
+
+def tracer(environ: Mapping[str, str]) -> str:
+    """The tracer `environ` asks for, or the default for this Python."""
+    raw = environ.get(TRACER_VAR, "").strip()
+    chosen = raw.lower()
+    if not chosen:
+        return MONITOR if monitor.AVAILABLE else COVERAGE
+    if chosen not in TRACERS:
+        raise pytest.UsageError(
+            f"--impact-record: {TRACER_VAR}={raw!r} is not a tracer: use "
+            f"{' or '.join(TRACERS)} (or leave it unset: {MONITOR} on Python 3.12+, "
+            f"{COVERAGE} before)"
+        )
+    if chosen == MONITOR and not monitor.AVAILABLE:
+        raise pytest.UsageError(
+            f"--impact-record: {TRACER_VAR}={MONITOR} needs sys.monitoring, Python 3.12 or "
+            f"later (this is {sys.version_info[0]}.{sys.version_info[1]}): set it to "
+            f"{COVERAGE} or leave it unset"
+        )
+    return chosen
+
+
 def start(rootdir: Path, path: Path) -> Recorder:
     """Start measuring now (from pytest_load_initial_conftests, before conftests import)."""
-    try:
-        import coverage  # noqa: PLC0415 - only a recording run needs it
-    except ImportError:
-        raise pytest.UsageError(
-            "--impact-record needs coverage.py in the test environment: "
-            "install coverage (or tiered-ci[impact])"
-        ) from None
-    _release_child_measurement(coverage)
-    if coverage.Coverage.current() is not None:
+    chosen = tracer(os.environ)
+    if chosen == COVERAGE:
+        try:
+            import coverage  # noqa: PLC0415 - only a recording run needs it
+        except ImportError:
+            raise pytest.UsageError(
+                "--impact-record needs coverage.py in the test environment: "
+                "install coverage (or tiered-ci[impact])"
+                + (f", or record with {TRACER_VAR}={MONITOR}" if monitor.AVAILABLE else "")
+            ) from None
+        coverage_module: Any = coverage
+    else:
+        # sys.monitoring needs no coverage here; it is imported only if something in
+        # this process measures with it already (see below).
+        coverage_module = sys.modules.get("coverage")
+    if coverage_module is not None:
+        _release_child_measurement(coverage_module)
+    # coverage.py's trace function is one per thread: a second Coverage would pause the
+    # first one's, and either this run's map or the other measurement would miss lines.
+    # sys.monitoring shares nothing with it (its own tool id, its own callbacks, never a
+    # restart of other tools' events), so the monitor records beside pytest-cov; only a
+    # process with every tool id taken is refused (`Recorder.begin`).
+    if (
+        chosen == COVERAGE
+        and coverage_module is not None
+        and coverage_module.Coverage.current() is not None
+    ):
         raise pytest.UsageError(
             "--impact-record: coverage is already measuring this run (pytest-cov, "
             "coverage run, or COVERAGE_PROCESS_START); record without it (e.g. -p no:cov)"
+            + (f", or with {TRACER_VAR}={MONITOR}" if monitor.AVAILABLE else "")
         )
     root = _repo_root(rootdir)
-    recorder = Recorder(root, path, coverage)
+    recorder = Recorder(root, path, coverage_module if chosen == COVERAGE else None)
     relative = rootdir.resolve().relative_to(root).as_posix()
     recorder.rootdir = "" if relative == "." else relative
     recorder.begin()
@@ -107,12 +157,15 @@ def _repo_root(rootdir: Path) -> Path:
 
 class Recorder:
     def __init__(self, root: Path, path: Path, coverage_module: Any) -> None:  # noqa: ANN401 - the coverage module
+        """Measure with coverage.py when `coverage_module` is given, else sys.monitoring."""
         self.root = root
         self.prefix = f"{root}{os.sep}"
         self.path = path
         self.repo = audit.Repository(str(root))
-        self.cov: coverage.Coverage = coverage_module.Coverage(**self.repo.coverage_options())
-        trace_core(self.cov)
+        self.cov: coverage.Coverage | None = None
+        if coverage_module is not None:
+            self.cov = coverage_module.Coverage(**self.repo.coverage_options())
+            trace_core(self.cov)
         self.children: children.Children | None = None  # measures the child processes
         self.rootdir = ""  # pytest's rootdir, repository-relative
         self.stack: list[str] = [GLOBAL]
@@ -126,21 +179,30 @@ class Recorder:
         self.summary: str | None = None
         self.caches: list[Any] = []  # the repository's lru_cache'd functions
         self.modules_seen = 0
-        self.kept: executed.Contexts = executed.CoverageContexts(self.cov)
+        self.kept: executed.Contexts  # from `begin`
         self.imports = _ImportWatch(self)
 
     # --- contexts --------------------------------------------------------------
 
     def begin(self) -> None:
         global _active  # noqa: PLW0603 - the one audit hook per process reads it
+        if self.cov is None:
+            try:
+                self.kept = monitor.MonitorContexts(self.ours)
+            except monitor.NoToolError as exc:
+                raise pytest.UsageError(
+                    f"--impact-record: {exc}; record without the tools that hold them, "
+                    f"or with {TRACER_VAR}={COVERAGE}"
+                ) from None
         if not _hooked:
             sys.addaudithook(_audit)
             _hooked.append(True)
         _active = self
         self.children = children.Children(self.repo) if children.enabled() else None
         self.recording = True
-        self.cov.start()
-        self.kept = executed.for_coverage(self.cov)
+        if self.cov is not None:
+            self.cov.start()
+            self.kept = executed.for_coverage(self.cov)
         self.kept.switch(GLOBAL)
         self._enter(GLOBAL)
         sys.meta_path.insert(0, self.imports)
@@ -160,7 +222,7 @@ class Recorder:
         global _active  # noqa: PLW0603
         self.recording = False
         _active = None
-        self.cov.stop()
+        self.kept.stop()
         if self.children is not None:  # its workers start without this run's variables
             self.children.close()
         self.imports.remove()

@@ -1,0 +1,279 @@
+"""Recorded with sys.monitoring or with coverage.py, an impact map is the same.
+
+`pytest --impact-record` measures with sys.monitoring on Python 3.12+ and with
+coverage.py's trace function before (`tiered_ci.impact.monitor`). This suite runs on
+whatever Python its CI has (3.11 here), so these tests build a virtual environment
+with a 3.12+ interpreter of the machine (pyenv's, uv's, or python3.1x on PATH) and
+record a real project there both ways; they skip only when the machine has none.
+They also run tests/unit/impact/test_monitor.py under that interpreter, where it
+does not skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from impact_project import make_project
+from support import PROJECT_ROOT, GitRepo, git_env
+
+from tiered_ci.impact import store
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# Beyond the sample project: code that only some ways of running reach.
+EXTRA = {
+    "src/sample/flow.py": """\
+import threading
+
+TABLE = {key: len(key)
+         for key in ("a", "bb")}
+
+
+def countdown(n):
+    while n:
+        yield n
+        n -= 1
+
+
+class Config:
+    size = len(TABLE)
+
+    def sizes(self):
+        return sorted(TABLE.values())
+
+
+def in_thread():
+    out = []
+    worker = threading.Thread(target=lambda: out.append(sum(countdown(3))))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
+def compiled(path):
+    namespace = {}
+    exec(compile("x = 1\\nif x:\\n    y = 2\\n", path, "exec"), namespace)
+    return namespace["y"]
+""",
+    "tests/test_flow.py": """\
+import asyncio
+import os
+
+from sample import flow
+
+
+def test_generator_resumed():
+    numbers = flow.countdown(3)
+    assert next(numbers) == 3
+    assert list(numbers) == [2, 1]
+
+
+def test_class_body():
+    assert flow.Config().sizes() == [1, 2]
+
+
+def test_thread():
+    assert flow.in_thread() == 6
+
+
+def test_exec():
+    here = os.path.dirname(flow.__file__)
+    assert flow.compiled(os.path.join(here, "generated.py")) == 2
+
+
+async def _twice(n):
+    await asyncio.sleep(0)
+    return sum(flow.countdown(n))
+
+
+def test_coroutine():
+    assert asyncio.run(_twice(2)) == 3
+""",
+}
+
+
+def _python312() -> str | None:
+    """A Python 3.12+ interpreter of this machine, or None."""
+    candidates: list[str] = []
+    uv = shutil.which("uv")
+    if uv is not None:
+        found = subprocess.run(
+            [uv, "python", "find", ">=3.12"], capture_output=True, text=True, check=False
+        )
+        if found.returncode == 0:
+            candidates.append(found.stdout.strip())
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    for minor in (12, 13, 14):
+        candidates.extend(str(p) for p in sorted(pyenv.glob(f"3.{minor}.*/bin/python3.{minor}")))
+        candidates.extend(filter(None, [shutil.which(f"python3.{minor}")]))
+    for candidate in candidates:
+        try:
+            check = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info >= (3, 12))"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError:  # a pyenv shim without its version, a dangling link
+            continue
+        if check.returncode == 0 and check.stdout.strip() == "True":
+            return candidate
+    return None
+
+
+def _env() -> dict[str, str]:
+    """A clean environment for the 3.12 runs: outside this suite's coverage."""
+    return {k: v for k, v in git_env().items() if not k.startswith(("COVERAGE_", "TIERED_CI_"))}
+
+
+def _venv(python: str, folder: Path, *packages: str) -> Path:
+    """A virtual environment of `python` holding this checkout (editable) and `packages`."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.fail("uv is needed to build the Python 3.12 environment (it is a test tool)")
+    made = subprocess.run(
+        [uv, "venv", "-q", "-p", python, str(folder)], capture_output=True, text=True, check=False
+    )
+    assert made.returncode == 0, made.stderr
+    install = [uv, "pip", "install", "-q", "-p", str(folder), "-e", str(PROJECT_ROOT), *packages]
+    # From uv's cache when it holds them all (no network), else from the index.
+    for argv in ([*install, "--offline"], install):
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=_env())
+        if done.returncode == 0:
+            return folder / "bin" / "python"
+    pytest.fail(f"could not install {packages} for {python}:\n{done.stderr}")
+
+
+@pytest.fixture(scope="module")
+def python312() -> str:
+    found = _python312()
+    if found is None:
+        pytest.skip(
+            "no Python 3.12+ interpreter on this machine (pyenv, `uv python find`, "
+            "python3.12 on PATH): sys.monitoring cannot be tried"
+        )
+    return found
+
+
+@pytest.fixture(scope="module")
+def venv312(python312: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pytest, coverage (for the coverage tracer and child processes) and the project's
+    dependency."""
+    return _venv(python312, tmp_path_factory.mktemp("py312"), "pytest", "coverage", "PyYAML")
+
+
+def _project(path: Path) -> GitRepo:
+    repo = make_project(path)
+    repo.write_many(EXTRA)
+    repo.commit("flow")
+    return repo
+
+
+def _record(python: Path, repo: GitRepo, tracer: str) -> tuple[store.ImpactMap, str]:
+    target = f".impact/{tracer}.json.gz"
+    env = {**_env(), "TIERED_CI_IMPACT_TRACER": tracer}
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "-p", "no:randomly", "-q", f"--impact-record={target}"],
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return store.read(repo.path / target), result.stdout
+
+
+def _named(impact_map: store.ImpactMap) -> dict[str, object]:
+    """Everything a map says, by unit name (unit ids depend on the order units were met)."""
+    name = impact_map.units.__getitem__
+    return {
+        "tests": impact_map.named_tests(),
+        "global": {name(u) for u in impact_map.global_units},
+        "import": {name(u) for u in impact_map.import_units or ()},
+        "imported": {k: {name(u) for u in v} for k, v in (impact_map.imported or {}).items()},
+        "lines": {
+            rel: {line: name(u) for line, u in found.items()}
+            for rel, found in (impact_map.lines or {}).items()
+        },
+        "spans": {
+            rel: {(a, b, name(u)) for a, b, u in found} for rel, found in impact_map.spans.items()
+        },
+        "commit": impact_map.commit,
+        "clean": impact_map.clean,
+        "units": set(impact_map.units),
+    }
+
+
+def test_both_tracers_record_the_same_map(venv312: Path, tmp_path: Path) -> None:
+    repo = _project(tmp_path / "sample")
+    with_coverage, _ = _record(venv312, repo, "coverage")
+    with_monitor, out = _record(venv312, repo, "monitor")
+    assert "impact: recorded 13 tests" in out
+    assert _named(with_monitor) == _named(with_coverage)
+    tests = with_monitor.named_tests()
+    # What only some ways of running reach is there, in the test that ran it.
+    assert "fn:src/sample/flow.py::countdown@8" in tests["tests/test_flow.py::test_thread"]
+    assert "fn:src/sample/flow.py::countdown@8" in tests["tests/test_flow.py::test_coroutine"]
+    assert "mod:src/sample/generated.py" in tests["tests/test_flow.py::test_exec"]
+    # The child process is measured (by coverage.py, in the child) under both.
+    assert "fn:src/sample/calc.py::add@5" in tests["tests/test_cli.py::test_subprocess"]
+    assert "spawn" not in with_monitor.units
+
+
+def test_the_monitor_needs_no_coverage_in_the_test_process(python312: str, tmp_path: Path) -> None:
+    """Without coverage.py, the monitor records; a Python child cannot report (it would
+    measure itself with coverage.py), so its start is `spawn`, as before children were
+    measured."""
+    bare = _venv(python312, tmp_path / "bare", "pytest", "PyYAML")
+    repo = _project(tmp_path / "sample")
+    impact_map, _ = _record(bare, repo, "monitor")
+    tests = impact_map.named_tests()
+    assert "fn:src/sample/calc.py::add@5" in tests["tests/test_calc.py::test_add"]
+    assert "spawn" in tests["tests/test_cli.py::test_subprocess"]
+    assert "spawn" not in tests["tests/test_calc.py::test_add"]
+    unset = subprocess.run(
+        [str(bare), "-m", "pytest", "-p", "no:randomly", "-q", "--impact-record=.impact/x"],
+        cwd=repo.path,
+        env={**_env(), "TIERED_CI_IMPACT_TRACER": "coverage"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unset.returncode == 4, unset.stdout + unset.stderr
+    assert "--impact-record needs coverage.py in the test environment" in unset.stderr
+
+
+def test_monitor_unit_tests_pass_on_python312(venv312: Path) -> None:
+    """tests/unit/impact/test_monitor.py skips below 3.12: here it runs, and must pass."""
+    result = subprocess.run(
+        [
+            str(venv312),
+            "-m",
+            "pytest",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "--noconftest",  # the suite's conftest needs nox and more; these tests do not
+            "-q",
+            "-rs",
+            "tests/unit/impact/test_monitor.py",
+            "tests/unit/impact/test_tracer.py",
+        ],
+        cwd=PROJECT_ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed" in result.stdout.strip().splitlines()[-1], result.stdout
+    skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+    # Only the test of the refusal below 3.12 skips.
+    assert len(skipped) == 1, result.stdout
+    assert "test_tracer.py" in skipped[0], result.stdout
