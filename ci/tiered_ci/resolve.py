@@ -51,17 +51,20 @@ def find_uv() -> str:
     return found
 
 
-def resolve(
+def resolve(  # noqa: PLR0913 - the installs, where, with what, and two settings
     installs: Sequence[SessionInstall],
     root: Path,
     read: Reader,
     uv: str,
     *,
     lock: str | bool = False,
+    python: str | None = None,
 ) -> list[Resolution]:
     """Resolve every distinct install once, in the sessions' order, with the constraints
-    of `lock` (the `tool.tiered-ci.lock` setting) as the sessions install them."""
-    default_python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    of `lock` (the `tool.tiered-ci.lock` setting) as the sessions install them.
+    `python`: the version for sessions that name none (CI's), else the running one."""
+    default_python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
+    del python
     groups: dict[tuple[tuple[str, ...], str], list[str]] = {}
     for entry in installs:
         lines = tuple(requirement_lines(entry.install, root, read))
@@ -70,12 +73,12 @@ def resolve(
     results = []
     with tempfile.TemporaryDirectory(prefix="tiered-ci-resolve-") as scratch:
         constraints = _Constraints(uv, root, Path(scratch), lock)
-        for index, ((lines, python), sessions) in enumerate(groups.items()):
+        for index, ((lines, version), sessions) in enumerate(groups.items()):
             spec = Path(scratch) / f"session-{index}.in"
             spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            pins, error = constraints(python)
-            ok, detail = (False, error) if error else _compile(uv, spec, python, root, pins)
-            results.append(Resolution(tuple(sessions), python, ok, detail))
+            pins, error = constraints(version)
+            ok, detail = (False, error) if error else _compile(uv, spec, version, root, pins)
+            results.append(Resolution(tuple(sessions), version, ok, detail))
     return results
 
 

@@ -36,6 +36,7 @@ class Proposal:
     notes: list[str] = field(default_factory=list)
     families: set[str] = field(default_factory=set)  # family names written so far
     members: dict[str, str] = field(default_factory=dict)  # package folder -> its family
+    python: str | None = None  # the caller's `python-version`, when the default will not do
 
 
 def array(key: str, items: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ from tiered_ci.adopt import packages
 from tiered_ci.adopt.ecosystems import toolchains
 from tiered_ci.adopt.notes import notes
 from tiered_ci.adopt.proposal import Proposal, Reader, array
+from tiered_ci.adopt.python import caller_python
 from tiered_ci.adopt.quiet import no_test_reads
 from tiered_ci.adopt.root import on_root_project, root_domain, root_environments
 from tiered_ci.adopt.services import Services, compose_contexts, compose_with_builds, services
@@ -96,6 +97,7 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
     quick_tests = "run-pytest = false" not in lines
     lines += root_environments(files, read, proposal, tiers=tiers, quick_tests=quick_tests)
     lines += images.lines
+    caller_python(["", *found], read, proposal)
     notes(files, read, proposal)
     proposal.table = "\n".join(lines) + "\n"
     return proposal

@@ -9,8 +9,10 @@ test paths and Dockerfiles that do not exist, and test files pytest would
 collect (by the repository's own pytest settings) that no tier, domain or
 family runs, grouped by folder with the key that should take each, dependency
 groups, extras and project folders a session's install names that do not
-exist, and service images named for another registry than the one a workflow
-that pushes them logs in to.
+exist, projects a session installs whose requires-python excludes the Python
+it runs on in CI (the caller's `python-version`, default 3.11), and service
+images named for another registry than the one a workflow that pushes them
+logs in to.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from tiered_ci.model import Config
     from tiered_ci.tree import Tree
 
-__all__ = ["HELP", "add_arguments", "missing_installs", "orphan_tests", "run"]
+__all__ = ["HELP", "add_arguments", "missing_installs", "orphan_tests", "python_mismatches", "run"]
 
 HELP = __doc__ or ""
 
@@ -59,6 +61,16 @@ def missing_installs(loaded: Config, tracked: list[str], tree: Tree) -> list[Fin
     return installs.install_findings(entries, tree.read_text, frozenset(tracked))
 
 
+def python_mismatches(loaded: Config, tracked: list[str], tree: Tree) -> list[Finding]:
+    """Projects a session installs whose `requires-python` excludes the Python the
+    session runs on in CI (tiered_ci.pythons)."""
+    from tiered_ci import installs, pythons  # noqa: PLC0415
+    from tiered_ci.orphans import collected_tests  # noqa: PLC0415
+
+    entries = installs.session_installs(loaded, collected_tests(loaded, tracked, tree))
+    return pythons.python_findings(tree, entries)
+
+
 def _resolve(
     loaded: Config, tracked: list[str], tree: Tree, uv: str, source: Path
 ) -> list[Finding]:
@@ -66,10 +78,17 @@ def _resolve(
     from tiered_ci import installs, resolve  # noqa: PLC0415
     from tiered_ci.lint import Finding  # noqa: PLC0415
     from tiered_ci.orphans import collected_tests  # noqa: PLC0415
+    from tiered_ci.pythons import python_calls  # noqa: PLC0415
 
     entries = installs.session_installs(loaded, collected_tests(loaded, tracked, tree))
+    # Sessions naming no Python run on the CI caller's (its `python-version`, else the
+    # reusable workflow's default), not on the one running check-config.
+    ci_python = next((call.python for call in python_calls(tree)), None)
     failed = []
-    for result in resolve.resolve(entries, loaded.root, tree.read_text, uv, lock=loaded.lock):
+    results = resolve.resolve(
+        entries, loaded.root, tree.read_text, uv, lock=loaded.lock, python=ci_python
+    )
+    for result in results:
         sessions = ", ".join(result.sessions)
         if result.ok:
             print(f"{source}: resolve: {sessions} (Python {result.python}): OK")
@@ -113,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     findings = lint.lint(loaded, tracked)
     findings += orphan_tests(loaded, tracked, tree)
     findings += missing_installs(loaded, tracked, tree)
+    findings += python_mismatches(loaded, tracked, tree)
     if loaded.services:
         from tiered_ci.images.registries import registry_findings  # noqa: PLC0415
 

@@ -82,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
         ),
         (
             WORKFLOW_PATH,
-            WORKFLOW.format(branch=branch, sha="0" * 40),
+            WORKFLOW.format(branch=branch, sha="0" * 40)
+            + (
+                f'    with:\n      python-version: "{proposal.python}"\n' if proposal.python else ""
+            ),
             "CI: calls the reusable workflow",
         ),
     ):

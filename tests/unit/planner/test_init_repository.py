@@ -477,3 +477,44 @@ def test_a_plugin_with_an_in_repo_source_for_the_core_keeps_root_false(
     assert main(["init", "--repo", str(repo.path)]) == 0
     assert "root = true, since" not in capsys.readouterr().out
     assert config.load(repo.path).domain_install("a").root is False
+
+
+def test_a_backend_requiring_a_newer_python_gets_it_in_ci(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A web-app template's backend says `requires-python = ">=3.14"`: on the reusable
+    workflow's default Python (3.11) its shard would fail at install on the first run.
+    init passes the repository's `.python-version` to the caller, and check-config
+    finds a caller that passes none."""
+    repo.write_many(
+        {
+            **WEB_APP,
+            "backend/pyproject.toml": WEB_APP["backend/pyproject.toml"].replace(
+                'version = "0"\n', 'version = "0"\nrequires-python = ">=3.14,<4.0"\n'
+            ),
+            ".python-version": "3.14\n",
+        }
+    )
+    repo.commit("a web app on 3.14")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    assert (
+        "why: python-version: 3.14 in the caller workflow (.python-version): "
+        "backend/pyproject.toml has requires-python '>=3.14,<4.0', which excludes the "
+        "reusable workflow's default 3.11\n"
+    ) in capsys.readouterr().out
+    caller = repo.path / ".github/workflows/ci.yml"
+    assert caller.read_text().endswith('    with:\n      python-version: "3.14"\n')
+    repo.commit("adopt")
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+    capsys.readouterr()
+
+    caller.write_text(caller.read_text().replace('    with:\n      python-version: "3.14"\n', ""))
+    repo.commit("the caller as the README shows it")
+    assert main(["check-config", "--repo", str(repo.path)]) == 1
+    assert (
+        ".github/workflows/ci.yml jobs.tiered-ci.with.python-version: CI runs "
+        "domain-shard(backend) on Python 3.11 (the reusable workflow's default), but "
+        "backend/pyproject.toml has requires-python '>=3.14,<4.0', so the install fails on "
+        'the first run: pass `python-version: "3.14"` to the job\n'
+    ) in capsys.readouterr().out

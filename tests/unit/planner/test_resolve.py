@@ -135,12 +135,19 @@ def test_what_cannot_resolve_is_reported_per_session(repo: GitRepo, wheels: Path
     source = repo.path / "pyproject.toml"
     lines = done.stdout.splitlines()
     assert done.returncode == 1
+    # Seen without uv too: the session's Python is one its project excludes.
+    assert lines[0] == (
+        f"{source}: tool.tiered-ci.domain-families.pkgs.members.old.python: "
+        "domain-shard(old-3.10) runs on Python 3.10, but pkgs/old/pyproject.toml has "
+        "requires-python '>=3.12', so its install fails: use 3.12"
+    )
+    lines = lines[1:]
     assert lines[1] == f"{source}: resolve: domain-shard(a-3.11) (Python 3.11): cannot resolve:"
     assert "localdep>=2" in "\n".join(lines[2:])
     at = next(i for i, line in enumerate(lines) if "domain-shard(old-3.10)" in line)
     assert lines[at] == f"{source}: resolve: domain-shard(old-3.10) (Python 3.10): cannot resolve:"
     assert "3.12" in lines[at + 1] or "3.12" in "\n".join(lines[at + 1 : at + 6])
-    assert lines[-1] == f"2 finding(s) in {source} (2 domains, 0 services, 1 tiers)"
+    assert lines[-1] == f"3 finding(s) in {source} (2 domains, 0 services, 1 tiers)"
 
 
 def test_no_uv_is_exit_2_before_any_output(repo: GitRepo, wheels: Path, tmp_path: Path) -> None:
@@ -288,3 +295,25 @@ def test_a_lock_with_conflicting_extras_pins_what_uv_can_export(
     assert lines[1] == f"{source}: resolve: unit, full-e2e (Python {python}): cannot resolve:"
     assert "localdep" in "\n".join(lines[2:-1])
     assert done.returncode == 1
+
+
+def test_sessions_naming_no_python_resolve_on_the_callers(repo: GitRepo, wheels: Path) -> None:
+    """CI runs a session that names no Python on the caller's `python-version`: that
+    is the version to resolve on, not the one running check-config."""
+    repo.write_many(
+        {
+            "pyproject.toml": tiers(quick="localdep", unit="localdep"),
+            ".github/workflows/ci.yml": (
+                "on: push\njobs:\n  tiered-ci:\n"
+                "    uses: acme/tiered-ci/.github/workflows/tiered-ci.yml@v1\n"
+                '    with:\n      python-version: "3.13"\n'
+            ),
+        }
+    )
+    repo.commit("a caller on 3.13")
+
+    done = check(repo, wheels)
+
+    source = repo.path / "pyproject.toml"
+    assert f"{source}: resolve: quick, unit, full-e2e (Python 3.13): OK" in done.stdout, done.stdout
+    assert done.returncode == 0, done.stdout
