@@ -10,6 +10,7 @@ the repository, calls `propose` and writes):
 * `single`      a single project's tiers and domains;
 * `services`    Docker services (compose, Dockerfiles);
 * `python`      the caller's Python when the projects exclude the default;
+* `started`     services the repository's test workflows start (advice);
 * `notes`       advice on what init cannot map (paths-filter files, tox.ini);
 * `propose`     the table, assembled from the detectors in order;
 * `templates`   the noxfile and caller workflow init writes;

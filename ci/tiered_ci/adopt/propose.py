@@ -11,6 +11,7 @@ from tiered_ci.adopt.quiet import no_test_reads
 from tiered_ci.adopt.root import on_root_project, root_domain, root_environments
 from tiered_ci.adopt.services import Services, compose_contexts, compose_with_builds, services
 from tiered_ci.adopt.single import tiers_and_domains
+from tiered_ci.adopt.started import started_services
 from tiered_ci.adopt.templates import WORKFLOW_PATH
 
 __all__ = ["propose"]
@@ -99,6 +100,7 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
     lines += images.lines
     caller_python(["", *found], read, proposal)
     notes(files, read, proposal)
+    started_services(files, read, proposal)
     proposal.table = "\n".join(lines) + "\n"
     return proposal
 

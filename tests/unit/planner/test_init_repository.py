@@ -518,3 +518,52 @@ def test_a_backend_requiring_a_newer_python_gets_it_in_ci(
         "backend/pyproject.toml has requires-python '>=3.14,<4.0', so the install fails on "
         'the first run: pass `python-version: "3.14"` to the job\n'
     ) in capsys.readouterr().out
+
+
+def test_services_a_test_workflow_starts_are_named_in_a_note(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The web app's own test job starts its database with compose, then runs the
+    tests: tiered-ci's sessions would not, so init says what to declare. A job that
+    starts the stack to curl it, and one with a service container but no tests,
+    are no such job."""
+    repo.write_many(
+        {
+            **WEB_APP,
+            ".github/workflows/test-backend.yml": (
+                "on: pull_request\njobs:\n  test-backend:\n    runs-on: ubuntu-latest\n"
+                "    steps:\n      - run: docker compose down -v\n"
+                "      - run: docker compose up -d db mailpit\n"
+                "      - run: uv run bash scripts/prestart.sh\n"
+                "      - run: uv run bash scripts/tests-start.sh\n"
+                "        working-directory: backend\n"
+            ),
+            ".github/workflows/smoke.yml": (
+                "on: push\njobs:\n  stack:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: docker compose up -d --wait backend\n"
+                "      - run: curl http://localhost:8000/health\n"
+                "  cache:\n    runs-on: ubuntu-latest\n    services:\n"
+                "      redis:\n        image: redis:7\n    steps:\n      - run: make docs\n"
+            ),
+            ".github/workflows/integration.yml": (
+                "on: push\njobs:\n  integration:\n    runs-on: ubuntu-latest\n    services:\n"
+                "      postgres:\n        image: postgres:16\n"
+                "    steps:\n      - run: pytest tests/integration\n"
+            ),
+        }
+    )
+    repo.commit("a web app and its workflows")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if "before its tests" in line]
+    assert [note.split(";")[0] for note in notes] == [
+        (
+            "note: .github/workflows/integration.yml (job integration) starts postgres before "
+            "its tests"
+        ),
+        (
+            "note: .github/workflows/test-backend.yml (job test-backend) starts db, mailpit "
+            "before its tests"
+        ),
+    ]
+    assert "[tool.tiered-ci.backing-services.<name>]" in notes[0]
