@@ -59,6 +59,9 @@ def compiled(path):
     exec(compile("x = 1\\nif x:\\n    y = 2\\n", path, "exec"), namespace)
     return namespace["y"]
 """,
+    # The same helper at the same lines of two files: equal code objects, two files.
+    "tests/test_twin_a.py": "def helper(x):\n    return x + 1\n\n\ndef test_a():\n    assert helper(1) == 2\n",
+    "tests/test_twin_b.py": "def helper(x):\n    return x + 1\n\n\ndef test_b():\n    assert helper(2) == 3\n",
     "tests/test_flow.py": """\
 import asyncio
 import os
@@ -213,7 +216,7 @@ def test_both_tracers_record_the_same_map(venv312: Path, tmp_path: Path) -> None
     repo = _project(tmp_path / "sample")
     with_coverage, _ = _record(venv312, repo, "coverage")
     with_monitor, out = _record(venv312, repo, "monitor")
-    assert "impact: recorded 13 tests" in out
+    assert "impact: recorded 15 tests" in out
     assert _named(with_monitor) == _named(with_coverage)
     tests = with_monitor.named_tests()
     # What only some ways of running reach is there, in the test that ran it.
@@ -223,6 +226,7 @@ def test_both_tracers_record_the_same_map(venv312: Path, tmp_path: Path) -> None
     # The child process is measured (by coverage.py, in the child) under both.
     assert "fn:src/sample/calc.py::add@5" in tests["tests/test_cli.py::test_subprocess"]
     assert "spawn" not in with_monitor.units
+    assert "fn:tests/test_twin_b.py::helper@2" in tests["tests/test_twin_b.py::test_b"]
 
 
 def test_the_monitor_needs_no_coverage_in_the_test_process(python312: str, tmp_path: Path) -> None:

@@ -89,7 +89,10 @@ class MonitorContexts:
         self.context = ""
         self.files: dict[str, dict[frozenset[int], list[str]]] = {}
         self.judged: dict[str, str | None] = {}  # co_filename -> canonical name, or None
-        self.names: dict[CodeType, str] = {}  # the repository's code objects seen
+        # The repository's code objects seen, by id: code objects compare equal by
+        # content, file name aside, so two files defining the same function at the
+        # same lines would be one key. The code object is kept, so its id stays its own.
+        self.names: dict[int, tuple[CodeType, str]] = {}
         self.noted: list[tuple[CodeType, int]] = []
         self.stopped = False
         events = monitoring.events
@@ -102,7 +105,7 @@ class MonitorContexts:
             return disable
 
         def start(code: CodeType, offset: int) -> object:  # noqa: ARG001 - the event's signature
-            if code not in self.names:
+            if id(code) not in self.names:
                 self._judge(code)
             return disable
 
@@ -121,7 +124,7 @@ class MonitorContexts:
         self.stopped = True
         monitoring, tool = self.monitoring, self.tool
         monitoring.set_events(tool, 0)
-        for code in self.names:
+        for code, _ in self.names.values():
             monitoring.set_local_events(tool, code, 0)
         events = monitoring.events
         for event in (events.LINE, events.PY_START, events.PY_RESUME):
@@ -151,7 +154,7 @@ class MonitorContexts:
                 name = None
             self.judged[filename] = name
         if name is not None and not self.stopped:
-            self.names[code] = name
+            self.names[id(code)] = (code, name)
             self.monitoring.set_local_events(self.tool, code, self.line_event)
 
     def _take(self) -> None:
@@ -161,16 +164,17 @@ class MonitorContexts:
         count = len(noted)  # a line another thread notes from here on waits for the next
         taken = noted[:count]
         del noted[:count]
-        by_code: dict[CodeType, set[int]] = {}
+        by_code: dict[int, set[int]] = {}
         for code, number in taken:
-            found = by_code.get(code)
+            found = by_code.get(id(code))
             if found is None:
-                by_code[code] = {number}
+                by_code[id(code)] = {number}
             else:
                 found.add(number)
         by_file: dict[str, set[int]] = {}
-        for code, numbers in by_code.items():
-            by_file.setdefault(self.names[code], set()).update(numbers)
+        for key, numbers in by_code.items():
+            code, name = self.names[key]
+            by_file.setdefault(name, set()).update(numbers)
             if not self.stopped:
                 # Off and on again: every line of the code object is armed once more.
                 self.monitoring.set_local_events(self.tool, code, 0)

@@ -121,8 +121,8 @@ def executed_code(path):
 Lines = dict[str, dict[int, set[str]]]
 
 
-def _module(folder: Path, name: str) -> ModuleType:
-    path = folder / "workload.py"
+def _module(folder: Path, name: str, file: str = "workload.py") -> ModuleType:
+    path = folder / file
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
@@ -134,6 +134,8 @@ def _module(folder: Path, name: str) -> ModuleType:
 def _workload(kept: executed.Contexts, folder: Path, name: str) -> None:
     kept.switch("import")
     module = _module(folder, name)  # module and class bodies
+    # The same text in another file: its code objects compare equal to the first's.
+    twin = _module(folder, f"{name}_twin", "twin.py")
     kept.switch("a")
     module.shared(1)
     assert module.wrapped(1, 2) == 3
@@ -152,6 +154,8 @@ def _workload(kept: executed.Contexts, folder: Path, name: str) -> None:
     assert module.threaded() == [18]
     kept.switch("x")
     assert module.executed_code(str(folder / "compiled.py"))["c"] == 3
+    kept.switch("twin")
+    assert twin.shared(1) == 1
     kept.switch("a")
 
 
@@ -199,6 +203,7 @@ def _folder(tmp_path: Path, name: str) -> Path:
     folder = (tmp_path / name).resolve()
     folder.mkdir(parents=True)
     (folder / "workload.py").write_text(WORKLOAD, encoding="utf-8")
+    (folder / "twin.py").write_text(WORKLOAD, encoding="utf-8")
     return folder
 
 
@@ -220,6 +225,10 @@ def test_monitor_records_the_lines_coverage_records(tmp_path: Path) -> None:
     assert lines[21] == {"b"}  # a coroutine
     assert lines[42] == {"a"}  # an expression's second line
     assert with_monitor["compiled.py"] == {1: {"x"}, 2: {"x"}, 3: {"x"}}
+    twin = with_monitor["twin.py"]
+    assert twin[1] == {"import"}
+    assert twin[8] == twin[10] == {"twin"}
+    assert lines[8] == {"a", "b", "c", "t"}
 
 
 def test_a_second_recording_in_the_same_process_sees_the_lines_again(tmp_path: Path) -> None:
