@@ -186,6 +186,14 @@ def stale_message(lock: LockFile, output: str) -> str:
     """What a session says when `uv lock --locked` fails: the lock's pins are used anyway."""
     detail = next((line.strip() for line in output.splitlines() if "error" in line.lower()), "")
     detail = detail or (output.strip().splitlines() or ["uv lock --locked failed"])[-1]
+    if "needs to be updated" not in output:
+        # Not uv's staleness verdict: the check itself failed (a Python the project
+        # excludes, an unreachable index). Calling the lock stale would send the user
+        # to `uv lock`, which fails the same way.
+        return (
+            f"{lock.path} could not be checked (`uv lock --locked` failed: {detail}). "
+            "The session installs its pins anyway"
+        )
     return (
         f"{lock.path} is stale: it does not match the project's requirements ({detail}). "
         f"The session installs its pins anyway; run `uv lock` and commit {lock.path}"

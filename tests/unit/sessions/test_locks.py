@@ -93,6 +93,25 @@ def test_a_stale_lock_message_carries_uvs_reason() -> None:
     )
 
 
+def test_a_lock_check_that_fails_for_another_reason_does_not_call_the_lock_stale() -> None:
+    # What uv said in a session run by nox on 3.11 for a project requiring 3.14: the
+    # lock is current, the interpreter is not one the project allows.
+    output = (
+        "Using CPython 3.11.7\nerror: The requested interpreter resolved to Python 3.11.7, "
+        "which is incompatible with the project's Python requirement: `>=3.14, <4.0` (from "
+        "`project.requires-python`)\n"
+    )
+
+    message = stale_message(LockFile("uv.lock", uv=True), output)
+
+    assert message == (
+        "uv.lock could not be checked (`uv lock --locked` failed: error: The requested "
+        "interpreter resolved to Python 3.11.7, which is incompatible with the project's "
+        "Python requirement: `>=3.14, <4.0` (from `project.requires-python`)). The session "
+        "installs its pins anyway"
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [(False, False), (True, True), ("constraints.txt", "constraints.txt")],
