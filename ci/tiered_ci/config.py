@@ -27,6 +27,7 @@ from tiered_ci.model import (
     CACHE_MODES,
     COMPOSE_FILES,
     DEFAULT_INSTALL,
+    DEFAULT_MARKERS,
     DEFAULT_TRIGGERS,
     MATRIX_LIMIT,
     MAX_DEEPEN_BUDGET,
@@ -347,10 +348,12 @@ def _tier(
     backing: Mapping[str, BackingService],
 ) -> Tier:
     workers = _workers(sub, key)
+    paths = _globs(sub, "paths", key, kind="a list of test paths")
+    markers = _str(sub, "markers", key)
     return Tier(
         name=name,
-        paths=_globs(sub, "paths", key, kind="a list of test paths"),
-        markers=_str(sub, "markers", key),
+        paths=paths,
+        markers=markers if markers is not None or paths else DEFAULT_MARKERS.get(name),
         workers=workers,
         budget_seconds=_optional_number(sub, "budget-seconds", key),
         target_seconds=_optional_number(sub, "target-seconds", key),

@@ -18,6 +18,7 @@ __all__ = [
     "CACHE_MODES",
     "COMPOSE_FILES",
     "DEFAULT_INSTALL",
+    "DEFAULT_MARKERS",
     "DEFAULT_TRIGGERS",
     "MATRIX_LIMIT",
     "MAX_DEEPEN_BUDGET",
@@ -94,6 +95,11 @@ class Install:
 DEFAULT_INSTALL = Install(groups=("test",))
 # GitHub Actions refuses a matrix of more entries than this.
 MATRIX_LIMIT = 256
+
+
+# The tiers that choose their tests by marker. A tier table that sets neither `markers`
+# nor `paths` keeps them: `[tiers.quick.install]` alone must not make quick the whole suite.
+DEFAULT_MARKERS = {"quick": "critical or smoke", "integration": "integration"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +287,7 @@ class Config:
     table_found: bool = True
 
     def tier(self, name: str) -> Tier:
-        return self.tiers.get(name) or Tier(name)
+        return self.tiers.get(name) or Tier(name, markers=DEFAULT_MARKERS.get(name))
 
     def domain_install(self, name: str) -> Install:
         """A domain's install: its own table, else the unit tier's, else the default."""

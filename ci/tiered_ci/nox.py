@@ -42,7 +42,7 @@ from tiered_ci.backing import needs, secret_env
 from tiered_ci.backing.model import ServiceError
 from tiered_ci.backing.runner import Services
 from tiered_ci.errors import ConfigError
-from tiered_ci.model import DEFAULT_INSTALL, Config, Install, Tier
+from tiered_ci.model import DEFAULT_INSTALL, DEFAULT_MARKERS, Config, Install, Tier
 from tiered_ci.sessions import (
     budget_verdict,
     coverage_enforced,
@@ -52,6 +52,7 @@ from tiered_ci.sessions import (
     impact_fallback_line,
     impact_summary_line,
     inside_ignores,
+    marker_names,
     self_install_spec,
     shard_id,
     shard_index,
@@ -80,6 +81,9 @@ TIER_SESSIONS = (
     "domain-pack",
     "service-logs",
 )
+# The tier's marker names, for the plugin in `_pytest_markers/` (its VARIABLE).
+MARKERS_VARIABLE = "TIERED_CI_MARKERS"
+
 # Variables through which coverage follows subprocesses (see _run_pytest).
 _COVERAGE_VARIABLES = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE")
 
@@ -464,6 +468,14 @@ def _run_pytest(  # noqa: PLR0913 - keyword switches, one per caller's need
     # may match no test in this repository: exit 5 (nothing collected) is then success.
     codes = [0, 5] if none_ok or shard_index(session.posargs) else [0]
     junit = f"--junitxml={project.reports.name}/junit-{slug}.xml"
+    names = marker_names(args)
+    if names:
+        # pytest 9 with strict markers refuses a `-m` naming a marker the repository
+        # never registered (`critical or smoke`): the plugin registers the tier's own.
+        plugins = str(Path(__file__).parent / "_pytest_markers")
+        env[MARKERS_VARIABLE] = ",".join(names)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (plugins, os.environ.get("PYTHONPATH")) if p)
+        args = [*args, "-p", "_tiered_ci_markers"]
     with _backing(session, project) as backing_env:
         session.run(
             "python",
@@ -575,7 +587,7 @@ def _quick(project: _Project) -> None:
     @nox.session
     def quick(session: nox.Session) -> None:
         """Lint and the critical/smoke tests: the under-a-minute tier; warns when over."""
-        tier = project.tier("quick", markers="critical or smoke")
+        tier = project.tier("quick", markers=DEFAULT_MARKERS["quick"])
         # A table states the whole environment, lint tools included (init writes one
         # for a repository with no `test` or `lint` group); the default groups are checked.
         install = environments.quick_install(tier)
@@ -623,7 +635,7 @@ def _unit_session(project: _Project) -> None:
 
 
 def _integration(project: _Project) -> None:
-    tier = project.tier("integration", markers="integration")
+    tier = project.tier("integration", markers=DEFAULT_MARKERS["integration"])
 
     @nox.session(python=_pythons(tier.python))
     def integration(session: nox.Session) -> None:

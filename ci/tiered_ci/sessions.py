@@ -25,6 +25,7 @@ __all__ = [
     "impact_fallback_line",
     "impact_summary_line",
     "inside_ignores",
+    "marker_names",
     "self_install_spec",
     "shard_id",
     "shard_index",
@@ -43,6 +44,23 @@ def tier_args(tier: Tier, *, paths: Sequence[str] | None = None) -> list[str]:
     if tier.workers is not None:
         args += ["-n", str(tier.workers)]
     return args
+
+
+_MARKER_WORD = re.compile(r"[A-Za-z_]\w*")
+_OPERATORS = frozenset({"and", "or", "not"})
+
+
+def marker_names(args: Sequence[str]) -> list[str]:
+    """The marker names of the `-m` expression in a tier's pytest arguments, in order
+    (a keyword of a `mark(key=1)` call too: registering one more name selects nothing
+    else)."""
+    expressions = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "-m"]
+    found: list[str] = []
+    for expression in expressions:
+        for word in _MARKER_WORD.findall(expression):
+            if word not in _OPERATORS and word not in found:
+                found.append(word)
+    return found
 
 
 def domain_args(tier: Tier, domain: Domain, paths: Sequence[str]) -> list[str]:

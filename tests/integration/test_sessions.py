@@ -218,6 +218,26 @@ def test_quick_installs_its_own_table_in_a_repository_without_test_or_lint_group
 
 
 @pytest.mark.slow
+def test_an_install_table_alone_keeps_quick_on_its_markers(small_repo: GitRepo) -> None:
+    """`[tiers.quick.install]` is a `tiers.quick` table too: without `markers` or
+    `paths` of its own, quick still runs the critical and smoke tests, not the suite.
+    The repository runs pytest with `--strict-markers` and never registers `smoke`,
+    which pytest 9 refuses in `-m` unless the session registers it."""
+    text = PYPROJECT.format(budget=60).replace(
+        '[tool.tiered-ci.tiers.quick]\nmarkers = "critical"\nbudget-seconds = 60\n', ""
+    )
+    assert "[tool.tiered-ci.tiers.quick]" not in text
+    text += '\n[tool.tiered-ci.tiers.quick.install]\nroot = true\ngroups = ["test", "lint"]\n'
+    small_repo.write("pyproject.toml", text)
+    result = nox(small_repo.path, "-s", "quick")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "-m 'critical or smoke'" in output
+    assert "2 passed" in output
+    assert "deselected" in output
+
+
+@pytest.mark.slow
 def test_a_setup_py_project_is_installed_as_the_root_project(small_repo: GitRepo) -> None:
     """No `[project]` table, a setup.py: the root is still a project (moto's shape)."""
     small_repo.write(

@@ -24,6 +24,7 @@ __all__ = [
     "family",
     "packages",
     "quick_lint_only",
+    "root_test_folder",
     "root_tests",
     "standalone",
     "tests_template",
@@ -59,7 +60,16 @@ def packages(files: set[str], read: Reader) -> list[str]:
     for folder in found:
         if not any(folder.startswith(f"{o}/") for o in outer):
             outer.append(folder)
-    return outer
+    # Projects inside the root's test folder with no tests of their own are what the
+    # root's tests build and install (fixtures): the tier that runs that folder owns them.
+    tests = root_test_folder(files, read)
+    return [
+        folder
+        for folder in outer
+        if tests is None
+        or not folder.startswith(f"{tests}/")
+        or tests_template(folder, files) is not None
+    ]
 
 
 def _is_package_file(path: str, read: Reader) -> bool:
@@ -130,15 +140,23 @@ def quick_lint_only(proposal: Proposal) -> list[str]:
     return ["", "[tool.tiered-ci.tiers.quick]", "run-pytest = false"]
 
 
+def root_test_folder(files: set[str], read: Reader) -> str | None:
+    """The top-level test folder: the first of pytest's `testpaths` that holds files,
+    else `tests/` or `test/`; None without one."""
+    configured = [p for p in testpaths(read) if any(f.startswith(f"{p}/") for f in files)]
+    plain = [d for d in ("tests", "test") if any(f.startswith(f"{d}/") for f in files)]
+    found = configured or plain
+    return found[0] if found else None
+
+
 def root_tests(files: set[str], read: Reader, proposal: Proposal) -> tuple[list[str], str | None]:
     """A top-level test folder beside the packages (pytest's `testpaths` when it
     names one, else `tests/` or `test/`): the tier its folder names suggest, and
     the folder when it became the unit tier."""
-    configured = [p for p in testpaths(read) if any(f.startswith(f"{p}/") for f in files)]
-    plain = [d for d in ("tests", "test") if any(f.startswith(f"{d}/") for f in files)]
-    if not configured and not plain:
+    folder = root_test_folder(files, read)
+    if folder is None:
         return [], None
-    folder = (configured or plain)[0]
+    configured = folder in testpaths(read)
     depth = folder.count("/") + 1
     inside = {
         f.split("/")[depth] for f in files if f.startswith(f"{folder}/") and f.count("/") > depth

@@ -82,10 +82,11 @@ def is_test_file(path: str) -> bool:
 
 
 def testpaths(read: Reader) -> list[str]:
-    """pytest's `testpaths` from pyproject.toml or pytest.ini, else none."""
+    """pytest's `testpaths` from pyproject.toml (`[tool.pytest.ini_options]`, or pytest
+    9's native `[tool.pytest]`) or pytest.ini, else none."""
     tool = read_toml(read("pyproject.toml")).get("tool")
     pytest = tool.get("pytest", {}) if isinstance(tool, dict) else {}
-    options = pytest.get("ini_options", {}) if isinstance(pytest, dict) else {}
+    options = pytest.get("ini_options", pytest) if isinstance(pytest, dict) else {}
     found = options.get("testpaths") if isinstance(options, dict) else None
     if isinstance(found, str):
         found = found.split()

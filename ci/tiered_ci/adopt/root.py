@@ -56,7 +56,10 @@ def root_environments(
 def _has_project(files: set[str], read: Reader) -> bool:
     if "setup.py" in files or "setup.cfg" in files:
         return True
-    return "project" in read_toml(read("pyproject.toml"))
+    # Poetry before 2 kept the metadata in [tool.poetry], its build backend reads it there.
+    document = read_toml(read("pyproject.toml"))
+    tool = document.get("tool")
+    return "project" in document or (isinstance(tool, dict) and "poetry" in tool)
 
 
 def merge_keys(*key_lists: list[str]) -> list[str]:

@@ -200,11 +200,16 @@ def _import_edges(sources: dict[str, str], files: set[str], read: Reader) -> dic
 
 
 def _module(folder: str, files: set[str]) -> str:
-    """`moto/s3` -> `moto.s3`: the folder's parts from the outermost package holding it."""
+    """`moto/s3` -> `moto.s3`: the folder's parts from the outermost package holding it;
+    in a src layout, from below `src/` (`src/poetry/vcs` -> `poetry.vcs`: a namespace
+    package has no `__init__.py` to climb by, and `vcs` alone would also match the
+    standard library's or another distribution's module of that name)."""
     parts = folder.split("/")
     top = len(parts) - 1
     while top > 0 and "/".join(parts[:top]) + "/__init__.py" in files:
         top -= 1
+    if "src" in parts[:top]:
+        top = len(parts) - parts[::-1].index("src")
     return ".".join(parts[top:])
 
 

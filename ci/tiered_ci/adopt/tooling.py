@@ -1,7 +1,8 @@
 """Where a package (or the root) keeps its test and lint tools, as install keys. Pure.
 
 Test tooling is looked for in this order, the first found wins: a dependency
-group (`test`, `tests`, `testing`, `dev`), a test requirements file
+group (`test`, `tests`, `testing`, `dev`), a Poetry group of those names
+(translated to requirements, `tiered_ci.adopt.poetry`), a test requirements file
 (`requirements-test*.txt`, `test-requirements*.txt`, `requirements/test*.txt`,
 then `requirements-dev*.txt`), an extra (`test`, `tests`, `testing`, `dev`, in
 pyproject.toml, setup.cfg or a static setup.py), tox's `[testenv] deps`. Each
@@ -16,6 +17,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from tiered_ci.adopt import poetry
 from tiered_ci.adopt.proposal import Reader, is_test_file, read_toml
 
 __all__ = [
@@ -72,6 +74,9 @@ def test_tooling(folder: str, files: set[str], read: Reader) -> Tooling:
             return Tooling(
                 (f'groups = ["{group}"]',), f"its `{name}` dependency group", str(groups)
             )
+    poetry = _poetry_group(document)
+    if poetry is not None:
+        return poetry
     names = [posixpath.relpath(f, folder or ".") for f in files if f.startswith(prefix)]
     found = requirements_file([n for n in names if "/" not in n or n.startswith("requirements/")])
     if found:
@@ -97,6 +102,28 @@ def test_tooling(folder: str, files: set[str], read: Reader) -> Tooling:
         )
         return Tooling((listed,), "tox.ini's [testenv] deps", "\n".join(deps))
     return Tooling(('packages = ["pytest"]',), "")
+
+
+def _poetry_group(document: dict[str, object]) -> Tooling | None:
+    """A Poetry test group (`[tool.poetry.group.test.dependencies]`, ...), translated:
+    the sessions install with uv, which does not read Poetry's tables."""
+    name, found, skipped = poetry.group_requirements(document.get("tool"), TEST_NAMES)
+    if not name:
+        return None
+    if not any(re.match(r"pytest\b(?![-_])", r) for r in found):
+        found.append("pytest")
+    source = f"its Poetry `{name}` group, translated to requirements"
+    if skipped:
+        source += (
+            f"; left out: {', '.join(skipped)} (a path dependency or a constraint with no "
+            "PEP 440 form): add them to the install by hand if the tests need them"
+        )
+    listed = "packages = [" + ", ".join(_toml_string(r) for r in found) + "]"
+    return Tooling((listed,), source, "\n".join(found))
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _including(test_file: str, names: list[str], prefix: str, read: Reader) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -225,3 +226,18 @@ def test_sessions_install_the_tiered_ci_that_runs_nox(
     direct_url: dict[str, object] | None, spec: list[str]
 ) -> None:
     assert sessions.self_install_spec("0.2.0", direct_url) == spec
+
+
+def test_marker_names_are_the_tiers_m_expression_words() -> None:
+    args = ["tests", "-m", "(critical or smoke) and not slow", "-n", "2"]
+    assert sessions.marker_names(args) == ["critical", "smoke", "slow"]
+    assert sessions.marker_names(["-m", "mark(key=1)"]) == ["mark", "key"]
+    assert sessions.marker_names(["tests", "-n", "2"]) == []
+    assert sessions.marker_names(["-m"]) == []  # a trailing flag names nothing
+
+
+def test_the_marker_plugin_reads_the_variable_the_session_sets() -> None:
+    from tiered_ci import nox as tiered_nox  # noqa: PLC0415 - nox only here
+
+    plugin = Path(tiered_nox.__file__).parent / "_pytest_markers" / "_tiered_ci_markers.py"
+    assert f'VARIABLE = "{tiered_nox.MARKERS_VARIABLE}"' in plugin.read_text(encoding="utf-8")
