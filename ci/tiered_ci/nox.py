@@ -475,7 +475,7 @@ def _run_pytest(  # noqa: PLR0913 - keyword switches, one per caller's need
         plugins = str(Path(__file__).parent / "_pytest_markers")
         env[MARKERS_VARIABLE] = ",".join(names)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (plugins, os.environ.get("PYTHONPATH")) if p)
-        args = [*args, "-p", "_tiered_ci_markers"]
+        args = ["-p", "_tiered_ci_markers", *args]
     with _backing(session, project) as backing_env:
         session.run(
             "python",
