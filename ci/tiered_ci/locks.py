@@ -11,6 +11,10 @@ installs with constraints (`-c FILE`): the versions the lock pins.
   constraint may not be editable, and a URL would clash with the editable
   install of the same package). uv's lock is universal: each pin keeps its
   environment marker, so every Python of a session's axis gets its own pin.
+* `poetry.lock` (used when there is no `uv.lock`): each locked package's
+  `name==version`, with its markers, read from the lock (Poetry is not needed);
+  packages from a folder, a git repository or a URL are left to the install, and
+  a package locked at two versions with no marker between them is left out.
 * any other file: a constraints file in requirements format, used as written;
   `{python}` in its name is the session's Python (`constraints/py{python}.txt`).
 
@@ -26,6 +30,8 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tiered_ci._toml import tomllib
+
 __all__ = [
     "DEFAULT_LOCK",
     "EXPORT_SCOPES",
@@ -36,10 +42,12 @@ __all__ = [
     "export_command",
     "export_pins",
     "find_lock",
+    "poetry_pins",
     "stale_message",
 ]
 
 DEFAULT_LOCK = "uv.lock"
+POETRY_LOCK = "poetry.lock"
 # `name==version` (a PEP 440 version), optionally with `; markers`: a pin a constraint can hold.
 _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s;@]+\s*(;.*)?$")
 
@@ -50,6 +58,7 @@ class LockFile:
 
     path: str  # repository-relative
     uv: bool  # a uv.lock (exported with uv); else a constraints file used as written
+    poetry: bool = False  # a poetry.lock (its pins read by `poetry_pins`)
 
 
 def find_lock(
@@ -57,20 +66,49 @@ def find_lock(
 ) -> tuple[LockFile | None, str | None]:
     """(the lock to use, or None; an error message, or None) for `tool.tiered-ci.lock`.
 
-    `True` (the default): `uv.lock` when the repository has one, else nothing.
-    `False`: nothing. A path: that file, which must exist.
+    `True` (the default): `uv.lock` when the repository has one, else `poetry.lock`,
+    else nothing. `False`: nothing. A path: that file, which must exist.
     """
     if setting is False:
         return None, None
     if setting is True:
-        return (LockFile(DEFAULT_LOCK, uv=True), None) if exists(DEFAULT_LOCK) else (None, None)
+        if exists(DEFAULT_LOCK):
+            return LockFile(DEFAULT_LOCK, uv=True), None
+        if exists(POETRY_LOCK):
+            return LockFile(POETRY_LOCK, uv=False, poetry=True), None
+        return None, None
     path = setting.replace("{python}", python)
     if not exists(path):
         return None, (
             f"tool.tiered-ci.lock: {path!r} does not exist; commit it, name another file, "
             "or set lock = false to install the newest versions"
         )
-    return LockFile(path, uv=posixpath.basename(path) == DEFAULT_LOCK), None
+    name = posixpath.basename(path)
+    return LockFile(path, uv=name == DEFAULT_LOCK, poetry=name == POETRY_LOCK), None
+
+
+def poetry_pins(text: str) -> tuple[str | None, list[str]]:
+    """(a poetry.lock's pins as a constraints file, the packages left out for being
+    locked at two versions with no marker between them); None when it does not parse."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None, []
+    packages = document.get("package")
+    pins: list[tuple[str, str]] = []
+    for package in packages if isinstance(packages, list) else []:
+        if not isinstance(package, dict) or isinstance(package.get("source"), dict):
+            continue  # a folder, git or URL source: a constraint cannot hold it
+        name, version = package.get("name"), package.get("version")
+        if not isinstance(name, str) or not isinstance(version, str):
+            continue
+        markers = package.get("markers")
+        marker = f" ; {markers}" if isinstance(markers, str) and markers else ""
+        pins.append((_name(name), f"{name}=={version}{marker}"))
+    text = "".join(f"{pin}\n" for _, pin in pins)
+    clashing = set(clashing_pins(text))
+    kept = "".join(f"{pin}\n" for name, pin in pins if name not in clashing)
+    return kept, sorted(clashing)
 
 
 # What an export covers, widest first. A lock whose project declares conflicting

@@ -338,6 +338,8 @@ def _constraints(
 ) -> tuple[str | None, list[str]]:
     """The constraints file of `lock` (a uv.lock exported into the environment's folder;
     None when there is no uv to read it) and the warnings said on the way."""
+    if lock.poetry:
+        return _poetry_constraints(session, project, lock, location)
     if not lock.uv:
         session.log(f"installing with the constraints of {lock.path} (tool.tiered-ci.lock)")
         return lock.path, []
@@ -367,6 +369,35 @@ def _constraints(
     count = len(pins.splitlines())
     session.log(
         f"installing with the {count} pins of {lock.path} "
+        "(lock = false in [tool.tiered-ci] installs the newest versions)"
+    )
+    return str(path), warnings
+
+
+def _poetry_constraints(
+    session: nox.Session, project: _Project, lock: locks.LockFile, location: str | None
+) -> tuple[str | None, list[str]]:
+    """A poetry.lock's pins as the constraints file, read without Poetry."""
+    try:
+        text = (project.root / lock.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        session.error(f"{lock.path}: cannot read it: {exc}")
+    pins, clashing = locks.poetry_pins(text)
+    if pins is None:
+        session.error(f"{lock.path}: not TOML; fix it, or set lock = false in [tool.tiered-ci]")
+    warnings = []
+    if clashing:
+        warnings.append(
+            f"{lock.path}: locked at two versions with no marker between them, so installed "
+            f"unpinned: {', '.join(clashing)}"
+        )
+        _warn(session, warnings[-1])
+    target = Path(location) if location else project.root / ".nox"
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / "tiered-ci-constraints.txt"
+    path.write_text(pins, encoding="utf-8")
+    session.log(
+        f"installing with the {len(pins.splitlines())} pins of {lock.path} "
         "(lock = false in [tool.tiered-ci] installs the newest versions)"
     )
     return str(path), warnings

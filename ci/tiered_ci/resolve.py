@@ -98,16 +98,21 @@ class _Constraints:
             return None, error
         if lock is None:
             return None, ""
-        if not lock.uv:
+        if not lock.uv and not lock.poetry:
             return self.root / lock.path, ""
         if lock.path not in self._exported:
             self._exported[lock.path] = self._export(lock)
         return self._exported[lock.path]
 
     def _export(self, lock: locks.LockFile) -> tuple[Path | None, str]:
-        pins, said = locks.export_pins(self.uv, lock, lambda argv: _uv(argv, self.root))
-        if pins is None:
-            return None, f"{lock.path}: `uv export` failed:\n{_trim(said)}"
+        if lock.poetry:
+            pins, _ = locks.poetry_pins((self.root / lock.path).read_text(encoding="utf-8"))
+            if pins is None:
+                return None, f"{lock.path}: not TOML"
+        else:
+            pins, said = locks.export_pins(self.uv, lock, lambda argv: _uv(argv, self.root))
+            if pins is None:
+                return None, f"{lock.path}: `uv export` failed:\n{_trim(said)}"
         path = self.scratch / f"constraints-{len(self._exported)}.txt"
         path.write_text(pins, encoding="utf-8")
         return path, ""

@@ -17,6 +17,7 @@ from tiered_ci.locks import (
     export_command,
     export_pins,
     find_lock,
+    poetry_pins,
     stale_message,
 )
 
@@ -180,3 +181,74 @@ def test_two_bare_pins_of_one_package_are_a_clash_left_unpinned() -> None:
         "numpy==2.1.0 ; python_full_version >= '3.12'\n"
         "Other_Pkg==3\nother-pkg==3\n"
     )
+
+
+def test_a_poetry_lock_is_the_default_without_a_uv_lock() -> None:
+    both = {"uv.lock", "poetry.lock"}.__contains__
+    assert find_lock(setting=True, python="3.12", exists=both)[0] == LockFile("uv.lock", uv=True)
+    poetry = {"poetry.lock"}.__contains__
+    assert find_lock(setting=True, python="3.12", exists=poetry) == (
+        LockFile("poetry.lock", uv=False, poetry=True),
+        None,
+    )
+    assert find_lock(setting="sub/poetry.lock", python="3.12", exists=lambda _: True)[0] == (
+        LockFile("sub/poetry.lock", uv=False, poetry=True)
+    )
+
+
+POETRY_LOCK = """\
+[[package]]
+name = "anyio"
+version = "4.12.1"
+groups = ["main"]
+
+[[package]]
+name = "backports-tarfile"
+version = "1.2.0"
+markers = "python_version < \\"3.12\\""
+
+[[package]]
+name = "by-group"
+version = "1.0"
+markers = {main = "sys_platform == 'linux'", dev = "python_version < '3.12'"}
+
+[[package]]
+name = "local"
+version = "0.1"
+
+[package.source]
+type = "directory"
+url = "packages/local"
+
+[[package]]
+name = "Forked"
+version = "1.0"
+
+[[package]]
+name = "forked"
+version = "2.0"
+
+[[package]]
+name = "numpy"
+version = "1.26.4"
+markers = "python_version < \\"3.12\\""
+
+[[package]]
+name = "numpy"
+version = "2.1.0"
+markers = "python_version >= \\"3.12\\""
+"""
+
+
+def test_a_poetry_lock_gives_pins_with_their_markers() -> None:
+    pins, clashing = poetry_pins(POETRY_LOCK)
+    assert pins == (
+        "anyio==4.12.1\n"
+        'backports-tarfile==1.2.0 ; python_version < "3.12"\n'
+        # Markers that differ by group: pinned everywhere (a pin only binds what installs).
+        "by-group==1.0\n"
+        'numpy==1.26.4 ; python_version < "3.12"\n'
+        'numpy==2.1.0 ; python_version >= "3.12"\n'
+    )
+    assert clashing == ["forked"]  # two bare pins: no install meets both
+    assert poetry_pins("[[package]\n") == (None, [])
