@@ -9,10 +9,8 @@ native `[tool.pytest]` table with strict markers.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
+from planner_fixtures import PlanRunner
 from support import GitRepo
 
 from tiered_ci import config
@@ -63,15 +61,8 @@ FILES = {
 }
 
 
-def _plan(repo: GitRepo, base: str, head: str, capsys: pytest.CaptureFixture[str]) -> Any:
-    capsys.readouterr()
-    argv = ["plan", "--repo", str(repo.path), "--base", base, "--head", head, "--format", "json"]
-    assert main(argv) == 0
-    return json.loads(capsys.readouterr().out)
-
-
 def test_a_poetry_project_s_test_folders_become_domains_with_its_tools(
-    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+    repo: GitRepo, capsys: pytest.CaptureFixture[str], plan: PlanRunner
 ) -> None:
     repo.write_many(FILES)
     repo.commit("a poetry project")
@@ -106,7 +97,8 @@ def test_a_poetry_project_s_test_folders_become_domains_with_its_tools(
     base = repo.commit("adopt")
     repo.write("src/shop/vcs/git.py", "class Git:\n    pass\n")
     head = repo.commit("vcs")
-    assert _plan(repo, base, head, capsys)["domains"] == ["installer", "vcs"]
+    capsys.readouterr()
+    assert plan(repo, "--base", base, "--head", head)["domains"] == ["installer", "vcs"]
 
 
 @pytest.mark.parametrize(
