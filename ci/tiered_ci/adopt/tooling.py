@@ -224,9 +224,21 @@ def lint_tooling(files: set[str], read: Reader) -> tuple[tuple[str, ...], str]:
         listed = re.search(r"^ruff\s*(==\s*[\w.]+)?\s*$", read(name) or "", re.MULTILINE)
         if listed:
             return (f'packages = ["{listed.group(0).strip().replace(" ", "")}"]',), name
-    pyproject = read("pyproject.toml") or ""
-    if "ruff.toml" in files or ".ruff.toml" in files or "[tool.ruff" in pyproject:
-        return ('packages = ["ruff"]',), "the repository's ruff settings (ruff unpinned)"
+    # ruff reads the settings nearest each file: a package's own pyproject.toml
+    # (`backend/pyproject.toml` of a web app) configures it as much as the root's.
+    settings = sorted(
+        f
+        for f in files
+        if f.rsplit("/", 1)[-1] in ("ruff.toml", ".ruff.toml")
+        or (f.rsplit("/", 1)[-1] == "pyproject.toml" and "[tool.ruff" in (read(f) or ""))
+    )
+    if settings:
+        where = (
+            ""
+            if settings[0] in ("pyproject.toml", "ruff.toml", ".ruff.toml")
+            else (f" in {settings[0]}")
+        )
+        return ('packages = ["ruff"]',), f"the repository's ruff settings{where} (ruff unpinned)"
     other = [
         name for name in (".flake8", "setup.cfg", "tox.ini") if "[flake8]" in (read(name) or "")
     ]

@@ -491,18 +491,25 @@ def test_a_backend_requiring_a_newer_python_gets_it_in_ci(
             **WEB_APP,
             "backend/pyproject.toml": WEB_APP["backend/pyproject.toml"].replace(
                 'version = "0"\n', 'version = "0"\nrequires-python = ">=3.14,<4.0"\n'
-            ),
+            )
+            + '\n[tool.ruff]\ntarget-version = "py314"\n',
             ".python-version": "3.14\n",
         }
     )
     repo.commit("a web app on 3.14")
 
     assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
     assert (
         "why: python-version: 3.14 in the caller workflow (.python-version): "
         "backend/pyproject.toml has requires-python '>=3.14,<4.0', which excludes the "
         "reusable workflow's default 3.11\n"
-    ) in capsys.readouterr().out
+    ) in out
+    # The backend's own ruff settings are the repository's: ruff reads the nearest ones.
+    assert (
+        "note: lint tooling (quick): the repository's ruff settings in backend/pyproject.toml "
+        "(ruff unpinned)\n"
+    ) in out
     caller = repo.path / ".github/workflows/ci.yml"
     assert caller.read_text().endswith('    with:\n      python-version: "3.14"\n')
     repo.commit("adopt")
