@@ -18,7 +18,8 @@ from tiered_ci.adopt.proposal import Proposal, Reader
 __all__ = ["started_services"]
 
 _COMPOSE_UP = re.compile(r"docker[ -]compose\b[^\n;&|]*?\bup\b(?P<args>[^\n;&|]*)")
-_TESTS = re.compile(r"pytest|\btests?\b|tests?[-_.]|[-_]tests?\b")
+# A step that runs tests: pytest, a test runner driving it (tox, nox), a test script.
+_TESTS = re.compile(r"pytest|\btox\b|\bnox\b|\btests?\b|tests?[-_.]|[-_]tests?\b")
 
 
 def started_services(files: set[str], read: Reader, proposal: Proposal) -> None:

@@ -556,6 +556,9 @@ def test_services_a_test_workflow_starts_are_named_in_a_note(
                 "on: push\njobs:\n  integration:\n    runs-on: ubuntu-latest\n    services:\n"
                 "      postgres:\n        image: postgres:16\n"
                 "    steps:\n      - run: pytest tests/integration\n"
+                "  plugin:\n    runs-on: ubuntu-latest\n    services:\n"
+                "      postgres:\n        image: postgres\n"
+                "    steps:\n      - run: tox -e dbt -- plugins/dbt\n"
             ),
         }
     )
@@ -568,6 +571,7 @@ def test_services_a_test_workflow_starts_are_named_in_a_note(
             "note: .github/workflows/integration.yml (job integration) starts postgres before "
             "its tests"
         ),
+        ("note: .github/workflows/integration.yml (job plugin) starts postgres before its tests"),
         (
             "note: .github/workflows/test-backend.yml (job test-backend) starts db, mailpit "
             "before its tests"
