@@ -149,7 +149,10 @@ class MonitorContexts:
         else:
             # coverage judges a file name once, with the frame that first runs it.
             frame = sys._getframe(2)  # noqa: SLF001 - _judge, the callback, the code's frame
-            name = _canonical(filename, frame)
+            try:
+                name = _canonical(filename, frame)
+            except (OSError, ValueError):  # a name no file can have (a NUL byte): not ours
+                name = None
             if name is not None and not self.ours(name):
                 name = None
             self.judged[filename] = name

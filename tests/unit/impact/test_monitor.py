@@ -303,3 +303,18 @@ def test_tool_ids_in_use_are_never_taken(tmp_path: Path) -> None:
     finally:
         kept.stop()
     assert monitoring.get_tool(kept.tool) is None
+
+
+def test_a_file_name_no_file_can_have_is_not_measured_and_breaks_nothing(tmp_path: Path) -> None:
+    code = compile("x = 1\n", str(tmp_path / "code.py"), "exec")
+    odd = code.replace(co_filename=str(tmp_path / "co\0de.py"))
+    kept = monitor.MonitorContexts(_inside(tmp_path))
+    namespace: dict[str, int] = {}
+    try:
+        kept.switch("a")
+        exec(odd, namespace)  # noqa: S102 - the point of the test
+        exec(code, namespace)  # noqa: S102
+    finally:
+        kept.stop()
+    assert namespace["x"] == 1
+    assert _found(kept, tmp_path.resolve()) == {"code.py": {1: {"a"}}}
