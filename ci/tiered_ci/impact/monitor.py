@@ -48,6 +48,9 @@ from tiered_ci.impact.executed import ExecutedLines, KeptLines
 __all__ = ["AVAILABLE", "TOOL_IDS", "MonitorContexts", "NoToolError", "free_tool"]
 
 AVAILABLE = sys.version_info >= (3, 12)
+# Bound now: a test may take it away (attrs' `monkeypatch.delattr(sys, "_getframe")`),
+# and the callbacks run inside the test.
+_getframe = sys._getframe  # noqa: SLF001 - the frame that runs a code object first
 # Tool ids, in the order they are tried: coverage's own first (a recorder is a coverage
 # tool; coverage's sysmon core takes it only when coverage measures, which the recorder
 # does not do in the same process), then the two ids no one reserves, then the
@@ -148,7 +151,7 @@ class MonitorContexts:
             name = self.judged[filename]
         else:
             # coverage judges a file name once, with the frame that first runs it.
-            frame = sys._getframe(2)  # noqa: SLF001 - _judge, the callback, the code's frame
+            frame = _getframe(2)  # _judge, the callback, the code's frame
             try:
                 name = _canonical(filename, frame)
             except (OSError, ValueError):  # a name no file can have (a NUL byte): not ours

@@ -62,6 +62,9 @@ GLOBAL = "global"
 _CACHED = type(functools.lru_cache(maxsize=None)(lambda: None))
 
 _active: Recorder | None = None  # the audit hook cannot be removed; it reads this
+# Bound now: a test may take it away (attrs deletes it to test its fallback), and the
+# audit hook runs inside the test.
+_getframe = sys._getframe  # noqa: SLF001 - the frame that opened a file
 _hooked: list[bool] = []  # whether this process has the hook (set once)
 
 
@@ -348,7 +351,7 @@ class Recorder:
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
             # audit, _audit, then the frame that called open()
-            rel = self.repo.data_read(args, sys._getframe(2))  # noqa: SLF001
+            rel = self.repo.data_read(args, _getframe(2))
             if rel is not None:
                 self.extra.setdefault(self.stack[-1], set()).add(f"file:{rel}")
         elif event in audit.SPAWN_EVENTS:

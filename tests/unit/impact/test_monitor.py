@@ -318,3 +318,24 @@ def test_a_file_name_no_file_can_have_is_not_measured_and_breaks_nothing(tmp_pat
         kept.stop()
     assert namespace["x"] == 1
     assert _found(kept, tmp_path.resolve()) == {"code.py": {1: {"a"}}}
+
+
+def test_a_test_taking_sys_getframe_away_breaks_nothing(tmp_path: Path) -> None:
+    """attrs tests its fallback for interpreters without `sys._getframe` by deleting it;
+    code first run meanwhile (attrs compiles methods) is judged all the same."""
+    folder = tmp_path.resolve()
+    code = compile("x = 1\n", str(folder / "made.py"), "exec")
+    kept = monitor.MonitorContexts(_inside(folder))
+    getframe = sys._getframe
+    namespace: dict[str, int] = {}
+    try:
+        kept.switch("a")
+        del sys._getframe
+        try:
+            exec(code, namespace)  # noqa: S102 - the point of the test
+        finally:
+            sys._getframe = getframe
+    finally:
+        kept.stop()
+    assert namespace["x"] == 1
+    assert _found(kept, folder) == {"made.py": {1: {"a"}}}
