@@ -353,7 +353,9 @@ def _tier(
     return Tier(
         name=name,
         paths=paths,
-        markers=markers if markers is not None or paths else DEFAULT_MARKERS.get(name),
+        markers=markers
+        if markers is not None or paths or name != "quick"
+        else DEFAULT_MARKERS[name],
         workers=workers,
         budget_seconds=_optional_number(sub, "budget-seconds", key),
         target_seconds=_optional_number(sub, "target-seconds", key),

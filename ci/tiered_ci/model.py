@@ -97,8 +97,10 @@ DEFAULT_INSTALL = Install(groups=("test",))
 MATRIX_LIMIT = 256
 
 
-# The tiers that choose their tests by marker. A tier table that sets neither `markers`
-# nor `paths` keeps them: `[tiers.quick.install]` alone must not make quick the whole suite.
+# The tiers that choose their tests by marker while they have no table. A `quick` table
+# that sets neither `markers` nor `paths` keeps them: `[tiers.quick.install]` alone must
+# not make quick the whole suite. (An `integration` table without markers is what makes
+# `domain-integration` run its folders unfiltered: unchanged.)
 DEFAULT_MARKERS = {"quick": "critical or smoke", "integration": "integration"}
 
 

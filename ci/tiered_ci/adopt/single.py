@@ -30,7 +30,7 @@ def tiers_and_domains(
     lines: list[str] = []
     if unit:
         lines += _unit_tier(unit, files - _under(files, owned), folders, read, proposal)
-    lines += _other_tiers(unit, folders, files, proposal)
+    lines += _other_tiers(unit, folders, files, read, proposal)
     if unit is None:
         return lines
     sources = _sources(files, unit)
@@ -70,24 +70,43 @@ def tiers_and_domains(
 _NOT_LIBRARY = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks"})
 
 
+# How a test file or conftest gives tests the `integration` marker.
+_INTEGRATION_MARK = re.compile(r"mark\.integration\b|add_marker\(\s*[\"']integration[\"']")
+
+
 def _other_tiers(
-    unit: str | None, folders: set[str], files: set[str], proposal: Proposal
+    unit: str | None, folders: set[str], files: set[str], read: Reader, proposal: Proposal
 ) -> list[str]:
     """`tests/integration` as the integration tier, `tests/e2e` as the e2e tier."""
     lines: list[str] = []
     if "tests/integration" in folders:
-        lines += [
-            "",
-            "[tool.tiered-ci.tiers.integration]",
-            'paths = ["tests/integration"]',
-            'markers = "integration"',
-        ]
-        proposal.why.append("tiers.integration: tests/integration")
+        lines += ["", "[tool.tiered-ci.tiers.integration]", 'paths = ["tests/integration"]']
+        if _marks_integration(files, read):
+            lines.append('markers = "integration"')
+            proposal.why.append("tiers.integration: tests/integration")
+        else:
+            # A marker filter would leave every one of them unrun, and say nothing.
+            proposal.why.append(
+                "tiers.integration: tests/integration, all of it (no test there is marked "
+                "`integration`)"
+            )
     if unit == "tests/unit" and _holds_tests("tests/e2e", files):
         # Whole-flow tests: the e2e tier (the full validation runs it), no marker filter.
         lines += ["", "[tool.tiered-ci.tiers.e2e]", 'paths = ["tests/e2e"]']
         proposal.why.append("tiers.e2e: tests/e2e")
     return lines
+
+
+def _marks_integration(files: set[str], read: Reader) -> bool:
+    """Whether a test under tests/integration, or a conftest above or in it, marks tests
+    `integration`."""
+    sources = sorted(
+        f
+        for f in files
+        if f.endswith(".py")
+        and (f.startswith("tests/integration/") or f in ("conftest.py", "tests/conftest.py"))
+    )
+    return any(_INTEGRATION_MARK.search(read(f) or "") for f in sources)
 
 
 def _holds_tests(folder: str, files: set[str]) -> bool:

@@ -94,17 +94,18 @@ def test_defaults_when_the_table_is_missing(tmp_path: Path) -> None:
     ("table", "quick", "integration"),
     [
         ("", "critical or smoke", "integration"),
-        # A table of install keys or a budget alone keeps the tier on its markers.
+        # A quick table of install keys alone keeps quick on its markers; an integration
+        # table without markers runs its folders unfiltered (domain-integration's rule).
         (("[tool.tiered-ci.tiers.quick.install]\nroot = false\npackages = ['ruff']\n"
          "[tool.tiered-ci.tiers.integration]\nworkers = 2\n"),
-         "critical or smoke", "integration"),
+         "critical or smoke", None),
         # Paths without markers: the tier is those paths, every test in them.
         (("[tool.tiered-ci.tiers.quick]\npaths = ['tests/smoke']\n"
          "[tool.tiered-ci.tiers.integration]\npaths = ['tests/it']\n"), None, None),
         ("[tool.tiered-ci.tiers.quick]\nmarkers = 'fast'\n", "fast", "integration"),
     ],
 )  # fmt: skip
-def test_a_marker_tier_keeps_its_markers_unless_its_table_sets_markers_or_paths(
+def test_quick_keeps_its_markers_unless_its_table_sets_markers_or_paths(
     tmp_path: Path, table: str, quick: str | None, integration: str | None
 ) -> None:
     (tmp_path / "pyproject.toml").write_text(f"[tool.tiered-ci]\n{table}")

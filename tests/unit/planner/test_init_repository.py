@@ -388,8 +388,41 @@ def test_test_folders_beside_tests_unit_get_a_tier(
     assert "why: tiers.e2e: tests/e2e\n" in out
     loaded = config.load(repo.path)
     assert loaded.tiers["e2e"].paths == ("tests/e2e",)
+    # No test there is marked `integration`: a marker filter would run none of them.
+    assert (loaded.tiers["integration"].paths, loaded.tiers["integration"].markers) == (
+        ("tests/integration",),
+        None,
+    )
+    assert "no test there is marked `integration`" in out
     assert main(["check-config", "--repo", str(repo.path)]) == 0
     assert "OK (0 domains, 0 services, 3 tiers)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("tests/integration/test_i.py", "import pytest\n\npytestmark = pytest.mark.integration\n"),
+        ("tests/conftest.py", ("def pytest_collection_modifyitems(items):\n"
+         "    for item in items:\n        item.add_marker('integration')\n")),
+    ],
+)  # fmt: skip
+def test_integration_tests_marked_so_keep_the_marker_filter(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str], where: str, text: str
+) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "src/shop/__init__.py": "",
+            "tests/unit/test_a.py": "def test_a(): pass\n",
+            "tests/integration/test_i.py": "def test_i(): pass\n",
+        }
+    )
+    repo.write(where, text + ("def test_i(): pass\n" if where.endswith("test_i.py") else ""))
+    repo.commit("marked integration tests")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    capsys.readouterr()
+    assert config.load(repo.path).tiers["integration"].markers == "integration"
 
 
 def test_a_core_with_plugins_and_a_test_folder_runs_every_test(
