@@ -14,7 +14,7 @@ import re
 
 from tiered_ci import families
 from tiered_ci.adopt.proposal import NAME, Proposal, Reader, read_toml, unique
-from tiered_ci.adopt.tooling import async_gap, lint_tooling, test_tooling
+from tiered_ci.adopt.tooling import Tooling, async_gap, lint_tooling, test_tooling, tox_installs
 
 __all__ = ["merge_keys", "on_root_project", "root_domain", "root_environments"]
 
@@ -25,7 +25,7 @@ def root_environments(
     files: set[str], read: Reader, proposal: Proposal, *, tiers: list[str], quick_tests: bool
 ) -> list[str]:
     """Install tables for `tiers` (the root's test tiers init wrote) and `quick`."""
-    tooling = test_tooling("", files, read)
+    tooling = _root_tooling(files, read)
     groups = read_toml(read("pyproject.toml")).get("dependency-groups")
     groups = groups if isinstance(groups, dict) else {}
     root = f"root = {'true' if _has_project(files, read) else 'false'}"
@@ -105,7 +105,7 @@ def root_domain(
         return []
     family = unique(NAME.sub("-", posixpath.basename(source).lower()).strip("-"), proposal.families)
     domain = posixpath.basename(source)
-    tooling = test_tooling("", files, read)
+    tooling = _root_tooling(files, read)
     lines = [
         "",
         f"# The root project {project} (its code in {source}/): a domain, since",
@@ -121,6 +121,16 @@ def root_domain(
         "root = true",
         *tooling.keys,
     ]
+    plugins = [p for p in tox_installs(read("tox.ini"), files) if p in proposal.members]
+    if plugins:
+        # tox installs these for the root's tests (which exercise them): a change
+        # to one runs the root's tests too.
+        lines += ["", f"[tool.tiered-ci.domain-families.{family}.depends-on]"]
+        lines.append(
+            f"{_key(domain)} = [{', '.join(repr(posixpath.basename(p)) for p in plugins)}]".replace(
+                "'", '"'
+            )
+        )
     by_family: dict[str, list[str]] = {}
     for member in dependents:
         by_family.setdefault(proposal.members[member], []).append(member)
@@ -152,6 +162,21 @@ def on_root_project(folders: list[str], read: Reader) -> set[str]:
         if wanted in _dependencies(folder, read) and wanted not in named:
             out.add(folder)
     return out
+
+
+def _root_tooling(files: set[str], read: Reader) -> Tooling:
+    """The root's test tooling, plus the in-repo packages tox installs for its tests."""
+    tooling = test_tooling("", files, read)
+    local = tox_installs(read("tox.ini"), files)
+    if not local:
+        return tooling
+    listed = ", ".join(f'"{p}"' for p in local)
+    return Tooling(
+        (*tooling.keys, f"editable = [{listed}]"),
+        f"{tooling.source or 'bare pytest'}, with {', '.join(local)} (tox.ini installs "
+        "them for its tests)",
+        tooling.text,
+    )
 
 
 def _key(name: str) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "requirements_file",
     "test_dependencies",
     "test_tooling",
+    "tox_installs",
     "versioned",
 ]
 
@@ -165,6 +166,38 @@ def _tox_deps(text: str | None) -> list[str]:
         return []
     lines = [line.split(" #")[0].strip() for line in deps.splitlines()]
     return [line for line in lines if line and not line.startswith(("-", "#")) and "{" not in line]
+
+
+_TOX_INSTALL = re.compile(
+    r"^\s*(?:(?P<factors>[^:\s]+):\s*)?(?:python -m )?pip install\b(?P<args>.*)$"
+)
+
+
+def tox_installs(text: str | None, files: set[str]) -> list[str]:
+    """In-repo package folders tox.ini's `[testenv]` installs for its default test
+    environments (`pip install "{toxinidir}/plugins/x"` in `commands` or `deps`): a
+    plugin the core's tests exercise. Lines for a named factor other than `py`
+    (`dbt170: pip install ...`) are another environment's. Pure."""
+    if not text:
+        return []
+    section = re.search(r"^\[testenv\]\s*$(.*?)(?=^\[|\Z)", text, re.MULTILINE | re.DOTALL)
+    found: list[str] = []
+    for line in (section.group(1) if section else "").splitlines():
+        match = _TOX_INSTALL.match(line)
+        if match is None or (match["factors"] and "py" not in match["factors"]):
+            continue
+        for arg in match["args"].split():
+            path = arg.strip("\"'").replace("{toxinidir}/", "").removeprefix("./").rstrip("/")
+            if (
+                path
+                and not path.startswith("-")
+                and any(
+                    f"{path}/{name}" in files
+                    for name in ("pyproject.toml", "setup.py", "setup.cfg")
+                )
+            ):
+                found += [path] if path not in found else []
+    return found
 
 
 def requirements_file(names: list[str]) -> str | None:

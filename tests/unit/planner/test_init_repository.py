@@ -611,3 +611,57 @@ def test_services_a_test_workflow_starts_are_named_in_a_note(
         ),
     ]
     assert "[tool.tiered-ci.backing-services.<name>]" in notes[0]
+
+
+def test_a_plugin_tox_installs_for_the_cores_tests_is_installed_and_an_edge(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The core's own tests exercise the example plugin, which tox installs into
+    the default test environments (`pip install "{toxinidir}/plugins/example"`),
+    while the dbt plugin goes only into the `dbt` environments. The core's shard
+    installs the example plugin, and a change to the plugin runs the core's tests."""
+    plugin = '[project]\nname = "lint-{0}"\nversion = "0"\ndependencies = ["lint-core"]\n'
+    repo.write_many(
+        {
+            "pyproject.toml": (
+                '[project]\nname = "lint-core"\nversion = "1"\n\n'
+                '[tool.pytest.ini_options]\ntestpaths = ["test"]\n'
+            ),
+            "requirements_dev.txt": "pytest\n",
+            "tox.ini": (
+                "[tox]\nenvlist = py311, dbt170\n\n[testenv]\ndeps =\n    -r requirements_dev.txt\n"
+                "commands =\n"
+                '    dbt170: python -m pip install "{toxinidir}/plugins/dbt"\n'
+                '    {py,winpy}{310,311,}: python -m pip install "{toxinidir}/plugins/example"\n'
+                "    pytest {posargs: test}\n"
+            ),
+            "src/lint_core/__init__.py": "",
+            "test/test_plugins.py": "def test_example_plugin_registers(): pass\n",
+            "plugins/dbt/pyproject.toml": plugin.format("dbt"),
+            "plugins/dbt/test/test_dbt.py": "def test_dbt(): pass\n",
+            "plugins/example/pyproject.toml": plugin.format("example"),
+            "plugins/example/lint_example/__init__.py": "RULE = 1\n",
+            "plugins/example/test/test_example.py": "def test_example(): pass\n",
+        }
+    )
+    repo.commit("a core whose tests use the example plugin")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    assert (
+        "note: test tooling of the root (unit): from requirements_dev.txt, with "
+        "plugins/example (tox.ini installs them for its tests)\n"
+    ) in capsys.readouterr().out
+    loaded = config.load(repo.path)
+    assert loaded.domain_install("lint_core") == config.Install(
+        root=True,
+        requirements=("requirements_dev.txt",),
+        packages=("pytest",),
+        editable=("plugins/example",),
+    )
+    assert loaded.domains["lint_core"].depends_on == ("example",)
+    base = repo.commit("adopt")
+    assert main(["check-config", "--repo", str(repo.path)]) == 0
+
+    repo.write("plugins/example/lint_example/__init__.py", "RULE = 2\n")
+    head = repo.commit("the example plugin")
+    assert "lint_core" in _plan(repo, base, head, capsys)["domains"]
