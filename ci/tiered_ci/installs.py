@@ -58,8 +58,9 @@ def session_installs(config: Config, collected: Sequence[str] = ()) -> list[Sess
     """Every session a plan can run (quick, unit, integration, domain shards and
     integration sessions, full-e2e) with its install, one entry per Python version.
 
-    `collected`: the test files pytest would collect (tiered_ci.collection). When the
-    full validation fans out (tiered_ci.full_validation) `full-e2e` runs only the
+    `collected`: the test files pytest would collect (tiered_ci.collection). A family's
+    package with none of them under its tests has no shard: it skips before installing.
+    When the full validation fans out (tiered_ci.full_validation) `full-e2e` runs only the
     tests no domain owns: with none, it never runs, and its install does not matter.
     """
     from tiered_ci import full_validation  # noqa: PLC0415 - only check-config needs them
@@ -82,7 +83,14 @@ def session_installs(config: Config, collected: Sequence[str] = ()) -> list[Sess
         )
     for name in config.domains:
         key, install, default = _domain_install(config, name)
-        for python in config.domain_python(name) or (None,):
+        domain = config.domains[name]
+        # A family's package without tests: its shard skips before installing.
+        shard_runs = (
+            domain.family is None
+            or not collected
+            or any(_under(t, owned) for t in collected for owned in domain.tests)
+        )
+        for python in (config.domain_python(name) or (None,)) if shard_runs else ():
             found.append(
                 SessionInstall(
                     f"domain-shard({shard_id(name, python)})", key, install, python, default

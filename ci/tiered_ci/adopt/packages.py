@@ -249,16 +249,19 @@ def family(  # noqa: PLR0913 - the shared inputs, plus where the tests are
     root = f"root = {'true' if with_root else 'false'}"
     lines += [root, 'editable = ["{folder}"]', *common]
     for member, keys in per_member.items():
-        if tuple(keys) != common:
+        # A member that does not depend on the root (or pins a release of it) keeps
+        # its own install when the family installs the root.
+        alone = bool(with_root) and member not in on_root
+        if tuple(keys) != common or alone:
             domain = posixpath.basename(member)
             lines += [
                 "",
                 f"[tool.tiered-ci.domain-families.{name}.members.{toml_key(domain)}.install]",
-                root,
+                "root = false" if alone else root,
                 'editable = ["{folder}"]',
                 *keys,
             ]
-    exceptions = sum(tuple(v) != common for v in per_member.values())
+    exceptions = sum(tuple(v) != common for v in per_member.values())  # tooling only
     proposal.why.append(
         f"domain-families.{name}: "
         + (

@@ -79,7 +79,7 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
         lines += packages.quick_lint_only(proposal)
         tier, unit_tests = packages.root_tests(files, read, proposal)
         lines += tier
-    on_root = frozenset(on_root_project(found, read))
+    on_root = on_root_project(found, read, proposal)
     for parent, members in by_parent.items():
         lines += packages.family(parent, members, files, read, proposal, on_root=on_root)
     if by_parent:

@@ -16,7 +16,7 @@ from tiered_ci import families
 from tiered_ci.adopt.proposal import NAME, Proposal, Reader, read_toml, unique
 from tiered_ci.adopt.tooling import Tooling, async_gap, lint_tooling, test_tooling, tox_installs
 
-__all__ = ["merge_keys", "on_root_project", "root_domain", "root_environments"]
+__all__ = ["merge_keys", "on_root_project", "release_pins", "root_domain", "root_environments"]
 
 _LIST_KEY = re.compile(r"(\w[\w-]*) = \[(.*)\]")
 
@@ -144,13 +144,20 @@ def root_domain(
     return lines
 
 
-def on_root_project(folders: list[str], read: Reader) -> set[str]:
+def on_root_project(folders: list[str], read: Reader, proposal: Proposal) -> frozenset[str]:
     """The package folders whose metadata depends on the root project and that name
     no in-repo source for it (`[tool.uv.sources]`): installed alone, they would
-    test the released root project from the index instead of this checkout's."""
+    test the released root project from the index instead of this checkout's. One
+    that pins another release of it (`core==4.2.2`) is left out, with a note."""
     project = _project_name(read)
     if project is None:
-        return set()
+        return frozenset()
+    pinned = release_pins(folders, read)
+    for folder, pin in pinned.items():
+        proposal.notes.append(
+            f"{folder} pins {pin}, not this checkout's version: its shard installs it "
+            "alone and tests that release"
+        )
     wanted = families.normalize(project)
     out = set()
     for folder in folders:
@@ -161,6 +168,27 @@ def on_root_project(folders: list[str], read: Reader) -> set[str]:
         named = {families.normalize(str(n)) for n in sources or ()}
         if wanted in _dependencies(folder, read) and wanted not in named:
             out.add(folder)
+    return frozenset(out - set(pinned))
+
+
+def release_pins(folders: list[str], read: Reader) -> dict[str, str]:
+    """Package folder -> the release of the root project it pins (`core==4.2.2`) when
+    that is not the checkout's version: such a package is tested against that release,
+    and installing this checkout's root beside it cannot resolve."""
+    root = read_toml(read("pyproject.toml")).get("project")
+    name = root.get("name") if isinstance(root, dict) else None
+    version = root.get("version") if isinstance(root, dict) else None
+    if not isinstance(name, str) or not isinstance(version, str):
+        return {}
+    wanted = families.normalize(name)
+    out = {}
+    for folder in folders:
+        project = read_toml(read(f"{folder}/pyproject.toml")).get("project")
+        requirements = project.get("dependencies") if isinstance(project, dict) else None
+        for requirement in requirements if isinstance(requirements, list) else ():
+            pin = re.fullmatch(r"\s*([A-Za-z0-9][\w.-]*)\s*==\s*([\w.]+)\s*", str(requirement))
+            if pin and families.normalize(pin[1]) == wanted and pin[2] != version:
+                out[folder] = f"{pin[1]}=={pin[2]}"
     return out
 
 

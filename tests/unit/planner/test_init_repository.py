@@ -665,3 +665,42 @@ def test_a_plugin_tox_installs_for_the_cores_tests_is_installed_and_an_edge(
     repo.write("plugins/example/lint_example/__init__.py", "RULE = 2\n")
     head = repo.commit("the example plugin")
     assert "lint_core" in _plan(repo, base, head, capsys)["domains"]
+
+
+def test_a_plugin_pinning_another_release_of_the_core_is_installed_alone(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sqlfluff's sqlmesh templater pins `sqlfluff==4.2.2` while the checkout is
+    4.3.0: installing the checkout's core beside it cannot resolve, so that plugin
+    keeps its own install (the release it pins) while its siblings get the core."""
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "lint-core"\nversion = "4.3.0"\n',
+            "src/lint_core/__init__.py": "",
+            "test/test_core.py": "def test_core(): pass\n",
+            "plugins/dbt/pyproject.toml": (
+                '[project]\nname = "lint-dbt"\nversion = "4.3.0"\n'
+                'dependencies = ["lint-core==4.3.0"]\n'
+            ),
+            "plugins/dbt/test/test_dbt.py": "def test_dbt(): pass\n",
+            "plugins/mesh/pyproject.toml": (
+                '[project]\nname = "lint-mesh"\nversion = "4.2.2"\n'
+                'dependencies = ["lint-core==4.2.2"]\n'
+            ),
+            "plugins/mesh/test/test_mesh.py": "def test_mesh(): pass\n",
+        }
+    )
+    repo.commit("two plugins, one pinned to an older core")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    assert (
+        "note: plugins/mesh pins lint-core==4.2.2, not this checkout's version: its shard "
+        "installs it alone and tests that release\n"
+    ) in capsys.readouterr().out
+    loaded = config.load(repo.path)
+    assert loaded.domain_install("dbt").root is True
+    assert loaded.domain_install("mesh") == config.Install(
+        root=False, editable=("plugins/mesh",), packages=("pytest",)
+    )
+    repo.commit("adopt")
+    assert main(["check-config", "--repo", str(repo.path)]) == 0

@@ -317,3 +317,32 @@ def test_sessions_naming_no_python_resolve_on_the_callers(repo: GitRepo, wheels:
     source = repo.path / "pyproject.toml"
     assert f"{source}: resolve: quick, unit, full-e2e (Python 3.13): OK" in done.stdout, done.stdout
     assert done.returncode == 0, done.stdout
+
+
+def test_a_familys_package_without_tests_is_not_resolved(repo: GitRepo, wheels: Path) -> None:
+    """A package of a family with no tests (a Rust crate's Python packaging beside
+    the plugins) has a shard that skips before installing: resolving its install
+    would build it for nothing, and fail where its toolchain is missing."""
+    repo.write_many(
+        {
+            "pyproject.toml": (
+                "[tool.tiered-ci]\n\n[tool.tiered-ci.tiers.quick]\nrun-pytest = false\n\n"
+                '[tool.tiered-ci.tiers.quick.install]\nroot = false\npackages = ["localdep"]\n\n'
+                '[tool.tiered-ci.domain-families.pkgs]\nfolders = "pkgs/*"\n\n'
+                "[tool.tiered-ci.domain-families.pkgs.install]\nroot = false\n"
+                'editable = ["{folder}"]\n'
+            ),
+            **package("a", requires='"localdep>=1"'),
+            "pkgs/native/pyproject.toml": (
+                '[project]\nname = "native"\nversion = "1"\ndependencies = ["nowhere>=1"]\n'
+            ),
+            "pkgs/native/src/native/__init__.py": "",
+        }
+    )
+    repo.commit("a package with tests and one without")
+
+    done = check(repo, wheels)
+
+    assert "domain-shard(native)" not in done.stdout, done.stdout
+    assert "resolve: domain-shard(a)" in done.stdout
+    assert done.returncode == 0, done.stdout
