@@ -69,6 +69,7 @@ class PytestSettings:
     norecursedirs: tuple[str, ...] = DEFAULT_NORECURSEDIRS
     ignore: tuple[str, ...] = ()  # `--ignore=` paths, repository-relative
     ignore_glob: tuple[str, ...] = ()  # `--ignore-glob=` patterns, repository-relative
+    addopts: tuple[str, ...] = ()  # as pytest splits them
 
 
 def read_settings(folder: str, files: frozenset[str], read: Reader) -> PytestSettings | None:
@@ -165,6 +166,7 @@ def _settings(folder: str, source: str, values: Mapping[str, object]) -> PytestS
         norecursedirs=tuple(_args(values.get("norecursedirs"))) or DEFAULT_NORECURSEDIRS,
         ignore=tuple(_norm(_join(folder, p)) for p in ignore),
         ignore_glob=tuple(_norm(_join(folder, p)) for p in ignore_glob),
+        addopts=tuple(addopts),
     )
 
 

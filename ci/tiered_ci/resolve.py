@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tiered_ci import locks
+from tiered_ci import locks, plugin_options
 from tiered_ci.errors import InputError
 from tiered_ci.installs import Reader, SessionInstall, requirement_lines
 
@@ -38,6 +38,8 @@ class Resolution:
     python: str
     ok: bool
     detail: str  # uv's error, trimmed; "" when it resolved
+    # Resolved, but pytest's `addopts` pass options of plugins it lacks: (option, plugin).
+    plugins: tuple[tuple[str, str], ...] = ()
 
 
 def find_uv() -> str:
@@ -59,17 +61,24 @@ def resolve(  # noqa: PLR0913 - the installs, where, with what, and two settings
     *,
     lock: str | bool = False,
     python: str | None = None,
+    addopts: Sequence[str] = (),
 ) -> list[Resolution]:
     """Resolve every distinct install once, in the sessions' order, with the constraints
     of `lock` (the `tool.tiered-ci.lock` setting) as the sessions install them.
-    `python`: the version for sessions that name none (CI's), else the running one."""
+    `python`: the version for sessions that name none (CI's), else the running one.
+    `addopts`: the root's pytest `addopts`; a resolved install with pytest and the root
+    project that lacks a plugin they need is reported (`Resolution.plugins`)."""
     default_python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
     del python
     groups: dict[tuple[tuple[str, ...], str], list[str]] = {}
+    rooted: set[tuple[tuple[str, ...], str]] = set()  # installs of the root project
     for entry in installs:
         lines = tuple(requirement_lines(entry.install, root, read))
         if lines:
-            groups.setdefault((lines, entry.python or default_python), []).append(entry.session)
+            key = (lines, entry.python or default_python)
+            groups.setdefault(key, []).append(entry.session)
+            if entry.install.root:
+                rooted.add(key)
     results = []
     with tempfile.TemporaryDirectory(prefix="tiered-ci-resolve-") as scratch:
         constraints = _Constraints(uv, root, Path(scratch), lock)
@@ -77,9 +86,24 @@ def resolve(  # noqa: PLR0913 - the installs, where, with what, and two settings
             spec = Path(scratch) / f"session-{index}.in"
             spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
             pins, error = constraints(version)
-            ok, detail = (False, error) if error else _compile(uv, spec, version, root, pins)
-            results.append(Resolution(tuple(sessions), version, ok, detail))
+            ok, detail, resolved = (
+                (False, error, "") if error else _compile(uv, spec, version, root, pins)
+            )
+            lacking: list[tuple[str, str]] = []
+            names = _names(resolved)
+            if ok and "pytest" in names and (lines, version) in rooted:
+                lacking = plugin_options.missing(addopts, names)
+            results.append(Resolution(tuple(sessions), version, ok, detail, tuple(lacking)))
     return results
+
+
+def _names(compiled: str) -> list[str]:
+    """The distributions a `uv pip compile` resolved (`name==version` lines)."""
+    return [
+        line.split("==", 1)[0].split("[", 1)[0].strip().lower()
+        for line in compiled.splitlines()
+        if "==" in line and not line.lstrip().startswith("#")
+    ]
 
 
 class _Constraints:
@@ -126,7 +150,7 @@ def _uv(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def _compile(
     uv: str, spec: Path, python: str, root: Path, constraints: Path | None
-) -> tuple[bool, str]:
+) -> tuple[bool, str, str]:
     # `--directory` makes uv read the repository's own settings (uv.toml, [tool.uv]);
     # started from elsewhere, so a version-manager shim in front of uv does not pick a
     # Python from the repository's `.python-version` (the session's is given here).
@@ -135,8 +159,8 @@ def _compile(
     argv += ["-c", str(constraints)] if constraints is not None else []
     done = _uv(argv, spec.parent)
     if done.returncode == 0:
-        return True, ""
-    return False, _trim(done.stderr) or f"uv exited {done.returncode}"
+        return True, "", done.stdout
+    return False, _trim(done.stderr) or f"uv exited {done.returncode}", ""
 
 
 def _trim(stderr: str) -> str:

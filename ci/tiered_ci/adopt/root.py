@@ -12,9 +12,10 @@ from __future__ import annotations
 import posixpath
 import re
 
-from tiered_ci import families
+from tiered_ci import families, plugin_options
 from tiered_ci.adopt.proposal import NAME, Proposal, Reader, read_toml, unique
 from tiered_ci.adopt.tooling import Tooling, async_gap, lint_tooling, test_tooling, tox_installs
+from tiered_ci.collection import read_settings
 
 __all__ = ["merge_keys", "on_root_project", "release_pins", "root_domain", "root_environments"]
 
@@ -26,6 +27,11 @@ def root_environments(
 ) -> list[str]:
     """Install tables for `tiers` (the root's test tiers init wrote) and `quick`."""
     tooling = _root_tooling(files, read)
+    plugins = _addopts_plugins(files, read) if not tooling.source else []
+    if plugins:
+        # Bare pytest would stop on the repository's own addopts (`-n auto`, `--cov`).
+        listed = ", ".join(f'"{d}"' for _, d in plugins)
+        tooling = Tooling((f'packages = ["pytest", {listed}]',), "", tooling.text)
     groups = read_toml(read("pyproject.toml")).get("dependency-groups")
     groups = groups if isinstance(groups, dict) else {}
     root = f"root = {'true' if _has_project(files, read) else 'false'}"
@@ -35,6 +41,12 @@ def root_environments(
     if needs_tests:
         where = ", ".join([*tiers, *(["quick"] if quick_tests else [])])
         found = f"from {tooling.source}" if tooling.source else "none found: bare pytest"
+        if plugins:
+            found += (
+                " with what pytest's addopts need ("
+                + ", ".join(f"{d} for {o}" for o, d in plugins)
+                + ")"
+            )
         proposal.notes.append(f"test tooling of the root ({where}): {found}")
         if async_gap(tooling, [f for f in files if f.startswith("tests/")], read):
             proposal.notes.append(
@@ -51,6 +63,11 @@ def root_environments(
         quick_root = root if quick_tests else "root = false"
         lines += ["", "[tool.tiered-ci.tiers.quick.install]", quick_root, *keys]
     return lines
+
+
+def _addopts_plugins(files: set[str], read: Reader) -> list[tuple[str, str]]:
+    settings = read_settings(".", frozenset(files), read)
+    return plugin_options.needed(settings.addopts) if settings is not None else []
 
 
 def _has_project(files: set[str], read: Reader) -> bool:

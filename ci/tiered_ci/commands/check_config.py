@@ -76,6 +76,7 @@ def _resolve(
 ) -> list[Finding]:
     """Print uv's verdict on each distinct session install; a finding per failure."""
     from tiered_ci import installs, resolve  # noqa: PLC0415
+    from tiered_ci.collection import read_settings  # noqa: PLC0415
     from tiered_ci.lint import Finding  # noqa: PLC0415
     from tiered_ci.orphans import collected_tests  # noqa: PLC0415
     from tiered_ci.pythons import python_calls  # noqa: PLC0415
@@ -85,11 +86,30 @@ def _resolve(
     # reusable workflow's default), not on the one running check-config.
     ci_python = next((call.python for call in python_calls(tree)), None)
     failed = []
+    settings = read_settings(".", frozenset(tracked), tree.read_text)
     results = resolve.resolve(
-        entries, loaded.root, tree.read_text, uv, lock=loaded.lock, python=ci_python
+        entries,
+        loaded.root,
+        tree.read_text,
+        uv,
+        lock=loaded.lock,
+        python=ci_python,
+        addopts=settings.addopts if settings is not None else (),
     )
     for result in results:
         sessions = ", ".join(result.sessions)
+        if result.ok and result.plugins:
+            said = ", ".join(f"{option} needs {plugin}" for option, plugin in result.plugins)
+            print(f"{source}: resolve: {sessions} (Python {result.python}): pytest would stop:")
+            print(f"    {settings.source if settings else 'addopts'}: {said}")
+            failed.append(
+                Finding(
+                    f"resolve {sessions}",
+                    f"pytest's addopts ({said}) need plugins this install does not bring; "
+                    "add them to its test tools (pytest stops with 'unrecognized arguments')",
+                )
+            )
+            continue
         if result.ok:
             print(f"{source}: resolve: {sessions} (Python {result.python}): OK")
             continue

@@ -121,6 +121,32 @@ def test_no_test_tooling_at_the_root_is_said_and_async_tests_are_flagged(
     assert loaded.tier("quick").install == config.Install(root=True, packages=("pytest", "ruff"))
 
 
+def test_bare_pytest_brings_the_plugins_the_repository_s_addopts_need(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No test tooling found, but `-n auto --cov` in pytest.ini: bare pytest would stop
+    with "unrecognized arguments" on the first run."""
+    repo.write_many(
+        {
+            "setup.py": "from setuptools import setup\nsetup(name='shop')\n",
+            "pytest.ini": "[pytest]\naddopts = -n auto --cov=shop -ra\n",
+            "tests/test_shop.py": "def test_shop(): pass\n",
+        }
+    )
+    repo.commit("addopts that need plugins")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: test tooling of the root (unit, quick): none found: bare pytest with what "
+        "pytest's addopts need (pytest-xdist for -n, pytest-cov for --cov=shop)\n"
+    ) in out
+    loaded = config.load(repo.path)
+    assert loaded.tier("unit").install == config.Install(
+        root=True, packages=("pytest", "pytest-xdist", "pytest-cov")
+    )
+
+
 def test_a_root_with_test_and_lint_groups_keeps_the_defaults(
     repo: GitRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -346,3 +346,50 @@ def test_a_familys_package_without_tests_is_not_resolved(repo: GitRepo, wheels: 
     assert "domain-shard(native)" not in done.stdout, done.stdout
     assert "resolve: domain-shard(a)" in done.stdout
     assert done.returncode == 0, done.stdout
+
+
+ADDOPTS = """\
+[project]
+name = "shop"
+version = "1"
+requires-python = ">=3.9"
+
+[tool.pytest.ini_options]
+addopts = "-n 2 --cov=shop"
+
+[tool.tiered-ci]
+
+[tool.tiered-ci.tiers.quick]
+run-pytest = false
+
+[tool.tiered-ci.tiers.quick.install]
+root = false
+packages = ["localdep"]
+
+[tool.tiered-ci.tiers.unit]
+paths = ["tests"]
+
+[tool.tiered-ci.tiers.unit.install]
+root = true
+packages = ["pytest", "pytest-cov"]
+"""
+
+
+def test_an_install_that_lacks_a_plugin_pytests_addopts_need_is_a_finding(
+    repo: GitRepo, wheels: Path
+) -> None:
+    """It resolves, but pytest would stop at once: `-n 2` with no pytest-xdist."""
+    for name in ("pytest", "pytest-cov", "pytest-xdist"):
+        wheel(wheels, name.replace("-", "_"), "1.0")
+    repo.write_many({"pyproject.toml": ADDOPTS, "tests/test_shop.py": "def test(): pass\n"})
+    repo.commit("addopts with xdist, an install without it")
+
+    done = check(repo, wheels)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "pytest would stop:\n    pyproject.toml: -n needs pytest-xdist\n" in done.stdout
+    assert "--cov=shop needs" not in done.stdout  # pytest-cov is there
+    repo.write("pyproject.toml", ADDOPTS.replace('"pytest-cov"]', '"pytest-cov", "pytest-xdist"]'))
+    repo.commit("xdist added")
+    fixed = check(repo, wheels)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
