@@ -1,4 +1,5 @@
-"""Advice on files init cannot map: paths-filter files and tox.ini. Pure."""
+"""Advice on files init cannot map (paths-filter files, tox.ini) and on what the
+sessions leave in the work tree. Pure."""
 
 from __future__ import annotations
 
@@ -18,6 +19,25 @@ def notes(files: set[str], read: Reader, proposal: Proposal) -> None:
     tox = read("tox.ini") if "tox.ini" in files else None
     if isinstance(tox, str):
         proposal.notes.append(_tox_note(tox))
+    unlisted = _unignored_outputs(read(".gitignore") if ".gitignore" in files else None)
+    if unlisted:
+        proposal.notes.append(
+            f"the sessions write {' and '.join(unlisted)} at the root, which .gitignore does "
+            f"not list: add {'it' if len(unlisted) == 1 else 'them'}, else `git add -A` commits "
+            "test reports and coverage data"
+        )
+
+
+def _unignored_outputs(gitignore: str | None) -> list[str]:
+    """What the sessions write at the root (`reports/`, `.coverage.*`) that no line
+    of the root .gitignore names (a plain check of its lines, not git's matching)."""
+    lines = {line.strip().strip("/") for line in (gitignore or "").splitlines()}
+    out = []
+    if not lines & {"reports", "reports/*", "reports/**"}:
+        out.append("reports/")
+    if not lines & {".coverage*", ".coverage.*", "*.coverage*"}:
+        out.append(".coverage.*")
+    return out
 
 
 def _tox_note(text: str) -> str:

@@ -704,3 +704,29 @@ def test_a_plugin_pinning_another_release_of_the_core_is_installed_alone(
     )
     repo.commit("adopt")
     assert main(["check-config", "--repo", str(repo.path)]) == 0
+
+
+def test_what_the_sessions_write_is_named_when_gitignore_lacks_it(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A session leaves `reports/` (junit XML, service logs) and `.coverage.*` at the
+    root: a newcomer's `git add -A` after the first run commits them unless
+    .gitignore lists them, which init says."""
+    repo.write_many(
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "tests/test_shop.py": "def test_shop(): pass\n",
+            ".gitignore": "__pycache__/\n.coverage.*\n",
+        }
+    )
+    repo.commit("a project that ignores coverage data")
+    assert main(["init", "--dry-run", "--repo", str(repo.path)]) == 0
+    assert (
+        "note: the sessions write reports/ at the root, which .gitignore does not list: "
+        "add it, else `git add -A` commits test reports and coverage data\n"
+    ) in capsys.readouterr().out
+
+    repo.write(".gitignore", "/reports/\n.coverage*\n")
+    repo.commit("ignore reports")
+    assert main(["init", "--dry-run", "--repo", str(repo.path)]) == 0
+    assert "the sessions write" not in capsys.readouterr().out
