@@ -278,6 +278,5 @@ def test_monitor_unit_tests_pass_on_python312(venv312: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed" in result.stdout.strip().splitlines()[-1], result.stdout
     skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
-    # Only the test of the refusal below 3.12 skips.
-    assert len(skipped) == 1, result.stdout
-    assert "test_tracer.py" in skipped[0], result.stdout
+    # Only tests of the refusals on other versions skip.
+    assert all("test_tracer.py" in line for line in skipped), result.stdout

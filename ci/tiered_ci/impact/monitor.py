@@ -1,4 +1,4 @@
-"""Executed lines per context with `sys.monitoring` (PEP 669, Python 3.12+), for `impact.record`.
+"""Executed lines per context with `sys.monitoring` (PEP 669, Python 3.12), for `impact.record`.
 
 On Python 3.11 and before, the only way to see lines is a trace function, which puts
 the interpreter in its tracing mode for every instruction of every frame, pytest's
@@ -45,9 +45,16 @@ from typing import Any
 
 from tiered_ci.impact.executed import ExecutedLines, KeptLines
 
-__all__ = ["AVAILABLE", "TOOL_IDS", "MonitorContexts", "NoToolError", "free_tool"]
+__all__ = ["AVAILABLE", "TOOL_IDS", "TRUSTED", "MonitorContexts", "NoToolError", "free_tool"]
 
 AVAILABLE = sys.version_info >= (3, 12)
+# Where its lines are known to be coverage's (maps compared on real libraries): 3.12.
+# Python 3.13.0 reports no LINE event for a line that shares the RESUME instruction's
+# line (a lambda, a generator expression, `def f(): return 1`) once that code object's
+# local events are set again (`restart_events` would re-arm it, at a cost): such a line
+# would be charged to the first context that ran it only, and a change to it would
+# select too few tests (docs/performance.md).
+TRUSTED = sys.version_info[:2] == (3, 12)
 # Bound now: a test may take it away (attrs' `monkeypatch.delattr(sys, "_getframe")`),
 # and the callbacks run inside the test.
 _getframe = sys._getframe  # noqa: SLF001 - the frame that runs a code object first

@@ -1,9 +1,9 @@
 """`pytest --impact-record=PATH`: what every test executes of the repository's own code.
 
-Lines are measured with one dynamic context per phase of the run: on Python 3.12+
-with `sys.monitoring` (`tiered_ci.impact.monitor`), before it with coverage.py's
-trace function (`TIERED_CI_IMPACT_TRACER=coverage|monitor` forces one). The
-contexts are switched here, not by coverage's `dynamic_context` option, so
+Lines are measured with one dynamic context per phase of the run: on Python 3.12
+with `sys.monitoring` (`tiered_ci.impact.monitor`), on other versions with
+coverage.py's trace function (`TIERED_CI_IMPACT_TRACER=coverage|monitor` forces
+one). The contexts are switched here, not by coverage's `dynamic_context` option, so
 that each test's context holds its setup, call and teardown, and so that
 fixtures wider than a function and collection get contexts of their own:
 
@@ -69,7 +69,7 @@ _hooked: list[bool] = []  # whether this process has the hook (set once)
 
 
 # Which measures the lines: `coverage` (coverage.py's trace function) or `monitor`
-# (sys.monitoring, Python 3.12+). Unset: monitor where there is one.
+# (sys.monitoring). Unset: monitor where it is trusted (`monitor.TRUSTED`: Python 3.12).
 TRACER_VAR = "TIERED_CI_IMPACT_TRACER"
 COVERAGE = "coverage"
 MONITOR = "monitor"
@@ -81,18 +81,26 @@ def tracer(environ: Mapping[str, str]) -> str:
     raw = environ.get(TRACER_VAR, "").strip()
     chosen = raw.lower()
     if not chosen:
-        return MONITOR if monitor.AVAILABLE else COVERAGE
+        return MONITOR if monitor.TRUSTED else COVERAGE
     if chosen not in TRACERS:
         raise pytest.UsageError(
             f"--impact-record: {TRACER_VAR}={raw!r} is not a tracer: use "
-            f"{' or '.join(TRACERS)} (or leave it unset: {MONITOR} on Python 3.12+, "
-            f"{COVERAGE} before)"
+            f"{' or '.join(TRACERS)} (or leave it unset: {MONITOR} on Python 3.12, "
+            f"{COVERAGE} on other versions)"
         )
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if chosen == MONITOR and not monitor.AVAILABLE:
         raise pytest.UsageError(
             f"--impact-record: {TRACER_VAR}={MONITOR} needs sys.monitoring, Python 3.12 or "
-            f"later (this is {sys.version_info[0]}.{sys.version_info[1]}): set it to "
-            f"{COVERAGE} or leave it unset"
+            f"later (this is {version}): set it to {COVERAGE} or leave it unset"
+        )
+    if chosen == MONITOR and not monitor.TRUSTED:
+        # Fail safe: a tracer that may lose lines makes a map that selects too few tests.
+        raise pytest.UsageError(
+            f"--impact-record: {TRACER_VAR}={MONITOR} is trusted on Python 3.12 only: "
+            f"on {version} sys.monitoring may drop the line of a one-line function "
+            f"(a lambda, a generator expression) after its first test, and the map would "
+            f"miss tests; set it to {COVERAGE} or leave it unset"
         )
     return chosen
 
@@ -107,7 +115,7 @@ def start(rootdir: Path, path: Path) -> Recorder:
             raise pytest.UsageError(
                 "--impact-record needs coverage.py in the test environment: "
                 "install coverage (or tiered-ci[impact])"
-                + (f", or record with {TRACER_VAR}={MONITOR}" if monitor.AVAILABLE else "")
+                + (f", or record with {TRACER_VAR}={MONITOR}" if monitor.TRUSTED else "")
             ) from None
         coverage_module: Any = coverage
     else:
@@ -129,7 +137,7 @@ def start(rootdir: Path, path: Path) -> Recorder:
         raise pytest.UsageError(
             "--impact-record: coverage is already measuring this run (pytest-cov, "
             "coverage run, or COVERAGE_PROCESS_START); record without it (e.g. -p no:cov)"
-            + (f", or with {TRACER_VAR}={MONITOR}" if monitor.AVAILABLE else "")
+            + (f", or with {TRACER_VAR}={MONITOR}" if monitor.TRUSTED else "")
         )
     root = _repo_root(rootdir)
     recorder = Recorder(root, path, coverage_module if chosen == COVERAGE else None)

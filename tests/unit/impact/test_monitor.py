@@ -339,3 +339,41 @@ def test_a_test_taking_sys_getframe_away_breaks_nothing(tmp_path: Path) -> None:
         kept.stop()
     assert namespace["x"] == 1
     assert _found(kept, folder) == {"made.py": {1: {"a"}}}
+
+
+ONE_LINERS = """\
+twice = lambda x: x * 2
+
+
+def one(): return 1
+
+
+def uses_a_generator(values):
+    return any(v > 1 for v in values)
+"""
+
+
+@pytest.mark.xfail(
+    sys.version_info[:2] == (3, 13),
+    reason="Python 3.13 reports no LINE event on a code object's RESUME line once its "
+    "local events are set again (monitor.TRUSTED is 3.12 only)",
+    strict=True,
+)
+def test_one_line_code_is_seen_in_every_context(tmp_path: Path) -> None:
+    folder = tmp_path.resolve()
+    (folder / "one.py").write_text(ONE_LINERS, encoding="utf-8")
+    kept = monitor.MonitorContexts(_inside(folder))
+    try:
+        kept.switch("import")
+        module = _module(folder, "monitor_one_liners", "one.py")
+        for context in ("a", "b"):
+            kept.switch(context)
+            assert module.twice(2) == 4
+            assert module.one() == 1
+            assert module.uses_a_generator([1, 2])
+        kept.switch("after")
+    finally:
+        kept.stop()
+    lines = _found(kept, folder)["one.py"]
+    assert lines[1] == lines[4] == {"import", "a", "b"}  # the statement, then the body
+    assert lines[8] == {"a", "b"}
