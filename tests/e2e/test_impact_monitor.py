@@ -99,8 +99,8 @@ def test_coroutine():
 }
 
 
-def _python312() -> str | None:
-    """A Python 3.12+ interpreter of this machine, or None."""
+def _newer_pythons() -> list[str]:
+    """This machine's Python 3.12+ interpreters, one per version, oldest first."""
     candidates: list[str] = []
     uv = shutil.which("uv")
     if uv is not None:
@@ -113,19 +113,25 @@ def _python312() -> str | None:
     for minor in (12, 13, 14):
         candidates.extend(str(p) for p in sorted(pyenv.glob(f"3.{minor}.*/bin/python3.{minor}")))
         candidates.extend(filter(None, [shutil.which(f"python3.{minor}")]))
+    by_version: dict[str, str] = {}
     for candidate in candidates:
         try:
             check = subprocess.run(
-                [candidate, "-c", "import sys; print(sys.version_info >= (3, 12))"],
+                [
+                    candidate,
+                    "-c",
+                    "import sys; print(sys.version_info >= (3, 12), *sys.version_info[:2])",
+                ],
                 capture_output=True,
                 text=True,
                 check=False,
             )
         except OSError:  # a pyenv shim without its version, a dangling link
             continue
-        if check.returncode == 0 and check.stdout.strip() == "True":
-            return candidate
-    return None
+        words = check.stdout.split()
+        if check.returncode == 0 and words[:1] == ["True"]:
+            by_version.setdefault(".".join(words[1:]), candidate)
+    return [by_version[v] for v in sorted(by_version, key=lambda v: tuple(map(int, v.split("."))))]
 
 
 def _env() -> dict[str, str]:
@@ -152,9 +158,9 @@ def _venv(python: str, folder: Path, *packages: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def python312() -> str:
-    found = _python312()
-    if found is None:
+def newer_pythons() -> list[str]:
+    found = _newer_pythons()
+    if not found:
         pytest.skip(
             "no Python 3.12+ interpreter on this machine (pyenv, `uv python find`, "
             "python3.12 on PATH): sys.monitoring cannot be tried"
@@ -163,10 +169,18 @@ def python312() -> str:
 
 
 @pytest.fixture(scope="module")
-def venv312(python312: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pytest, coverage (for the coverage tracer and child processes) and the project's
-    dependency."""
-    return _venv(python312, tmp_path_factory.mktemp("py312"), "pytest", "coverage", "PyYAML")
+def python312(newer_pythons: list[str]) -> str:
+    return newer_pythons[0]
+
+
+@pytest.fixture(scope="module")
+def newer_venvs(newer_pythons: list[str], tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Per interpreter: pytest, coverage (for the coverage tracer and child processes) and
+    the project's dependency."""
+    return [
+        _venv(python, tmp_path_factory.mktemp("newer"), "pytest", "coverage", "PyYAML")
+        for python in newer_pythons
+    ]
 
 
 def _project(path: Path) -> GitRepo:
@@ -212,10 +226,15 @@ def _named(impact_map: store.ImpactMap) -> dict[str, object]:
     }
 
 
-def test_both_tracers_record_the_same_map(venv312: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("which", [0, -1], ids=["oldest", "newest"])
+def test_both_tracers_record_the_same_map(
+    newer_venvs: list[Path], which: int, tmp_path: Path
+) -> None:
+    """On the oldest and the newest Python 3.12+ of the machine (3.12 and 3.13 here)."""
+    python = newer_venvs[which]
     repo = _project(tmp_path / "sample")
-    with_coverage, _ = _record(venv312, repo, "coverage")
-    with_monitor, out = _record(venv312, repo, "monitor")
+    with_coverage, _ = _record(python, repo, "coverage")
+    with_monitor, out = _record(python, repo, "monitor")
     assert "impact: recorded 15 tests" in out
     assert _named(with_monitor) == _named(with_coverage)
     tests = with_monitor.named_tests()
@@ -252,11 +271,14 @@ def test_the_monitor_needs_no_coverage_in_the_test_process(python312: str, tmp_p
     assert "--impact-record needs coverage.py in the test environment" in unset.stderr
 
 
-def test_monitor_unit_tests_pass_on_python312(venv312: Path) -> None:
+@pytest.mark.parametrize("which", [0, -1], ids=["oldest", "newest"])
+def test_monitor_unit_tests_pass_on_python_312_and_later(
+    newer_venvs: list[Path], which: int
+) -> None:
     """tests/unit/impact/test_monitor.py skips below 3.12: here it runs, and must pass."""
     result = subprocess.run(
         [
-            str(venv312),
+            str(newer_venvs[which]),
             "-m",
             "pytest",
             "-p",

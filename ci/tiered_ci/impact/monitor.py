@@ -1,4 +1,4 @@
-"""Executed lines per context with `sys.monitoring` (PEP 669, Python 3.12), for `impact.record`.
+"""Executed lines per context with `sys.monitoring` (PEP 669, Python 3.12+), for `impact.record`.
 
 On Python 3.11 and before, the only way to see lines is a trace function, which puts
 the interpreter in its tracing mode for every instruction of every frame, pytest's
@@ -37,6 +37,7 @@ switch is under way waits for the next switch, as with coverage's tracer
 
 from __future__ import annotations
 
+import dis
 import os
 import sys
 from collections.abc import Callable, Collection, Mapping
@@ -48,13 +49,15 @@ from tiered_ci.impact.executed import ExecutedLines, KeptLines
 __all__ = ["AVAILABLE", "TOOL_IDS", "TRUSTED", "MonitorContexts", "NoToolError", "free_tool"]
 
 AVAILABLE = sys.version_info >= (3, 12)
-# Where its lines are known to be coverage's (maps compared on real libraries): 3.12.
-# Python 3.13.0 reports no LINE event for a line that shares the RESUME instruction's
-# line (a lambda, a generator expression, `def f(): return 1`) once that code object's
-# local events are set again (`restart_events` would re-arm it, at a cost): such a line
-# would be charged to the first context that ran it only, and a change to it would
-# select too few tests (docs/performance.md).
-TRUSTED = sys.version_info[:2] == (3, 12)
+# Where its lines are known to be coverage's (maps of packaging, rich and attrs
+# compared): 3.12 and 3.13. Elsewhere the recorder uses coverage's tracer (fail safe).
+TRUSTED = (3, 12) <= sys.version_info < (3, 14)
+# Python 3.13 reports no LINE event for a line that shares its code object's RESUME
+# instruction's line (a lambda, a generator expression, `def f(): return 1`) once that
+# code object's local events are set again (only the first run would be charged). Such
+# a line is noted from PY_START and PY_RESUME instead (`_resume_line`), which keep
+# firing for those code objects.
+_RESUME_LINE_QUIRK = sys.version_info >= (3, 13)
 # Bound now: a test may take it away (attrs' `monkeypatch.delattr(sys, "_getframe")`),
 # and the callbacks run inside the test.
 _getframe = sys._getframe  # noqa: SLF001 - the frame that runs a code object first
@@ -104,20 +107,31 @@ class MonitorContexts:
         # same lines would be one key. The code object is kept, so its id stays its own.
         self.names: dict[int, tuple[CodeType, str]] = {}
         self.noted: list[tuple[CodeType, int]] = []
+        # Python 3.13+: the code objects (by id) whose first line is their RESUME line,
+        # and that line; the lines so noted since the last switch.
+        self.resume_lines: dict[int, int] = {}
+        self.started: set[tuple[int, int]] = set()
         self.stopped = False
         events = monitoring.events
         self.line_event = events.LINE
         disable = monitoring.DISABLE
         note = self.noted.append
+        resume_lines = self.resume_lines
+        mark = self.started.add
 
         def line(code: CodeType, number: int) -> object:
             note((code, number))
             return disable
 
         def start(code: CodeType, offset: int) -> object:  # noqa: ARG001 - the event's signature
-            if id(code) not in self.names:
+            key = id(code)
+            if key not in self.names:
                 self._judge(code)
-            return disable
+            found = resume_lines.get(key)
+            if found is None:
+                return disable
+            mark((key, found))
+            return None  # every start: its LINE event cannot be re-armed
 
         monitoring.register_callback(tool, events.LINE, line)
         monitoring.register_callback(tool, events.PY_START, start)
@@ -169,6 +183,9 @@ class MonitorContexts:
         if name is not None and not self.stopped:
             self.names[id(code)] = (code, name)
             self.monitoring.set_local_events(self.tool, code, self.line_event)
+            resume = _resume_line(code) if _RESUME_LINE_QUIRK else None
+            if resume is not None:
+                self.resume_lines[id(code)] = resume
 
     def _take(self) -> None:
         """Charge the lines noted since the last switch to the current context, and re-arm
@@ -177,6 +194,8 @@ class MonitorContexts:
         count = len(noted)  # a line another thread notes from here on waits for the next
         taken = noted[:count]
         del noted[:count]
+        starts = set(self.started)
+        self.started.difference_update(starts)
         by_code: dict[int, set[int]] = {}
         for code, number in taken:
             found = by_code.get(id(code))
@@ -184,6 +203,8 @@ class MonitorContexts:
                 by_code[id(code)] = {number}
             else:
                 found.add(number)
+        for key, number in starts:
+            by_code.setdefault(key, set()).add(number)
         by_file: dict[str, set[int]] = {}
         for key, numbers in by_code.items():
             code, name = self.names[key]
@@ -197,6 +218,19 @@ class MonitorContexts:
 
     def _keep(self, name: str, lines: frozenset[int], context: str) -> None:
         self.files.setdefault(name, {}).setdefault(lines, []).append(context)
+
+
+def _resume_line(code: CodeType) -> int | None:
+    """The line of `code`'s first RESUME when the instruction after it is on that line
+    too (a lambda, a generator expression, `def f(): return 1`), else None."""
+    instructions = dis.get_instructions(code)
+    for instruction in instructions:
+        if instruction.opname == "RESUME":
+            # `positions` is 3.11+ (mypy checks this package as 3.10).
+            line = getattr(getattr(instruction, "positions", None), "lineno", None)
+            after = getattr(getattr(next(instructions, None), "positions", None), "lineno", None)
+            return line if line is not None and after == line else None
+    return None
 
 
 def _taken(monitoring: Any) -> str:  # noqa: ANN401 - sys.monitoring (absent before 3.12)

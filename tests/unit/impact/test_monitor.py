@@ -353,13 +353,9 @@ def uses_a_generator(values):
 """
 
 
-@pytest.mark.xfail(
-    sys.version_info[:2] == (3, 13),
-    reason="Python 3.13 reports no LINE event on a code object's RESUME line once its "
-    "local events are set again (monitor.TRUSTED is 3.12 only)",
-    strict=True,
-)
 def test_one_line_code_is_seen_in_every_context(tmp_path: Path) -> None:
+    """Python 3.13 raises no LINE event again on a line that shares its code object's
+    RESUME line: the monitor notes those lines from PY_START (`monitor._resume_line`)."""
     folder = tmp_path.resolve()
     (folder / "one.py").write_text(ONE_LINERS, encoding="utf-8")
     kept = monitor.MonitorContexts(_inside(folder))
