@@ -248,6 +248,29 @@ def test_both_tracers_record_the_same_map(
     assert "fn:tests/test_twin_b.py::helper@2" in tests["tests/test_twin_b.py::test_b"]
 
 
+def test_the_monitor_records_beside_coverage(newer_venvs: list[Path], tmp_path: Path) -> None:
+    """Under `coverage run` (as under pytest-cov) the coverage tracer refuses to record,
+    the monitor records the map it records alone."""
+    python = newer_venvs[0]
+    repo = _project(tmp_path / "sample")
+    alone, _ = _record(python, repo, "monitor")
+    argv = [str(python), "-m", "coverage", "run", f"--data-file={tmp_path / 'data'}", "-m"]
+    argv += ["pytest", "-p", "no:randomly", "-q", "--impact-record=.impact/beside.json.gz"]
+    for tracer, code in (("monitor", 0), ("coverage", 4)):
+        result = subprocess.run(
+            argv,
+            cwd=repo.path,
+            env={**_env(), "TIERED_CI_IMPACT_TRACER": tracer},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == code, result.stdout + result.stderr
+    assert "coverage is already measuring this run" in result.stderr
+    beside = store.read(repo.path / ".impact/beside.json.gz")
+    assert _named(beside) == _named(alone)
+
+
 def test_the_monitor_needs_no_coverage_in_the_test_process(python312: str, tmp_path: Path) -> None:
     """Without coverage.py, the monitor records; a Python child cannot report (it would
     measure itself with coverage.py), so its start is `spawn`, as before children were
