@@ -83,6 +83,7 @@ TIER_SESSIONS = (
 )
 # The tier's marker names, for the plugin in `_pytest_markers/` (its VARIABLE).
 MARKERS_VARIABLE = "TIERED_CI_MARKERS"
+MARKER_PLUGIN = "_tiered_ci_markers"
 
 # Variables through which coverage follows subprocesses (see _run_pytest).
 _COVERAGE_VARIABLES = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COVERAGE_FILE")
@@ -503,10 +504,9 @@ def _run_pytest(  # noqa: PLR0913 - keyword switches, one per caller's need
     if names:
         # pytest 9 with strict markers refuses a `-m` naming a marker the repository
         # never registered (`critical or smoke`): the plugin registers the tier's own.
-        plugins = str(Path(__file__).parent / "_pytest_markers")
+        _install_marker_plugin(session)
         env[MARKERS_VARIABLE] = ",".join(names)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (plugins, os.environ.get("PYTHONPATH")) if p)
-        args = ["-p", "_tiered_ci_markers", *args]
+        args = ["-p", MARKER_PLUGIN, *args]
     with _backing(session, project) as backing_env:
         session.run(
             "python",
@@ -518,6 +518,23 @@ def _run_pytest(  # noqa: PLR0913 - keyword switches, one per caller's need
             env={**env, **backing_env},
             success_codes=codes,
         )
+
+
+def _install_marker_plugin(session: nox.Session) -> None:
+    """Put the marker plugin into the session environment's site-packages: there pytest
+    imports it by name, and coverage counts it as installed code, never the project's
+    (on PYTHONPATH from a folder inside the repository, coverage measured it, and the
+    `coverage` job, elsewhere, stopped on "No source for code")."""
+    found = session.run(
+        "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", silent=True
+    )
+    if not isinstance(found, str) or not found.strip():
+        session.error("cannot find the session environment's site-packages for the marker plugin")
+    source = Path(__file__).parent / "_pytest_markers" / f"{MARKER_PLUGIN}.py"
+    target = Path(found.strip().splitlines()[-1]) / f"{MARKER_PLUGIN}.py"
+    text = source.read_text(encoding="utf-8")
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
 
 
 @contextlib.contextmanager

@@ -235,6 +235,9 @@ def test_an_install_table_alone_keeps_quick_on_its_markers(small_repo: GitRepo) 
     assert "-m 'critical or smoke'" in output
     assert "2 passed" in output
     assert "deselected" in output
+    # The plugin that registers them lives in the session's site-packages, where
+    # coverage counts it as installed code and never as the project's.
+    assert list(small_repo.path.glob(".nox/quick/lib/python*/site-packages/_tiered_ci_markers.py"))
 
 
 @pytest.mark.slow
