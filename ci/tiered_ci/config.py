@@ -169,6 +169,7 @@ _TOP_KEYS = frozenset(
 )
 _TIER_KEYS = frozenset(
     {
+        "pytest-args",
         "needs",
         "paths",
         "markers",
@@ -365,6 +366,7 @@ def _tier(
         fan_out=_bool(sub, "fan-out", key, default=True),
         max_jobs=_max_jobs(sub, key),
         needs=_needs(sub, key, backing),
+        pytest_args=_pytest_args(sub, key) or (),
     )
 
 

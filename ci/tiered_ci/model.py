@@ -118,6 +118,7 @@ class Tier:
     fan_out: bool = True  # `unit`: run as every domain shard (+ the rest), each in its env
     max_jobs: int | None = None  # `unit`: pack the shards into at most this many jobs
     needs: tuple[str, ...] = ()  # backing services its tests need (tiered_ci.backing)
+    pytest_args: tuple[str, ...] = ()  # added to its sessions' (and its shards') arguments
 
 
 @dataclass(frozen=True, slots=True)

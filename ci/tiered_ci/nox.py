@@ -766,6 +766,9 @@ def _full_e2e(project: _Project) -> None:
             _remove_coverage_data(project.root, ".coverage")
         workers = _unit(project).workers
         args = ["-n", str(workers)] if workers is not None else []
+        # Every tier's own arguments (`--integration` that a conftest asks for): all run here.
+        for name in ("unit", "integration", "e2e"):
+            args += [a for a in project.config.tier(name).pytest_args if a not in args]
         _, install = environments.full_e2e_install(project.config)
         _run_tests(session, project, args, install)
         if not any(project.root.glob(".coverage.full-e2e*")):

@@ -37,13 +37,14 @@ ACCEPTED_RESULTS = frozenset({"success", "skipped"})
 
 
 def tier_args(tier: Tier, *, paths: Sequence[str] | None = None) -> list[str]:
-    """pytest arguments of a tier: its paths (or `paths`), -m markers, -n workers."""
+    """pytest arguments of a tier: its paths (or `paths`), -m markers, -n workers, then
+    its `pytest-args`."""
     args = list(tier.paths if paths is None else paths)
     if tier.markers:
         args += ["-m", tier.markers]
     if tier.workers is not None:
         args += ["-n", str(tier.workers)]
-    return args
+    return [*args, *tier.pytest_args]
 
 
 _MARKER_WORD = re.compile(r"[A-Za-z_]\w*")

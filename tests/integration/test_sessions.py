@@ -241,6 +241,37 @@ def test_an_install_table_alone_keeps_quick_on_its_markers(small_repo: GitRepo) 
 
 
 @pytest.mark.slow
+def test_a_tier_s_pytest_args_reach_pytest(small_repo: GitRepo) -> None:
+    """A conftest that runs integration tests only with `--integration` (as the
+    repository's CI passes it): the tier's `pytest-args` give it, and the test runs."""
+    small_repo.write(
+        "conftest.py",
+        "def pytest_addoption(parser):\n"
+        '    parser.addoption("--integration", action="store_true")\n\n\n'
+        "def pytest_collection_modifyitems(config, items):\n"
+        '    if not config.getoption("--integration"):\n'
+        '        items[:] = [i for i in items if "integration" not in i.keywords]\n',
+    )
+    text = (small_repo.path / "pyproject.toml").read_text()
+    unflagged = nox(small_repo.path, "-s", "integration")
+    # Deselected by the conftest: nothing ran, and the session passed all the same.
+    assert unflagged.returncode == 0, unflagged.stdout + unflagged.stderr
+    assert "1 passed" not in unflagged.stdout + unflagged.stderr
+    small_repo.write(
+        "pyproject.toml",
+        text.replace(
+            'paths = ["tests/integration"]\nmarkers = "integration"\n',
+            'paths = ["tests/integration"]\nmarkers = "integration"\npytest-args = ["--integration"]\n',
+        ),
+    )
+    result = nox(small_repo.path, "-s", "integration")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "-m integration --integration" in output
+    assert "1 passed" in output
+
+
+@pytest.mark.slow
 def test_a_setup_py_project_is_installed_as_the_root_project(small_repo: GitRepo) -> None:
     """No `[project]` table, a setup.py: the root is still a project (moto's shape)."""
     small_repo.write(

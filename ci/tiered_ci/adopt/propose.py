@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tiered_ci.adopt import packages
 from tiered_ci.adopt.ecosystems import toolchains
+from tiered_ci.adopt.flags import ci_pytest_flags
 from tiered_ci.adopt.notes import notes
 from tiered_ci.adopt.proposal import Proposal, Reader, array
 from tiered_ci.adopt.python import caller_python
@@ -95,6 +96,7 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
                 package, [package], files, read, proposal, tests=tests, on_root=on_root
             )
     tiers = [t for t in ("unit", "integration") if f"[tool.tiered-ci.tiers.{t}]" in lines]
+    lines = _ci_flags(lines, tiers, files, read, proposal)
     quick_tests = "run-pytest = false" not in lines
     lines += root_environments(files, read, proposal, tiers=tiers, quick_tests=quick_tests)
     lines += images.lines
@@ -103,6 +105,28 @@ def propose(tracked: list[str], read: Reader, *, default_branch: str = "main") -
     started_services(files, read, proposal)
     proposal.table = "\n".join(lines) + "\n"
     return proposal
+
+
+def _ci_flags(
+    lines: list[str], tiers: list[str], files: set[str], read: Reader, proposal: Proposal
+) -> list[str]:
+    """`pytest-args` for the tiers that carry the suite: the flags the repository's CI
+    gives pytest that its conftest defines (`--integration`), else those tests never run."""
+    found = ci_pytest_flags(files, read)
+    if not found or not tiers:
+        return lines
+    listed = "pytest-args = [" + ", ".join(f'"{flag}"' for flag, _ in found) + "]"
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        if line in {f"[tool.tiered-ci.tiers.{t}]" for t in tiers}:
+            out.append(listed)
+    said = ", ".join(f"{flag} ({where})" for flag, where in found)
+    proposal.why.append(
+        f"tiers.{'/'.join(tiers)}.pytest-args: the CI passes pytest {said}, an option of "
+        "the repository's conftest: without it those tests do not run"
+    )
+    return out
 
 
 def _toolchains(files: set[str], read: Reader, contexts: set[str], proposal: Proposal) -> list[str]:
