@@ -56,23 +56,8 @@ def _run(python: str, library: Path, tracer: str | None, target: Path) -> float:
     return seconds
 
 
-def named(impact_map: store.ImpactMap) -> dict[str, object]:
-    """What a map says, by unit name (unit ids follow the order units were met)."""
-    name = impact_map.units.__getitem__
-    return {
-        "tests": impact_map.named_tests(),
-        "global": {name(u) for u in impact_map.global_units},
-        "import": {name(u) for u in impact_map.import_units or ()},
-        "imported": {k: {name(u) for u in v} for k, v in (impact_map.imported or {}).items()},
-        "lines": {
-            rel: {line: name(u) for line, u in found.items()}
-            for rel, found in (impact_map.lines or {}).items()
-        },
-    }
-
-
 def _differences(maps: dict[str, store.ImpactMap]) -> list[str]:
-    left, right = (named(maps[tracer]) for tracer in TRACERS)
+    left, right = (maps[tracer].by_name() for tracer in TRACERS)
     if left == right:
         return []
     found = [f"{key} differs" for key in left if left[key] != right[key]]

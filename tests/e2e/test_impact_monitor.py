@@ -205,27 +205,6 @@ def _record(python: Path, repo: GitRepo, tracer: str) -> tuple[store.ImpactMap, 
     return store.read(repo.path / target), result.stdout
 
 
-def _named(impact_map: store.ImpactMap) -> dict[str, object]:
-    """Everything a map says, by unit name (unit ids depend on the order units were met)."""
-    name = impact_map.units.__getitem__
-    return {
-        "tests": impact_map.named_tests(),
-        "global": {name(u) for u in impact_map.global_units},
-        "import": {name(u) for u in impact_map.import_units or ()},
-        "imported": {k: {name(u) for u in v} for k, v in (impact_map.imported or {}).items()},
-        "lines": {
-            rel: {line: name(u) for line, u in found.items()}
-            for rel, found in (impact_map.lines or {}).items()
-        },
-        "spans": {
-            rel: {(a, b, name(u)) for a, b, u in found} for rel, found in impact_map.spans.items()
-        },
-        "commit": impact_map.commit,
-        "clean": impact_map.clean,
-        "units": set(impact_map.units),
-    }
-
-
 @pytest.mark.parametrize("which", [0, -1], ids=["oldest", "newest"])
 def test_both_tracers_record_the_same_map(
     newer_venvs: list[Path], which: int, tmp_path: Path
@@ -236,7 +215,7 @@ def test_both_tracers_record_the_same_map(
     with_coverage, _ = _record(python, repo, "coverage")
     with_monitor, out = _record(python, repo, "monitor")
     assert "impact: recorded 15 tests" in out
-    assert _named(with_monitor) == _named(with_coverage)
+    assert with_monitor.by_name() == with_coverage.by_name()
     tests = with_monitor.named_tests()
     # What only some ways of running reach is there, in the test that ran it.
     assert "fn:src/sample/flow.py::countdown@8" in tests["tests/test_flow.py::test_thread"]
@@ -268,7 +247,7 @@ def test_the_monitor_records_beside_coverage(newer_venvs: list[Path], tmp_path: 
         assert result.returncode == code, result.stdout + result.stderr
     assert "coverage is already measuring this run" in result.stderr
     beside = store.read(repo.path / ".impact/beside.json.gz")
-    assert _named(beside) == _named(alone)
+    assert beside.by_name() == alone.by_name()
 
 
 def test_the_monitor_needs_no_coverage_in_the_test_process(python312: str, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "Contexts",
     "CoverageContexts",
     "ExecutedLines",
+    "KeptContexts",
     "KeptLines",
     "MemoryContexts",
     "for_coverage",
@@ -102,20 +103,35 @@ class CoverageContexts:
         return self.cov.get_data()
 
 
-class MemoryContexts:
-    """The tracer's lines per context, kept in dictionaries (see the module's docstring).
+class KeptContexts:
+    """Per raw filename, each distinct set of lines with the contexts that ran exactly
+    it: the parametrized cases of a test mostly run the same lines, so the sets are
+    shared and reading a file's lines back is one pass per distinct set. The part of
+    `Contexts` every in-memory tracer shares (`add`)."""
 
-    Per raw filename, each distinct set of lines is kept once with the contexts that
-    ran exactly it: the parametrized cases of a test mostly run the same lines, so the
-    sets are shared and reading a file's lines back is one pass per distinct set."""
+    def __init__(self) -> None:
+        self.files: dict[str, dict[frozenset[int], list[str]]] = {}
+
+    def add(self, lines: Mapping[str, Mapping[str, Collection[int]]]) -> None:
+        for context, files in lines.items():
+            for name, numbers in files.items():
+                if numbers:
+                    self._keep(name, frozenset(numbers), context)
+
+    def _keep(self, name: str, lines: frozenset[int], context: str) -> None:
+        self.files.setdefault(name, {}).setdefault(lines, []).append(context)
+
+
+class MemoryContexts(KeptContexts):
+    """The tracer's lines per context, kept in dictionaries (see the module's docstring)."""
 
     def __init__(self, cov: coverage.Coverage, collector: Any) -> None:  # noqa: ANN401 - coverage's private Collector
+        super().__init__()
         self.cov = cov
         self.collector = collector
         self.data: dict[str, set[int]] = collector.data
         # Lines run before the first switch belong to no context ("" in coverage's data).
         self.context = ""
-        self.files: dict[str, dict[frozenset[int], list[str]]] = {}
 
     def switch(self, context: str) -> None:
         self._take()
@@ -124,12 +140,6 @@ class MemoryContexts:
     def stop(self) -> None:
         self.cov.stop()
         self._take()
-
-    def add(self, lines: Mapping[str, Mapping[str, Collection[int]]]) -> None:
-        for context, files in lines.items():
-            for name, numbers in files.items():
-                if numbers:
-                    self._keep(name, frozenset(numbers), context)
 
     def read(self) -> ExecutedLines:
         # coverage names files through its file mapper when it flushes: the same names.
@@ -148,9 +158,6 @@ class MemoryContexts:
             lines = frozenset(live)
             live.difference_update(lines)
             self._keep(name, lines, self.context)
-
-    def _keep(self, name: str, lines: frozenset[int], context: str) -> None:
-        self.files.setdefault(name, {}).setdefault(lines, []).append(context)
 
 
 class KeptLines:

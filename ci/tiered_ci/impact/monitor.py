@@ -40,11 +40,11 @@ from __future__ import annotations
 import dis
 import os
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
-from tiered_ci.impact.executed import ExecutedLines, KeptLines
+from tiered_ci.impact.executed import ExecutedLines, KeptContexts, KeptLines
 
 __all__ = ["AVAILABLE", "TOOL_IDS", "TRUSTED", "MonitorContexts", "NoToolError", "free_tool"]
 
@@ -82,7 +82,7 @@ def free_tool() -> int | None:
     return next((tool for tool in TOOL_IDS if monitoring.get_tool(tool) is None), None)
 
 
-class MonitorContexts:
+class MonitorContexts(KeptContexts):
     """`executed.Contexts` measured with sys.monitoring (see the module's docstring).
 
     `ours(canonical_filename)` says whether a file is measured; measuring starts at
@@ -92,6 +92,7 @@ class MonitorContexts:
         monitoring: Any = getattr(sys, "monitoring", None)
         if monitoring is None:
             raise RuntimeError("sys.monitoring needs Python 3.12 or later")
+        super().__init__()
         tool = free_tool()
         if tool is None:
             raise NoToolError(_taken(monitoring))
@@ -100,7 +101,6 @@ class MonitorContexts:
         self.tool = tool
         self.ours = ours
         self.context = ""
-        self.files: dict[str, dict[frozenset[int], list[str]]] = {}
         self.judged: dict[str, str | None] = {}  # co_filename -> canonical name, or None
         # The repository's code objects seen, by id: code objects compare equal by
         # content, file name aside, so two files defining the same function at the
@@ -156,12 +156,6 @@ class MonitorContexts:
         monitoring.free_tool_id(tool)
         self._take()
 
-    def add(self, lines: Mapping[str, Mapping[str, Collection[int]]]) -> None:
-        for context, files in lines.items():
-            for name, numbers in files.items():
-                if numbers:
-                    self._keep(name, frozenset(numbers), context)
-
     def read(self) -> ExecutedLines:
         return KeptLines({name: [kept] for name, kept in self.files.items()})
 
@@ -215,9 +209,6 @@ class MonitorContexts:
                 self.monitoring.set_local_events(self.tool, code, self.line_event)
         for name, numbers in by_file.items():
             self._keep(name, frozenset(numbers), self.context)
-
-    def _keep(self, name: str, lines: frozenset[int], context: str) -> None:
-        self.files.setdefault(name, {}).setdefault(lines, []).append(context)
 
 
 def _resume_line(code: CodeType) -> int | None:

@@ -101,6 +101,27 @@ class ImpactMap:
         """Footprints as unit names (for merging maps with different unit tables)."""
         return {test: {self.units[u] for u in units} for test, units in self.tests.items()}
 
+    def by_name(self) -> dict[str, object]:
+        """Everything the map says, with units by name: two recordings of the same run
+        compare equal whatever order they met the units in (and so whichever tracer)."""
+        name = self.units.__getitem__
+        return {
+            "tests": self.named_tests(),
+            "global": {name(u) for u in self.global_units},
+            "import": {name(u) for u in self.import_units or ()},
+            "imported": {k: {name(u) for u in v} for k, v in (self.imported or {}).items()},
+            "lines": {
+                rel: {line: name(u) for line, u in found.items()}
+                for rel, found in (self.lines or {}).items()
+            },
+            "spans": {
+                rel: {(a, b, name(u)) for a, b, u in found} for rel, found in self.spans.items()
+            },
+            "commit": self.commit,
+            "clean": self.clean,
+            "units": set(self.units),
+        }
+
     def to_json(self) -> dict[str, object]:
         footprints: dict[frozenset[int], int] = {}
         # Grouped by file: a file's path is written once, not once per test.
