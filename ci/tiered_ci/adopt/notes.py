@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tiered_ci.adopt.proposal import Proposal, Reader
+from tiered_ci.adopt.proposal import Proposal, Reader, read_toml
 
 __all__ = ["notes"]
 
@@ -19,6 +19,19 @@ def notes(files: set[str], read: Reader, proposal: Proposal) -> None:
     tox = read("tox.ini") if "tox.ini" in files else None
     if isinstance(tox, str):
         proposal.notes.append(_tox_note(tox))
+    coverage = _coverage_settings(read("pyproject.toml") if "pyproject.toml" in files else None)
+    if coverage:
+        elsewhere = [f for f in (".coveragerc", "setup.cfg", "tox.ini") if f in files]
+        proposal.notes.append(
+            "pyproject.toml's [tool.coverage.run] lacks "
+            + " and ".join(f"`{key} = true` ({why})" for key, why in coverage)
+            + ": add them"
+            + (
+                f" (the sessions read coverage's settings from pyproject.toml, not {elsewhere[0]})"
+                if elsewhere
+                else ""
+            )
+        )
     unlisted = _unignored_outputs(read(".gitignore") if ".gitignore" in files else None)
     if unlisted:
         proposal.notes.append(
@@ -26,6 +39,34 @@ def notes(files: set[str], read: Reader, proposal: Proposal) -> None:
             f"not list: add {'it' if len(unlisted) == 1 else 'them'}, else `git add -A` commits "
             "test reports and coverage data"
         )
+
+
+_COVERAGE_KEYS = (
+    (
+        "parallel",
+        (
+            "else the xdist workers and subprocesses of a session write one data file "
+            "over each other"
+        ),
+    ),
+    (
+        "relative_files",
+        (
+            "else the coverage job cannot combine data recorded in another "
+            "job's folder, as under act or on self-hosted runners"
+        ),
+    ),
+)
+
+
+def _coverage_settings(pyproject: str | None) -> list[tuple[str, str]]:
+    """The `[tool.coverage.run]` settings the sessions' coverage needs and pyproject.toml
+    does not set (the sessions point COVERAGE_PROCESS_START at it)."""
+    tool = read_toml(pyproject).get("tool")
+    coverage = tool.get("coverage") if isinstance(tool, dict) else None
+    run = coverage.get("run") if isinstance(coverage, dict) else None
+    run = run if isinstance(run, dict) else {}
+    return [(key, why) for key, why in _COVERAGE_KEYS if run.get(key) is not True]
 
 
 def _unignored_outputs(gitignore: str | None) -> list[str]:

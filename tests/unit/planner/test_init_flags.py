@@ -78,3 +78,30 @@ def test_init_gives_the_suite_s_tiers_the_flag_the_ci_passes(
     assert loaded.tier("unit").pytest_args == ("--integration",)
     assert loaded.tier("integration").pytest_args == ("--integration",)
     assert loaded.tier("quick").pytest_args == ()  # quick stays quick
+
+
+def test_init_names_the_coverage_settings_the_sessions_need(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.write_many(
+        {
+            "pyproject.toml": (
+                '[project]\nname = "shop"\n\n[dependency-groups]\ntest = ["pytest"]\n\n'
+                "[tool.coverage.run]\nparallel = true\n"
+            ),
+            ".coveragerc": "[run]\nrelative_files = True\n",
+            "src/shop/__init__.py": "",
+            "tests/test_shop.py": "def test_shop(): pass\n",
+        }
+    )
+    repo.commit("coverage settings in two places")
+
+    assert main(["init", "--repo", str(repo.path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: pyproject.toml's [tool.coverage.run] lacks `relative_files = true` (else the "
+        "coverage job cannot combine data recorded in another job's folder, as under act or "
+        "on self-hosted runners): add them (the sessions read coverage's settings from "
+        "pyproject.toml, not .coveragerc)\n"
+    ) in out
+    assert "`parallel = true`" not in out
