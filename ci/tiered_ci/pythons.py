@@ -18,9 +18,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-import yaml
-
 from tiered_ci._toml import tomllib
+from tiered_ci.callers import callers
 from tiered_ci.lint import Finding
 from tiered_ci.tree import Tree
 
@@ -38,7 +37,6 @@ __all__ = [
 ]
 
 WORKFLOW_DEFAULT = "3.11"  # the reusable workflow's `python-version` default
-_REUSABLE = re.compile(r"(?:^|/)\.github/workflows/tiered-ci\.ya?ml(?:@|$)")
 _CLAUSE = re.compile(r"\s*(~=|===|==|!=|<=|>=|<|>)\s*([0-9][0-9.]*)(\.\*)?\s*")
 _NEWEST_PATCH = 999
 _CANDIDATES = [f"3.{minor}" for minor in range(8, 20)]
@@ -113,24 +111,11 @@ class PythonCall(NamedTuple):
 def python_calls(tree: Tree) -> Iterator[PythonCall]:
     """Every job of `.github/workflows/*` that calls tiered-ci's reusable workflow,
     with its `python-version` (the default when not passed; none when an expression)."""
-    for file, kind in sorted((tree.children(".github/workflows") or {}).items()):
-        if kind != "file" or not file.endswith((".yml", ".yaml")):
-            continue
-        path = f".github/workflows/{file}"
-        try:
-            data = yaml.safe_load(tree.read_text(path) or "")
-        except yaml.YAMLError:
-            continue
-        jobs = data.get("jobs") if isinstance(data, dict) else None
-        for job_id, job in jobs.items() if isinstance(jobs, dict) else ():
-            if not isinstance(job, dict) or not _REUSABLE.search(str(job.get("uses", ""))):
-                continue
-            inputs = job.get("with")
-            given = inputs.get("python-version") if isinstance(inputs, dict) else None
-            python = WORKFLOW_DEFAULT if given is None else str(given)
-            stated = given is not None
-            if "${{" not in python:
-                yield PythonCall(path, str(job_id), python, stated)
+    for call in callers(tree):
+        given = call.inputs.get("python-version")
+        python = WORKFLOW_DEFAULT if given is None else str(given)
+        if "${{" not in python:
+            yield PythonCall(call.file, call.job, python, given is not None)
 
 
 def python_findings(tree: Tree, entries: Sequence[SessionInstall]) -> list[Finding]:

@@ -10,12 +10,10 @@ branch (issue 18: the example named its images `localhost/monorepo-*` and set
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-import yaml
-
+from tiered_ci.callers import callers
 from tiered_ci.lint import Finding
 from tiered_ci.model import Config
 from tiered_ci.tree import Tree
@@ -30,7 +28,6 @@ __all__ = [
 
 DEFAULT_REGISTRY = "ghcr.io"  # the reusable workflow's `registry` default
 _DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
-_REUSABLE = re.compile(r"(?:^|/)\.github/workflows/tiered-ci\.ya?ml(?:@|$)")
 
 
 class PushingCall(NamedTuple):
@@ -58,25 +55,12 @@ def _normal(registry: str) -> str:
 def pushing_calls(tree: Tree) -> Iterator[PushingCall]:
     """Every job of `.github/workflows/*` that calls tiered-ci's reusable workflow with
     `push-images` set (true, or an expression that may be true), with its registry."""
-    for file, kind in sorted((tree.children(".github/workflows") or {}).items()):
-        if kind != "file" or not file.endswith((".yml", ".yaml")):
+    for call in callers(tree):
+        if not _may_push(call.inputs.get("push-images", False)):
             continue
-        path = f".github/workflows/{file}"
-        try:
-            data = yaml.safe_load(tree.read_text(path) or "")
-        except yaml.YAMLError:
-            continue  # the workflow checks report a broken file; nothing to compare here
-        jobs = data.get("jobs") if isinstance(data, dict) else None
-        for job_id, job in (jobs or {}).items() if isinstance(jobs, dict) else ():
-            if not isinstance(job, dict) or not _REUSABLE.search(str(job.get("uses", ""))):
-                continue
-            inputs = job.get("with") if isinstance(job.get("with"), dict) else {}
-            assert isinstance(inputs, dict)  # noqa: S101 - narrowed above
-            if not _may_push(inputs.get("push-images", False)):
-                continue
-            registry = str(inputs.get("registry", DEFAULT_REGISTRY))
-            if "${{" not in registry:  # decided at run time: nothing to compare
-                yield PushingCall(path, str(job_id), _normal(registry))
+        registry = str(call.inputs.get("registry", DEFAULT_REGISTRY))
+        if "${{" not in registry:  # decided at run time: nothing to compare
+            yield PushingCall(call.file, call.job, _normal(registry))
 
 
 def _may_push(value: object) -> bool:
